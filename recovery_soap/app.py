@@ -1,0 +1,177 @@
+"""The WSGI application: ``create_app(settings)`` wires the store, the core and the faces.
+
+Nothing is built at import time; the module-level ``application`` (for gunicorn, mod_wsgi,
+uWSGI) builds itself from the environment on its first request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from recovery_soap.captcha_images import render_jpeg
+from recovery_soap.config import Settings, load_settings
+from recovery_soap.core import admin, callers
+from recovery_soap.core.captcha import IMAGE_DIRECTORY, captcha_image, random_text
+from recovery_soap.core.clock import SystemClock
+from recovery_soap.core.env import Env, Policy
+from recovery_soap.core.errors import Unavailable
+from recovery_soap.core.model import SUPER_TENANT
+from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
+from recovery_soap.core.ports import Clock
+from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.notify.dispatcher import Dispatcher
+from recovery_soap.notify.smtp import SmtpSender
+from recovery_soap.notify.templates import render
+from recovery_soap.soap.front import SERVICE_PATHS, BASE_PATH, SoapEndpoint, plain
+from recovery_soap.store import schema
+from recovery_soap.store.db import is_sqlite, make_engine
+from recovery_soap.store.keys import server_key
+from recovery_soap.store.outbox_queue import OutboxQueue
+from recovery_soap.store.uow import uow_factory
+
+log = logging.getLogger("recovery_soap")
+StartResponse = Callable[..., Any]
+IMAGE_PREFIX = f"/{IMAGE_DIRECTORY}/"
+
+
+def policy_from(settings: Settings) -> Policy:
+    return Policy(
+        captcha_checked=settings.captcha_checked,
+        notifications_external=settings.notifications_external,
+        lock_on_creation=settings.lock_on_creation,
+        saas_mode=settings.saas_mode,
+        recovery_code_ttl=timedelta(minutes=settings.recovery_code_minutes),
+        signup_code_ttl=timedelta(minutes=settings.signup_code_minutes),
+        captcha_ttl=timedelta(minutes=settings.captcha_minutes),
+        all_answers_required=settings.challenge_answers_required == "all",
+        passwords=PasswordPolicy(
+            min_length=settings.password_min_length, max_length=settings.password_max_length,
+            regex=settings.password_regex, regex_message=settings.password_policy_message,
+        ),
+    )
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """The engine, with the schema migrated (SQLite, the embedded default) or checked current."""
+    engine = make_engine(settings.database_url)
+    if is_sqlite(settings.database_url):
+        schema.upgrade(engine)
+    else:
+        schema.ensure_current(engine)
+    return engine
+
+
+def build_env(
+    settings: Settings, engine: Engine, *, clock: Clock | None = None,
+    captcha_text: Callable[[], str] | None = None,
+) -> Env:
+    return Env(
+        uow=uow_factory(engine),
+        clock=clock or SystemClock(),
+        keyed=KeyedHasher(server_key(engine, settings.secret_key)),
+        slow=SlowHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
+        render_message=render,
+        render_captcha=render_jpeg,
+        captcha_text=captcha_text or random_text,
+        policy=policy_from(settings),
+    )
+
+
+def apply_bootstrap_account(env: Env, spec: str) -> str:
+    """Create or reset the NAME:PASSWORD service account (super tenant, every permission)."""
+    name, sep, secret = spec.partition(":")
+    if not sep:
+        raise ValueError("the bootstrap account must be given as NAME:PASSWORD")
+    with env.uow() as uow:
+        callers.put_account(env, uow, name, secret, admin.tenant(uow, SUPER_TENANT),
+                            all_tenants=True)
+        uow.commit()
+    return name
+
+
+class RecoveryApp:
+    """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
+
+    def __init__(self, settings: Settings, engine: Engine, env: Env, dispatcher: Dispatcher) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.env = env
+        self.dispatcher = dispatcher
+        self.soap = SoapEndpoint(env, max_body=settings.max_body_bytes,
+                                 trust_proxy=settings.trust_proxy)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path in SERVICE_PATHS:
+            return self.soap(environ, start_response)
+        if path.startswith(BASE_PATH):
+            return plain(start_response, "404 Not Found", "Not found.")
+        if method not in ("GET", "HEAD"):
+            return plain(start_response, "405 Method Not Allowed", "Method not allowed.",
+                         [("Allow", "GET")])
+        if path == "/healthz":
+            return plain(start_response, "200 OK", "ok")
+        if path == "/readyz":
+            return self._ready(start_response)
+        if path.startswith(IMAGE_PREFIX) and path.endswith(".jpg"):
+            return self._captcha(path[len(IMAGE_PREFIX):-4], start_response)
+        return plain(start_response, "404 Not Found", "Not found.")
+
+    def _ready(self, start_response: StartResponse) -> list[bytes]:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means not ready
+            log.warning("readiness check: database unreachable")
+            return plain(start_response, "503 Service Unavailable", "database unreachable")
+        return plain(start_response, "200 OK", "ready")
+
+    def _captcha(self, image_id: str, start_response: StartResponse) -> list[bytes]:
+        try:
+            image = captcha_image(self.env, image_id) if image_id.replace("-", "").isalnum() else None
+        except Unavailable:
+            return plain(start_response, "503 Service Unavailable", "temporarily unavailable")
+        if image is None:
+            return plain(start_response, "404 Not Found", "Not found.")
+        start_response("200 OK", [("Content-Type", "image/jpeg"),
+                                  ("Content-Length", str(len(image))),
+                                  ("Cache-Control", "no-store")])
+        return [image]
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None,
+    captcha_text: Callable[[], str] | None = None,
+) -> RecoveryApp:
+    settings = settings or load_settings()
+    engine = prepare_database(settings)
+    env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
+    if settings.bootstrap_account:
+        apply_bootstrap_account(env, settings.bootstrap_account)
+    dispatcher = Dispatcher(OutboxQueue(engine), SmtpSender(settings), env.clock, settings)
+    return RecoveryApp(settings, engine, env, dispatcher)
+
+
+class _LazyApplication:
+    """The module-level WSGI entry point: built from RECOVERY_* settings on first use."""
+
+    def __init__(self) -> None:
+        self._app: RecoveryApp | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = create_app()
+        return self._app(environ, start_response)
+
+
+application = _LazyApplication()

@@ -1,0 +1,209 @@
+"""Settings: defaults, then an optional TOML config file, then ``RECOVERY_*`` environment variables.
+
+Every setting is a field of :class:`Settings`; its environment variable is ``RECOVERY_`` plus the
+field name in upper case, and its config-file key is the field name. The legacy
+``identity-mgt.properties`` flags are named here by what they mean (see ``LEGACY_PROPERTY``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "RECOVERY_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; immutable once built."""
+
+    database_url: str = field(
+        default="sqlite:///./recovery.db",
+        metadata={"doc": "SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"},
+    )
+    captcha_verification: str = field(
+        default="internal",
+        metadata={"doc": "internal: operations taking a captcha check it; off: they ignore it"},
+    )
+    notification_sending: str = field(
+        default="internal",
+        metadata={
+            "doc": "internal: the service mails codes; external: codes come back in "
+            "notificationData for the calling application to deliver"
+        },
+    )
+    lock_on_creation: bool = field(
+        default=True,
+        metadata={"doc": "self-registered accounts stay locked until confirmed by the mailed code"},
+    )
+    recovery_code_minutes: int = field(
+        default=10, metadata={"doc": "lifetime of recovery codes and keys, minutes"}
+    )
+    signup_code_minutes: int = field(
+        default=24 * 60, metadata={"doc": "lifetime of sign-up confirmation codes, minutes"}
+    )
+    captcha_minutes: int = field(default=20, metadata={"doc": "lifetime of a captcha, minutes"})
+    saas_mode: bool = field(
+        default=False,
+        metadata={"doc": "service accounts marked all-tenants may act for any tenant"},
+    )
+    password_min_length: int = field(default=8, metadata={"doc": "shortest accepted password"})
+    password_max_length: int = field(default=64, metadata={"doc": "longest accepted password"})
+    password_regex: str = field(
+        default="", metadata={"doc": "optional regular expression a password must match in full"}
+    )
+    password_policy_message: str = field(
+        default="",
+        metadata={"doc": "text shown when password_regex does not match (default: generic)"},
+    )
+    challenge_answers_required: str = field(
+        default="all",
+        metadata={
+            "doc": "all: a password change by challenge questions needs every question of the "
+            "user answered; one: legacy compatibility, one right answer suffices"
+        },
+    )
+    secret_key: str = field(
+        default="",
+        metadata={
+            "doc": "key for the keyed hashes of codes and service-account secrets; empty: one "
+            "is generated and kept in the database on first start",
+            "secret": True,
+        },
+    )
+    smtp_host: str = field(
+        default="", metadata={"doc": "SMTP server; empty: mail stays in the outbox"}
+    )
+    smtp_port: int = field(default=25, metadata={"doc": "SMTP port"})
+    smtp_security: str = field(
+        default="none", metadata={"doc": "none, starttls or ssl"}
+    )
+    smtp_user: str = field(default="", metadata={"doc": "SMTP login; empty: no authentication"})
+    smtp_password: str = field(default="", metadata={"doc": "SMTP password", "secret": True})
+    smtp_timeout_seconds: float = field(default=10.0, metadata={"doc": "SMTP socket timeout"})
+    mail_from: str = field(
+        default="no-reply@localhost", metadata={"doc": "sender address of every message"}
+    )
+    outbox_poll_seconds: float = field(
+        default=2.0, metadata={"doc": "how often the delivery loop looks for mail to send"}
+    )
+    outbox_max_attempts: int = field(
+        default=10, metadata={"doc": "failed deliveries after which a message is marked dead"}
+    )
+    trust_proxy: bool = field(
+        default=False,
+        metadata={"doc": "honour X-Forwarded-Proto/X-Forwarded-Host (behind a trusted proxy)"},
+    )
+    max_body_bytes: int = field(
+        default=1024 * 1024, metadata={"doc": "largest accepted request body, bytes (413 above)"}
+    )
+    bootstrap_account: str = field(
+        default="",
+        metadata={
+            "doc": "NAME:PASSWORD of a service account (super tenant, every permission) created "
+            "or reset at start",
+            "secret": True,
+        },
+    )
+    argon2_memory_kib: int = field(
+        default=19456, metadata={"doc": "argon2id memory cost for passwords and answers, KiB"}
+    )
+    argon2_time_cost: int = field(
+        default=2, metadata={"doc": "argon2id iterations for passwords and answers"}
+    )
+    log_level: str = field(default="INFO", metadata={"doc": "logging level"})
+
+    def __post_init__(self) -> None:
+        choices = {
+            "captcha_verification": ("internal", "off"),
+            "notification_sending": ("internal", "external"),
+            "smtp_security": ("none", "starttls", "ssl"),
+            "challenge_answers_required": ("all", "one"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise SettingsError(f"{name} must be one of {', '.join(allowed)}")
+        for name in ("recovery_code_minutes", "signup_code_minutes", "captcha_minutes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive: codes never live forever")
+        if not 1 <= self.password_min_length <= self.password_max_length:
+            raise SettingsError("password_min_length must be between 1 and password_max_length")
+        if self.max_body_bytes < 1024:
+            raise SettingsError("max_body_bytes must be at least 1024")
+
+    @property
+    def captcha_checked(self) -> bool:
+        return self.captcha_verification == "internal"
+
+    @property
+    def notifications_external(self) -> bool:
+        return self.notification_sending == "external"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+#: The legacy identity-mgt.properties key each setting replaces, for the migration guide.
+LEGACY_PROPERTY: Mapping[str, str] = {
+    "captcha_verification": "Captcha.Verification.Internally.Managed",
+    "notification_sending": "Notification.Sending.Internally.Managed",
+    "lock_on_creation": "Authentication.Policy.Account.Lock.On.Creation",
+    "recovery_code_minutes": "Notification.Expire.Time",
+    "signup_code_minutes": "Notification.Expire.Time",
+    "saas_mode": "UserInfoRecovery.SaaSEnable",
+    "password_regex": "PasswordJavaRegEx (user-mgt.xml)",
+}
+
+
+def _convert(name: str, kind: type, raw: Any) -> Any:
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    text = str(raw).strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError:
+        raise SettingsError(f"{name}: {text!r} is not a valid {kind.__name__}") from None
+    return text
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Build settings from defaults, the config file (``RECOVERY_CONFIG``) and the environment."""
+    environ = os.environ if environ is None else environ
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+        known = {f.name for f in fields(Settings)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(f"unknown settings in {path}: {', '.join(unknown)}")
+        values.update(data)
+    for f in fields(Settings):
+        env_name = ENV_PREFIX + f.name.upper()
+        if env_name in environ:
+            values[f.name] = environ[env_name]
+    converted = {name: _convert(name, hints[name], raw) for name, raw in values.items()}
+    return Settings(**converted)

@@ -1,0 +1,87 @@
+"""Administration used by the command line: tenants, users, answers, questions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from recovery_soap.core.challenges import set_answers
+from recovery_soap.core.env import Env
+from recovery_soap.core.errors import BadRequest, InvalidTenant, InvalidUser
+from recovery_soap.core.model import Question, Tenant, User
+from recovery_soap.core.ports import UnitOfWork
+
+SET_1 = "http://wso2.org/claims/challengeQuestion1"
+SET_2 = "http://wso2.org/claims/challengeQuestion2"
+
+#: The question sets a new tenant starts with (the legacy defaults).
+DEFAULT_QUESTIONS: tuple[Question, ...] = tuple(
+    Question(set_id=set_id, question=text, order=order)
+    for set_id, texts in (
+        (SET_1, ("City where you were born ?", "Father's middle name ?", "Favorite food ?",
+                 "Favorite vacation location ?")),
+        (SET_2, ("Model of your first car ?", "Name of the hospital where you were born ?",
+                 "Name of your first pet ?", "Favorite sport ?")),
+    )
+    for order, text in enumerate(texts)
+)
+
+
+def tenant(uow: UnitOfWork, domain: str) -> Tenant:
+    found = uow.tenants.by_domain(domain)
+    if found is None:
+        raise InvalidTenant(f"Invalid tenant domain : {domain}")
+    return found
+
+
+def add_tenant(uow: UnitOfWork, domain: str) -> Tenant:
+    """A new tenant with the default question sets."""
+    domain = domain.strip().lower()
+    if not domain or "@" in domain or " " in domain:
+        raise BadRequest(f"Not a tenant domain: {domain!r}")
+    if uow.tenants.by_domain(domain) is not None:
+        raise BadRequest(f"Tenant {domain} exists already")
+    created = uow.tenants.add(domain)
+    for question in DEFAULT_QUESTIONS:
+        uow.questions.add(created, question)
+    return created
+
+
+def add_user(
+    env: Env, uow: UnitOfWork, tenant_domain: str, username: str, password: str,
+    claims: Mapping[str, str],
+) -> User:
+    """An active user, created by an administrator (no confirmation needed)."""
+    where = tenant(uow, tenant_domain)
+    problem = env.policy.passwords.problem(password)
+    if problem:
+        raise BadRequest(problem)
+    if uow.users.get(where, username) is not None:
+        raise BadRequest(f"User {username} exists already in {where.domain}")
+    user = uow.users.add(
+        where, username, env.slow.hash(password), locked=False, pending=False,
+        now=env.clock.now(),
+    )
+    uow.users.set_claims(user, dict(claims))
+    return user
+
+
+def find_user(uow: UnitOfWork, tenant_domain: str, username: str) -> User:
+    user = uow.users.get(tenant(uow, tenant_domain), username)
+    if user is None:
+        raise InvalidUser(f"User does not exist : {username}")
+    return user
+
+
+def set_user_answers(
+    env: Env, uow: UnitOfWork, tenant_domain: str, username: str,
+    chosen: Sequence[tuple[str, str, str]],
+) -> None:
+    set_answers(env, uow, find_user(uow, tenant_domain, username), chosen)
+
+
+def add_question(uow: UnitOfWork, tenant_domain: str, question: Question) -> None:
+    where = tenant(uow, tenant_domain)
+    if any(q.set_id == question.set_id and q.question == question.question
+           for q in uow.questions.for_tenant(where)):
+        raise BadRequest("That question exists already in the set")
+    uow.questions.add(where, question)

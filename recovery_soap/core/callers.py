@@ -1,0 +1,50 @@
+"""Service accounts: the applications allowed to call the service, each bound to a tenant.
+
+Their secrets are machine-generated and checked on every request, so they are stored as a keyed
+fast hash (HMAC-SHA-256 under the server key) rather than a slow password hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from recovery_soap.core.env import Env
+from recovery_soap.core.errors import BadRequest
+from recovery_soap.core.model import Caller, Permission, ServiceAccount, Tenant
+from recovery_soap.core.ports import UnitOfWork
+
+SECRET_LABEL = "service-account"
+ALL_PERMISSIONS = frozenset(Permission)
+# Compared against when the account does not exist, so both paths cost the same.
+_ABSENT = "0" * 64
+
+
+def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> Caller | None:
+    """The caller for these HTTP Basic credentials, or None (unknown name and wrong secret alike)."""
+    presented = env.keyed.exact_digest(SECRET_LABEL, secret)
+    with env.uow() as uow:
+        account = uow.accounts.get(name)
+    ok = env.keyed.same(presented, account.secret_hash if account else _ABSENT)
+    if not ok or account is None:
+        return None
+    return Caller(
+        account=account.name, tenant=account.tenant, permissions=account.permissions,
+        all_tenants=account.all_tenants, client_address=client_address,
+    )
+
+
+def put_account(
+    env: Env, uow: UnitOfWork, name: str, secret: str, tenant: Tenant,
+    permissions: Iterable[Permission] = ALL_PERMISSIONS, *, all_tenants: bool = False,
+) -> ServiceAccount:
+    """Create the account or replace its secret and grants."""
+    if not name or ":" in name or not name.strip():
+        raise BadRequest("A service-account name must be non-empty and contain no ':'")
+    if len(secret) < 12:
+        raise BadRequest("A service-account secret must be at least 12 characters")
+    account = ServiceAccount(
+        name=name, tenant=tenant, secret_hash=env.keyed.exact_digest(SECRET_LABEL, secret),
+        permissions=frozenset(permissions), all_tenants=all_tenants,
+    )
+    uow.accounts.put(account)
+    return account

@@ -1,0 +1,200 @@
+"""Recovery by challenge questions, one at a time or all at once, and the question catalogue.
+
+Reading questions proves nothing: it yields a QUESTIONS_SHOWN key that updatePassword refuses.
+Only right answers add to a key's proof; a wrong answer spends the key; an empty or duplicated
+answer list never counts for more than the distinct questions it answers right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from recovery_soap.core import codes
+from recovery_soap.core.env import Env, require
+from recovery_soap.core.errors import QuestionsMissing, WrongAnswer
+from recovery_soap.core.model import (
+    Caller,
+    ChallengeAnswer,
+    ChallengeIds,
+    Permission,
+    Question,
+    Step,
+    User,
+    UserChallenge,
+    UserChallenges,
+    Verification,
+)
+from recovery_soap.core.passwords import normalise_answer
+from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.tenants import qualify
+
+NO_QUESTION_ID = "No challenge question id provided for verification"
+
+
+def _user(env: Env, uow: UnitOfWork, caller: Caller, username: str | None) -> tuple[User | None, str]:
+    name = qualify(env, uow, caller, username)
+    return uow.users.get(name.tenant, name.name), name.as_given
+
+
+def _answers_or_fail(uow: UnitOfWork, user: User | None, message: str) -> list[ChallengeAnswer]:
+    answers = uow.users.answers(user) if user is not None else []
+    if not answers:
+        raise QuestionsMissing(message)
+    return sorted(answers, key=lambda a: a.set_id)
+
+
+def _start(
+    env: Env, caller: Caller, username: str | None, key: str | None, missing: str
+) -> tuple[list[ChallengeAnswer], str, str]:
+    """Spend the verifyUser key of a user who has questions; issue a QUESTIONS_SHOWN key."""
+    with env.uow() as uow:
+        user, given = _user(env, uow, caller, username)
+        answers = _answers_or_fail(uow, user, f"{missing} : {given}")
+        codes.redeem(
+            env, uow, user, key, {Step.USER_VERIFIED},
+            f"Invalid confirmation code for user : {given}",
+        )
+        assert user is not None
+        new_key = codes.issue(env, uow, user, Step.QUESTIONS_SHOWN)
+        uow.commit()
+    return answers, new_key, given
+
+
+def question_ids(
+    env: Env, caller: Caller, username: str | None, key: str | None
+) -> ChallengeIds:
+    require(caller, Permission.VIEW)
+    answers, new_key, _ = _start(
+        env, caller, username, key, "Error when getting user challenge questions for user"
+    )
+    return ChallengeIds(ids=tuple(a.set_id for a in answers), key=new_key)
+
+
+def user_questions(
+    env: Env, caller: Caller, username: str | None, key: str | None
+) -> UserChallenges:
+    require(caller, Permission.VIEW)
+    answers, new_key, _ = _start(
+        env, caller, username, key, "No associated challenge questions found for the user"
+    )
+    return UserChallenges(
+        key=new_key,
+        challenges=tuple(UserChallenge(set_id=a.set_id, question=a.question) for a in answers),
+    )
+
+
+def user_question(
+    env: Env, caller: Caller, username: str | None, key: str | None, question_id: str | None
+) -> UserChallenge:
+    """Ask one question: spends a QUESTIONS_SHOWN or ANSWERED key, keeps its proof so far."""
+    require(caller, Permission.VIEW)
+    with env.uow() as uow:
+        user, given = _user(env, uow, caller, username)
+        invalid = f"Invalid confirmation code for user : {given}"
+        record = codes.find(env, uow, user, key, {Step.QUESTIONS_SHOWN, Step.ANSWERED}, invalid)
+        assert user is not None
+        wanted = (question_id or "").strip()
+        chosen = next((a for a in uow.users.answers(user) if a.set_id == wanted), None)
+        if chosen is None:
+            raise QuestionsMissing(f"Challenge question not found for user : {given}")
+        codes.spend(env, uow, record, invalid)
+        new_key = codes.issue(
+            env, uow, user, Step.QUESTION_ASKED, proof=record.proof, subject=chosen.set_id
+        )
+        uow.commit()
+    return UserChallenge(set_id=chosen.set_id, question=chosen.question, key=new_key)
+
+
+def verify_answer(
+    env: Env, caller: Caller, username: str | None, key: str | None,
+    question_id: str | None, answer: str | None,
+) -> Verification:
+    """Check the answer to the question asked; a wrong one spends the key (no retries)."""
+    require(caller, Permission.RECOVER)
+    if not (question_id or "").strip() or not (answer or "").strip():
+        raise QuestionsMissing(NO_QUESTION_ID)
+    assert answer is not None
+    with env.uow() as uow:
+        user, given = _user(env, uow, caller, username)
+        invalid = f"Invalid confirmation code for user : {given}"
+        record = codes.redeem(env, uow, user, key, {Step.QUESTION_ASKED}, invalid)
+        assert user is not None
+        stored = {a.set_id: a for a in uow.users.answers(user)}.get(record.subject or "")
+        right = (
+            stored is not None
+            and record.subject == (question_id or "").strip()
+            and env.slow.verify(normalise_answer(answer), stored.answer_hash)
+        )
+        if not right:
+            uow.commit()  # the key stays spent
+            raise WrongAnswer(f"Challenge answer verification failed for user : {given}")
+        new_key = codes.issue(
+            env, uow, user, Step.ANSWERED, proof=record.proof | {record.subject or ""}
+        )
+        uow.commit()
+    return Verification(verified=True, user_id=given, key=new_key)
+
+
+def verify_answers(
+    env: Env, caller: Caller, username: str | None, key: str | None,
+    answers: Sequence[tuple[str | None, str | None]],
+) -> Verification:
+    """Check several answers at once; every answer given must be right and, by default, every
+    question of the user answered. Duplicate ids count once; an empty list never verifies."""
+    require(caller, Permission.RECOVER)
+    given_answers = [((i or "").strip(), a or "") for i, a in answers if (i or "").strip()]
+    if not given_answers:
+        raise QuestionsMissing(NO_QUESTION_ID)
+    with env.uow() as uow:
+        user, given = _user(env, uow, caller, username)
+        invalid = f"Invalid confirmation code for user : {given}"
+        codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
+        assert user is not None
+        stored = {a.set_id: a for a in uow.users.answers(user)}
+        proved: set[str] = set()
+        all_right = True
+        for set_id, answer in given_answers:
+            record = stored.get(set_id)
+            ok = bool(answer.strip()) and env.slow.verify(
+                normalise_answer(answer), record.answer_hash if record else None
+            )
+            if ok:
+                proved.add(set_id)
+            else:
+                all_right = False
+        enough = proved == set(stored) or (not env.policy.all_answers_required and proved)
+        if not (stored and all_right and enough):
+            uow.commit()  # the key stays spent
+            raise WrongAnswer(f"Verification failed for one or more answers provided by user : {given}")
+        new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=frozenset(proved))
+        uow.commit()
+    return Verification(verified=True, user_id=given, key=new_key)
+
+
+def all_questions(env: Env, caller: Caller) -> list[Question]:
+    """The question catalogue of the caller's tenant (any authenticated caller)."""
+    with env.uow() as uow:
+        return uow.questions.for_tenant(caller.tenant)
+
+
+def hash_answers(
+    env: Env, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
+) -> list[ChallengeAnswer]:
+    """Validate (set id, question, answer) triples against the tenant's catalogue and hash them."""
+    catalogue = uow.questions.for_tenant(user.tenant)
+    result: dict[str, ChallengeAnswer] = {}
+    for set_id, question, answer in chosen:
+        if not any(q.set_id == set_id and q.question == question for q in catalogue):
+            raise QuestionsMissing(f"Challenge question not found: {set_id} {question}")
+        if not answer.strip():
+            raise QuestionsMissing(f"Challenge question without an answer: {set_id}")
+        result[set_id] = ChallengeAnswer(
+            set_id=set_id, question=question, answer_hash=env.slow.hash(normalise_answer(answer))
+        )
+    return list(result.values())
+
+
+def set_answers(
+    env: Env, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
+) -> None:
+    uow.users.set_answers(user, hash_answers(env, uow, user, chosen))

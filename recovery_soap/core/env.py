@@ -1,0 +1,48 @@
+"""The environment every use case runs in: the unit-of-work factory, clock, hashers and policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from recovery_soap.core.errors import PermissionDenied
+from recovery_soap.core.model import Caller, Permission
+from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
+from recovery_soap.core.ports import CaptchaRenderer, Clock, MessageRenderer, UnitOfWorkFactory
+from recovery_soap.core.secrets import KeyedHasher
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The behaviour switches of the legacy service, named by meaning."""
+
+    captcha_checked: bool = True
+    notifications_external: bool = False
+    lock_on_creation: bool = True
+    saas_mode: bool = False
+    recovery_code_ttl: timedelta = timedelta(minutes=10)
+    signup_code_ttl: timedelta = timedelta(hours=24)
+    captcha_ttl: timedelta = timedelta(minutes=20)
+    all_answers_required: bool = True
+    passwords: PasswordPolicy = field(default_factory=PasswordPolicy)
+
+
+@dataclass(frozen=True)
+class Env:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    keyed: KeyedHasher
+    slow: SlowHasher
+    render_message: MessageRenderer
+    render_captcha: CaptchaRenderer
+    captcha_text: Callable[[], str]
+    policy: Policy = field(default_factory=Policy)
+
+
+def require(caller: Caller, permission: Permission | None) -> None:
+    """Refuse a caller whose service account lacks the operation group's permission."""
+    if permission is not None and permission not in caller.permissions:
+        raise PermissionDenied(
+            f"Service account '{caller.account}' is not authorized for this operation"
+        )

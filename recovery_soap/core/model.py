@@ -1,0 +1,206 @@
+"""Values passed between the core and its adapters: frozen, storage-agnostic, wire-agnostic."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SUPER_TENANT = "carbon.super"
+
+
+class Permission(enum.Enum):
+    """Operation groups a service account may be granted (the legacy usermgt permissions)."""
+
+    RECOVER = "recover"  # legacy usermgt/update: the recovery operations
+    VIEW = "view"  # legacy usermgt/view: reading a user's challenge questions
+    REGISTER = "register"  # legacy usermgt/create: sign-up, confirmation, resend
+
+
+class Purpose(enum.Enum):
+    """What a code belongs to; a success spends every code of its purpose for the user."""
+
+    RECOVERY = "recovery"
+    SIGNUP = "signup"
+
+
+class Step(enum.Enum):
+    """Where a code stands in its chain; each operation accepts only the steps it expects."""
+
+    USER_VERIFIED = "user_verified"  # legacy step 1: verifyUser's key
+    CODE_MAILED = "code_mailed"  # legacy step 2: the e-mailed recovery code
+    CODE_CONFIRMED = "code_confirmed"  # legacy step 3: proof by the mailbox
+    QUESTIONS_SHOWN = "questions_shown"  # legacy step 20: questions read, nothing proved
+    QUESTION_ASKED = "question_asked"  # legacy step 40: one question asked
+    ANSWERED = "answered"  # legacy step 30: answers proved so far (see proof)
+    SIGNUP_MAILED = "signup_mailed"  # the e-mailed sign-up confirmation code
+
+    @property
+    def purpose(self) -> Purpose:
+        return Purpose.SIGNUP if self is Step.SIGNUP_MAILED else Purpose.RECOVERY
+
+
+class MessageKind(enum.Enum):
+    """Kinds of mail, each with its own template (legacy template names as values)."""
+
+    ACCOUNT_CONFIRMATION = "accountConfirmation"
+    PASSWORD_RESET = "passwordReset"
+    ACCOUNT_ID_RECOVERY = "accountIdRecovery"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    domain: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    tenant: Tenant
+    username: str
+    password_hash: str
+    locked: bool
+    pending_confirmation: bool
+
+
+@dataclass(frozen=True)
+class ChallengeAnswer:
+    """A user's answer to one question set: the question chosen and a slow salted hash."""
+
+    set_id: str
+    question: str
+    answer_hash: str
+
+
+@dataclass(frozen=True)
+class Question:
+    set_id: str
+    question: str
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """A stored code: only its keyed hash is kept, never the code itself."""
+
+    id: int
+    tenant_id: int
+    user_id: int
+    step: Step
+    expires_at: datetime
+    used_at: datetime | None
+    proof: frozenset[str] = frozenset()  # question sets answered right so far
+    subject: str | None = None  # the question set being asked (step QUESTION_ASKED)
+
+
+@dataclass(frozen=True)
+class NewCode:
+    tenant_id: int
+    user_id: int
+    step: Step
+    code_hash: str
+    created_at: datetime
+    expires_at: datetime
+    proof: frozenset[str] = frozenset()
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptchaRecord:
+    answer_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered message for the outbox."""
+
+    tenant_id: int
+    kind: MessageKind
+    recipient: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    name: str
+    tenant: Tenant
+    secret_hash: str
+    permissions: frozenset[Permission]
+    all_tenants: bool
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated service account a request runs as, and where it came from."""
+
+    account: str
+    tenant: Tenant
+    permissions: frozenset[Permission]
+    all_tenants: bool = False
+    client_address: str = ""
+
+
+@dataclass(frozen=True)
+class CaptchaInput:
+    secret_key: str | None
+    user_answer: str | None
+
+
+@dataclass(frozen=True)
+class NotificationData:
+    """What the calling application needs to deliver a message itself (external sending)."""
+
+    code: str
+    address: str
+    user_id: str
+    first_name: str | None
+    domain: str
+    kind: MessageKind
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of a flow step; failures are raised as RecoveryError instead."""
+
+    verified: bool = True
+    user_id: str | None = None
+    key: str | None = None
+    notification: NotificationData | None = None
+
+
+@dataclass(frozen=True)
+class ChallengeIds:
+    ids: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class UserChallenge:
+    set_id: str
+    question: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class UserChallenges:
+    key: str
+    challenges: tuple[UserChallenge, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ClaimDefinition:
+    uri: str
+    display_name: str
+    required: bool
+    supported: bool
+    read_only: bool = False
+    settable: bool = True
+
+
+@dataclass(frozen=True)
+class CaptchaChallenge:
+    image_path: str
+    secret_key: str

@@ -1,0 +1,117 @@
+"""What the core needs from the outside world, as Protocols the store and notify layers implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from recovery_soap.core.model import (
+    CaptchaRecord,
+    ChallengeAnswer,
+    CodeRecord,
+    MessageKind,
+    NewCode,
+    OutgoingMessage,
+    Purpose,
+    Question,
+    ServiceAccount,
+    Step,
+    Tenant,
+    User,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, naive UTC."""
+        ...
+
+
+class Tenants(Protocol):
+    def by_domain(self, domain: str) -> Tenant | None: ...
+    def add(self, domain: str) -> Tenant: ...
+    def all(self) -> list[Tenant]: ...
+
+
+class Users(Protocol):
+    def get(self, tenant: Tenant, username: str) -> User | None: ...
+    def add(
+        self, tenant: Tenant, username: str, password_hash: str, *, locked: bool, pending: bool,
+        now: datetime,
+    ) -> User: ...
+    def set_password(self, user: User, password_hash: str, now: datetime) -> None: ...
+    def set_lock(self, user: User, *, locked: bool, pending: bool) -> None: ...
+    def claims(self, user: User) -> dict[str, str]: ...
+    def set_claims(self, user: User, claims: Mapping[str, str]) -> None: ...
+    def find_by_claim(self, tenant: Tenant, uri: str, value: str) -> set[int]: ...
+    def by_id(self, user_id: int) -> User | None: ...
+    def answers(self, user: User) -> list[ChallengeAnswer]: ...
+    def set_answers(self, user: User, answers: Sequence[ChallengeAnswer]) -> None: ...
+
+
+class Codes(Protocol):
+    def add(self, code: NewCode) -> None: ...
+    def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
+        """The record with this keyed hash and the stored hash itself (for a constant-time check)."""
+        ...
+    def consume(self, record_id: int, now: datetime) -> bool:
+        """Mark the code used if it is still unused; True only for the one caller that did."""
+        ...
+    def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None: ...
+    def spend_step(self, user_id: int, step: Step, now: datetime) -> None: ...
+
+
+class Captchas(Protocol):
+    def add(
+        self, key_hash: str, image_id: str, answer_hash: str, image: bytes, now: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+    def take(self, key_hash: str, now: datetime) -> CaptchaRecord | None:
+        """Remove the captcha and return it; None when unknown or already taken."""
+        ...
+    def image(self, image_id: str, now: datetime) -> bytes | None: ...
+    def purge(self, now: datetime) -> None: ...
+
+
+class Questions(Protocol):
+    def for_tenant(self, tenant: Tenant) -> list[Question]: ...
+    def add(self, tenant: Tenant, question: Question) -> None: ...
+
+
+class Outbox(Protocol):
+    def enqueue(self, message: OutgoingMessage, now: datetime) -> int: ...
+
+
+class Accounts(Protocol):
+    def get(self, name: str) -> ServiceAccount | None: ...
+    def put(self, account: ServiceAccount) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: leaving it without commit() rolls everything back."""
+
+    tenants: Tenants
+    users: Users
+    codes: Codes
+    captchas: Captchas
+    questions: Questions
+    outbox: Outbox
+    accounts: Accounts
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+#: Renders (kind, variables) to (subject, body) for the outbox.
+MessageRenderer = Callable[[MessageKind, Mapping[str, str]], tuple[str, str]]
+
+#: Renders a captcha text to image bytes.
+CaptchaRenderer = Callable[[str], bytes]

@@ -1,0 +1,174 @@
+"""Self sign-up: registerUser, resendSignUpConfiramtionCode, confirmUserSelfRegistration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from recovery_soap.core import codes
+from recovery_soap.core.captcha import check_captcha
+from recovery_soap.core.challenges import hash_answers
+from recovery_soap.core.claims import ANSWER_SEPARATOR, EMAIL, settable_profile_claim
+from recovery_soap.core.env import Env, require
+from recovery_soap.core.errors import (
+    BadRequest,
+    InvalidCode,
+    InvalidCredential,
+    InvalidTenant,
+    InvalidUser,
+    RegistrationFailed,
+    StoreConflict,
+    TenantRefused,
+)
+from recovery_soap.core.model import (
+    CaptchaInput,
+    Caller,
+    MessageKind,
+    Permission,
+    Purpose,
+    Step,
+    User,
+    Verification,
+)
+from recovery_soap.core.notices import deliver
+from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.tenants import qualify
+
+USERNAME = re.compile(r"[^\s/\\<>\"'`]{3,254}")
+
+
+def _exists(name: str) -> InvalidUser:
+    return InvalidUser(
+        f"Username '{name}' already exists in the system. Please pick another username."
+    )
+
+
+def _split_claims(
+    uow: UnitOfWork, user_tenant_sets: set[str], claims: Sequence[tuple[str | None, str | None]],
+    name: str,
+) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """Profile claims, and challenge answers given as ``set-uri = question!answer`` claims."""
+    profile: dict[str, str] = {}
+    answers: list[tuple[str, str, str]] = []
+    for raw_uri, raw_value in claims:
+        uri, value = (raw_uri or "").strip(), (raw_value or "").strip()
+        if not uri:
+            continue
+        if uri in user_tenant_sets:
+            question, sep, answer = value.rpartition(ANSWER_SEPARATOR)
+            if not sep or not question or not answer.strip():
+                raise RegistrationFailed(
+                    f"Error occurred while adding user : {name}. The claim {uri} must be "
+                    f"'question{ANSWER_SEPARATOR}answer'."
+                )
+            answers.append((uri, question, answer))
+        elif settable_profile_claim(uri):
+            if value:
+                profile[uri] = value
+        else:
+            raise RegistrationFailed(
+                f"Error occurred while adding user : {name}. The claim {uri} cannot be set."
+            )
+    return profile, answers
+
+
+def register_user(
+    env: Env, caller: Caller, username: str | None, password: str | None,
+    claims: Sequence[tuple[str | None, str | None]] | None, profile_name: str | None,
+    tenant_domain: str | None,
+) -> Verification:
+    """Create the user with claims and challenge answers; with lock on creation the account waits
+    for the mailed confirmation code (never handed back to the caller unless sending is external)."""
+    require(caller, Permission.REGISTER)
+    if claims is None:
+        raise BadRequest("User claims are required to register a user")
+    with env.uow() as uow:
+        name = qualify(
+            env, uow, caller, username, tenant_domain,
+            lambda: TenantRefused("Trying to create users in unauthorized tenant space"),
+        )
+        if USERNAME.fullmatch(name.name) is None:
+            raise InvalidUser(f"invalid user : {name.as_given}")
+        problem = env.policy.passwords.problem(password)
+        if problem:
+            raise InvalidCredential(f"Credential not valid. {problem}")
+        assert password is not None
+        sets = {q.set_id for q in uow.questions.for_tenant(name.tenant)}
+        profile, chosen = _split_claims(uow, sets, claims, name.name)
+        lock = env.policy.lock_on_creation
+        if lock and not profile.get(EMAIL):
+            raise RegistrationFailed(
+                f"Error occurred while adding user : {name.name}. An e-mail address claim "
+                f"({EMAIL}) is required to confirm the account."
+            )
+        if uow.users.get(name.tenant, name.name) is not None:
+            raise _exists(name.name)
+        try:
+            user = uow.users.add(
+                name.tenant, name.name, env.slow.hash(password), locked=lock, pending=lock,
+                now=env.clock.now(),
+            )
+        except StoreConflict:
+            raise _exists(name.name) from None
+        uow.users.set_claims(user, profile)
+        uow.users.set_answers(user, hash_answers(env, uow, user, chosen))
+        data = None
+        if lock:
+            code = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
+            data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, code)
+        try:
+            uow.commit()
+        except StoreConflict:
+            raise _exists(name.name) from None
+    verified = data is None
+    return Verification(verified=verified, user_id=name.as_given, notification=data)
+
+
+def _pending_user(
+    env: Env, uow: UnitOfWork, caller: Caller, username: str | None, tenant_domain: str | None,
+    refused: TenantRefused | InvalidTenant,
+) -> tuple[User | None, str]:
+    name = qualify(env, uow, caller, username, tenant_domain, lambda: refused)
+    user = uow.users.get(name.tenant, name.name)
+    return (user if user is not None and user.pending_confirmation else None), name.as_given
+
+
+def resend_signup_code(
+    env: Env, caller: Caller, username: str | None, code: str | None,
+    profile_name: str | None, tenant_domain: str | None,
+) -> Verification:
+    """Send a fresh confirmation code to the registered address; an empty code is accepted for an
+    account still awaiting confirmation, since callers no longer receive the code itself."""
+    require(caller, Permission.REGISTER)
+    refused = TenantRefused("Trying to resend self sign up code  in unauthorized tenant space")
+    with env.uow() as uow:
+        user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
+        invalid = f"Error while validating confirmation code for user : {given}"
+        if user is None:
+            raise InvalidCode(invalid)
+        if (code or "").strip() and code != "?":
+            codes.redeem(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
+        uow.codes.spend_all(user.id, Purpose.SIGNUP, env.clock.now())
+        new = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
+        data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, new)
+        uow.commit()
+    return Verification(verified=data is None, user_id=given, notification=data)
+
+
+def confirm_registration(
+    env: Env, caller: Caller, username: str | None, code: str | None,
+    captcha: CaptchaInput | None, tenant_domain: str | None,
+) -> Verification:
+    """Spend the sign-up code and unlock the account."""
+    require(caller, Permission.REGISTER)
+    check_captcha(env, captcha, f"Error while validating captcha for user : {(username or '').strip()}")
+    refused = InvalidTenant("Trying to confirm users in unauthorized tenant space")
+    with env.uow() as uow:
+        user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
+        invalid = f"Error while validating confirmation code for user : {given}"
+        codes.redeem(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
+        assert user is not None
+        uow.users.set_lock(user, locked=False, pending=False)
+        uow.codes.spend_all(user.id, Purpose.SIGNUP, env.clock.now())
+        uow.commit()
+    return Verification(verified=True, user_id=given)

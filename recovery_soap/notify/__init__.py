@@ -1,0 +1,1 @@
+"""Notifications: message templates, the outbox store and the SMTP dispatcher."""

@@ -1,0 +1,72 @@
+"""Core errors to the wire, in one place.
+
+Business failures (RecoveryError) become the operation's error bean; refused requests become a
+Client fault; an unreachable database a Server fault saying so; anything else a generic Server
+fault (18013) with no trace: the exception is logged, never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lxml import etree
+from spyne import Application, Fault
+
+from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
+from recovery_soap.soap import convert
+from recovery_soap.soap.types import BASE_NS, MGT_NS, SERVICE_NS
+
+log = logging.getLogger("recovery_soap.soap")
+
+UNEXPECTED = "18013 Unexpected error while processing the request"
+UNAVAILABLE = "The service is temporarily unavailable; try again later"
+#: getUserIdentitySupportedClaims declares the base IdentityException; the others its subclass.
+BASE_EXCEPTION_OPERATIONS = frozenset({"getUserIdentitySupportedClaims"})
+
+
+def fault_detail(operation: str, error_code: str | None) -> etree._Element:
+    """The legacy fault element: <UserInformationRecoveryService…Exception><…Exception>."""
+    name = "IdentityException" if operation in BASE_EXCEPTION_OPERATIONS else (
+        "IdentityMgtServiceException"
+    )
+    detail = etree.Element("detail")
+    wrapper = etree.SubElement(detail, f"{{{SERVICE_NS}}}UserInformationRecoveryService{name}")
+    exception = etree.SubElement(
+        wrapper, f"{{{SERVICE_NS}}}{name}",
+        nsmap={"ax": BASE_NS, "mgt": MGT_NS},
+    )
+    if error_code:
+        etree.SubElement(exception, f"{{{BASE_NS}}}errorCode").text = error_code
+    return detail
+
+
+def legacy_fault(operation: str, code: str, message: str, error_code: str | None = None) -> Fault:
+    return Fault(faultcode=code, faultstring=message, detail=fault_detail(operation, error_code))
+
+
+class RecoveryApplication(Application):
+    """A spyne Application whose every call goes through the error mapping above."""
+
+    recovery_env: Any = None
+
+    def call_wrapper(self, ctx: Any) -> Any:
+        operation = ctx.descriptor.name if ctx.descriptor else "unknown"
+        try:
+            return super().call_wrapper(ctx)
+        except RecoveryError as error:
+            return_type = getattr(ctx.descriptor.out_message, "_type_info", {}).get("return")
+            bean = convert.error_bean(getattr(return_type, "__orig__", None) or return_type, error)
+            if bean is not None:
+                return bean
+            raise legacy_fault(operation, "Server", error.wire_text, error.code) from None
+        except RequestRefused as refused:
+            raise legacy_fault(operation, "Client", refused.message) from None
+        except Unavailable:
+            log.warning("operation %s: database unavailable", operation)
+            raise legacy_fault(operation, "Server", UNAVAILABLE, "18014") from None
+        except Fault:
+            raise
+        except Exception:
+            log.exception("operation %s failed unexpectedly", operation)
+            raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None

@@ -1,0 +1,192 @@
+"""The HTTP edge of the SOAP face: which requests reach spyne, and how.
+
+Only a POST of a SOAP envelope (text/xml for SOAP 1.1, application/soap+xml for SOAP 1.2) to a
+service path, without a query string, from an authenticated service account, runs an operation.
+The body is read up to the configured cap before anything parses it (413 above), chunked bodies
+included. GET ?wsdl serves the WSDL; everything else is 404/405/415/401.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from spyne.server.wsgi import WsgiApplication
+
+from recovery_soap.core import callers
+from recovery_soap.core.env import Env
+from recovery_soap.core.errors import Unavailable
+from recovery_soap.soap.context import CALLER_KEY
+from recovery_soap.soap.faults import RecoveryApplication
+from recovery_soap.soap.protocol import SafeSoap11, SafeSoap12
+from recovery_soap.soap.service import UserInformationRecoveryService
+from recovery_soap.soap.types import SERVICE_NS
+from recovery_soap.soap.wsdl import SERVICE, render_wsdl
+
+log = logging.getLogger("recovery_soap.http")
+
+StartResponse = Callable[..., Any]
+BASE_PATH = f"/services/{SERVICE}"
+SOAP11 = "text/xml"
+SOAP12 = "application/soap+xml"
+
+
+def service_paths() -> frozenset[str]:
+    """The bare service path and the legacy per-port endpoint names, with and without a slash."""
+    paths = {BASE_PATH}
+    for transport in ("Http", "Https"):
+        for kind in ("Soap11", "Soap12", ""):
+            paths.add(f"{BASE_PATH}.{SERVICE}{transport}{kind}Endpoint")
+    return frozenset(paths | {p + "/" for p in paths})
+
+
+SERVICE_PATHS = service_paths()
+
+
+def plain(start_response: StartResponse, status: str, text: str,
+          headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+    body = (text + "\n").encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Length", str(len(body))), *headers])
+    return [body]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes, by Content-Length or to the end of a chunked one."""
+    stream = environ["wsgi.input"]
+    length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if length:
+        try:
+            size = int(length)
+        except ValueError:
+            raise BodyTooLarge from None
+        if size < 0 or size > limit:
+            raise BodyTooLarge
+        return bytes(stream.read(size))
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(min(65536, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise BodyTooLarge
+    return b"".join(chunks)
+
+
+def basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    name, sep, secret = decoded.partition(":")
+    return (name, secret) if sep else None
+
+
+def client_address(environ: dict[str, Any], trust_proxy: bool) -> str:
+    if trust_proxy:
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return str(environ.get("REMOTE_ADDR", ""))
+
+
+def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or (
+        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    )
+    if trust_proxy:
+        scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
+        host = (environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
+    return f"{scheme}://{host}"
+
+
+def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
+    application = RecoveryApplication(
+        [UserInformationRecoveryService], tns=SERVICE_NS, name=SERVICE,
+        in_protocol=protocol(validator="lxml"), out_protocol=protocol(),
+    )
+    application.recovery_env = env
+    return WsgiApplication(application, max_content_length=max_body)
+
+
+class SoapEndpoint:
+    """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
+
+    def __init__(self, env: Env, *, max_body: int, trust_proxy: bool) -> None:
+        self._env = env
+        self._max_body = max_body
+        self._trust_proxy = trust_proxy
+        self._by_type = {
+            SOAP11: _spyne_app(env, SafeSoap11, max_body),
+            SOAP12: _spyne_app(env, SafeSoap12, max_body),
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        query = environ.get("QUERY_STRING", "")
+        if method in ("GET", "HEAD"):
+            if query.lower() in ("wsdl", "wsdl="):
+                document = render_wsdl(base_url(environ, self._trust_proxy))
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                          ("Content-Length", str(len(document)))])
+                return [] if method == "HEAD" else [document]
+            return plain(start_response, "405 Method Not Allowed",
+                         "Operations are invoked by POSTing a SOAP envelope; GET serves ?wsdl only.",
+                         [("Allow", "POST")])
+        if method != "POST" or query:
+            return plain(start_response, "405 Method Not Allowed",
+                         "Operations are invoked by POSTing a SOAP envelope to the service "
+                         "address, without a query string.", [("Allow", "POST")])
+        media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        spyne_app = self._by_type.get(media_type)
+        if spyne_app is None:
+            return plain(start_response, "415 Unsupported Media Type",
+                         "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).")
+        caller = self._authenticate(environ)
+        if caller is None:
+            return plain(start_response, "401 Unauthorized", "Service-account credentials required.",
+                         [("WWW-Authenticate", f'Basic realm="{SERVICE}", charset="UTF-8"')])
+        if caller == "unavailable":
+            return plain(start_response, "503 Service Unavailable",
+                         "The service is temporarily unavailable; try again later.",
+                         [("Retry-After", "5")])
+        try:
+            body = read_body(environ, self._max_body)
+        except BodyTooLarge:
+            return plain(start_response, "413 Content Too Large",
+                         f"The request body must not exceed {self._max_body} bytes.")
+        if not body.strip():
+            return plain(start_response, "400 Bad Request", "The request has no SOAP envelope.")
+        inner = dict(environ)
+        inner["wsgi.input"] = io.BytesIO(body)
+        inner["CONTENT_LENGTH"] = str(len(body))
+        inner.pop("HTTP_TRANSFER_ENCODING", None)
+        inner[CALLER_KEY] = caller
+        return spyne_app(inner, start_response)
+
+    def _authenticate(self, environ: dict[str, Any]) -> Any:
+        credentials = basic_credentials(environ)
+        if credentials is None:
+            return None
+        try:
+            return callers.authenticate(
+                self._env, credentials[0], credentials[1],
+                client_address(environ, self._trust_proxy),
+            )
+        except Unavailable:
+            return "unavailable"

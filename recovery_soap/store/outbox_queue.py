@@ -1,0 +1,117 @@
+"""The outbox seen from the dispatcher: claim due messages, record each delivery's outcome.
+
+Claims take a lease (``claimed_until``) so a crashed dispatcher's messages are retried by
+another; on PostgreSQL concurrent dispatchers skip each other's rows (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, select, update
+
+from recovery_soap.store.models import OutboxRow
+
+outbox_t = OutboxRow.__table__
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def _message(row: object) -> QueuedMessage:
+    return QueuedMessage(
+        id=row.id, kind=row.kind, recipient=row.recipient, subject=row.subject,  # type: ignore[attr-defined]
+        body=row.body, status=row.status, attempts=row.attempts,  # type: ignore[attr-defined]
+        created_at=row.created_at, sent_at=row.sent_at,  # type: ignore[attr-defined]
+        last_error=row.last_error,  # type: ignore[attr-defined]
+    )
+
+
+class OutboxQueue:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def claim(self, now: datetime, lease: timedelta, limit: int = 20) -> list[QueuedMessage]:
+        due = (
+            select(outbox_t)
+            .where(
+                outbox_t.c.status == "pending",
+                outbox_t.c.next_attempt_at <= now,
+                or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+            )
+            .order_by(outbox_t.c.id)
+            .limit(limit)
+        )
+        if self._engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        with self._engine.begin() as connection:
+            rows = connection.execute(due).all()
+            if rows:
+                connection.execute(
+                    update(outbox_t)
+                    .where(outbox_t.c.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + lease)
+                )
+        return [_message(r) for r in rows]
+
+    def mark_sent(self, message_id: int, now: datetime) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == message_id)
+                .values(status="sent", sent_at=now, claimed_until=None,
+                        attempts=outbox_t.c.attempts + 1)
+            )
+
+    def mark_failed(
+        self, message: QueuedMessage, now: datetime, error: str, max_attempts: int
+    ) -> str:
+        """Schedule a retry with exponential backoff, or mark the message dead."""
+        attempts = message.attempts + 1
+        status = "dead" if attempts >= max_attempts else "pending"
+        delay = timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == message.id)
+                .values(status=status, attempts=attempts, last_error=error[:1000],
+                        next_attempt_at=now + delay, claimed_until=None)
+            )
+        return status
+
+    def retry_now(self, now: datetime) -> int:
+        """Make every pending message due at once (after an outage was fixed, say)."""
+        with self._engine.begin() as connection:
+            return connection.execute(
+                update(outbox_t).where(outbox_t.c.status == "pending").values(
+                    next_attempt_at=now, claimed_until=None
+                )
+            ).rowcount
+
+    def listing(self, status: str | None = None, limit: int = 100) -> list[QueuedMessage]:
+        query = select(outbox_t).order_by(outbox_t.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(outbox_t.c.status == status)
+        with self._engine.connect() as connection:
+            return [_message(r) for r in connection.execute(query)]
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(outbox_t.c.status, func.count()).group_by(outbox_t.c.status)
+            )
+            return {status: count for status, count in rows}

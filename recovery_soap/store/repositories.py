@@ -1,0 +1,352 @@
+"""Every query of the service: the core's ports over SQLAlchemy Core statements on one Connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from recovery_soap.core.errors import StoreConflict
+from recovery_soap.core.model import (
+    CaptchaRecord,
+    ChallengeAnswer,
+    CodeRecord,
+    NewCode,
+    OutgoingMessage,
+    Permission,
+    Purpose,
+    Question,
+    ServiceAccount,
+    Step,
+    Tenant,
+    User,
+)
+from recovery_soap.store.models import (
+    AnswerRow,
+    CaptchaRow,
+    ClaimRow,
+    CodeRow,
+    OutboxRow,
+    QuestionRow,
+    ServiceAccountRow,
+    TenantRow,
+    UserRow,
+)
+
+tenants_t = TenantRow.__table__
+users_t = UserRow.__table__
+claims_t = ClaimRow.__table__
+answers_t = AnswerRow.__table__
+questions_t = QuestionRow.__table__
+codes_t = CodeRow.__table__
+captchas_t = CaptchaRow.__table__
+outbox_t = OutboxRow.__table__
+accounts_t = ServiceAccountRow.__table__
+
+PROOF_SEPARATOR = "\n"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+
+class TenantRepository(Repository):
+    def by_domain(self, domain: str) -> Tenant | None:
+        row = self._c.execute(
+            select(tenants_t.c.id, tenants_t.c.domain).where(tenants_t.c.domain == domain)
+        ).first()
+        return Tenant(id=row.id, domain=row.domain) if row else None
+
+    def by_id(self, tenant_id: int) -> Tenant:
+        row = self._c.execute(
+            select(tenants_t.c.id, tenants_t.c.domain).where(tenants_t.c.id == tenant_id)
+        ).one()
+        return Tenant(id=row.id, domain=row.domain)
+
+    def add(self, domain: str) -> Tenant:
+        new_id = self._c.execute(
+            insert(tenants_t).values(domain=domain, created_at=_utcnow()).returning(
+                tenants_t.c.id
+            )
+        ).scalar_one()
+        return Tenant(id=new_id, domain=domain)
+
+    def all(self) -> list[Tenant]:
+        rows = self._c.execute(select(tenants_t.c.id, tenants_t.c.domain).order_by(tenants_t.c.id))
+        return [Tenant(id=r.id, domain=r.domain) for r in rows]
+
+
+_USER_COLUMNS = (
+    users_t.c.id, users_t.c.username, users_t.c.password_hash, users_t.c.locked,
+    users_t.c.pending_confirmation,
+)
+
+
+def _user(row: Any, tenant: Tenant) -> User:
+    return User(
+        id=row.id, tenant=tenant, username=row.username, password_hash=row.password_hash,
+        locked=bool(row.locked), pending_confirmation=bool(row.pending_confirmation),
+    )
+
+
+class UserRepository(Repository):
+    def get(self, tenant: Tenant, username: str) -> User | None:
+        row = self._c.execute(
+            select(*_USER_COLUMNS).where(
+                users_t.c.tenant_id == tenant.id, users_t.c.username == username
+            )
+        ).first()
+        return _user(row, tenant) if row else None
+
+    def by_id(self, user_id: int) -> User | None:
+        row = self._c.execute(
+            select(*_USER_COLUMNS, tenants_t.c.id.label("tid"), tenants_t.c.domain)
+            .join(tenants_t, tenants_t.c.id == users_t.c.tenant_id)
+            .where(users_t.c.id == user_id)
+        ).first()
+        return _user(row, Tenant(id=row.tid, domain=row.domain)) if row else None
+
+    def add(
+        self, tenant: Tenant, username: str, password_hash: str, *, locked: bool, pending: bool,
+        now: datetime,
+    ) -> User:
+        try:
+            new_id = self._c.execute(
+                insert(users_t).values(
+                    tenant_id=tenant.id, username=username, password_hash=password_hash,
+                    locked=locked, pending_confirmation=pending, created_at=now,
+                ).returning(users_t.c.id)
+            ).scalar_one()
+        except IntegrityError:
+            raise StoreConflict(username) from None
+        return User(
+            id=new_id, tenant=tenant, username=username, password_hash=password_hash,
+            locked=locked, pending_confirmation=pending,
+        )
+
+    def set_password(self, user: User, password_hash: str, now: datetime) -> None:
+        self._c.execute(
+            update(users_t).where(users_t.c.id == user.id).values(
+                password_hash=password_hash, password_changed_at=now
+            )
+        )
+
+    def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
+        self._c.execute(
+            update(users_t).where(users_t.c.id == user.id).values(
+                locked=locked, pending_confirmation=pending
+            )
+        )
+
+    def claims(self, user: User) -> dict[str, str]:
+        rows = self._c.execute(
+            select(claims_t.c.claim_uri, claims_t.c.value).where(claims_t.c.user_id == user.id)
+        )
+        return {r.claim_uri: r.value for r in rows}
+
+    def set_claims(self, user: User, claims: Mapping[str, str]) -> None:
+        if not claims:
+            return
+        self._c.execute(
+            delete(claims_t).where(
+                claims_t.c.user_id == user.id, claims_t.c.claim_uri.in_(list(claims))
+            )
+        )
+        self._c.execute(
+            insert(claims_t),
+            [
+                {"user_id": user.id, "tenant_id": user.tenant.id, "claim_uri": uri, "value": value}
+                for uri, value in claims.items()
+            ],
+        )
+
+    def find_by_claim(self, tenant: Tenant, uri: str, value: str) -> set[int]:
+        rows = self._c.execute(
+            select(claims_t.c.user_id).where(
+                claims_t.c.tenant_id == tenant.id, claims_t.c.claim_uri == uri,
+                claims_t.c.value == value,
+            ).limit(50)
+        )
+        return {r.user_id for r in rows}
+
+    def answers(self, user: User) -> list[ChallengeAnswer]:
+        rows = self._c.execute(
+            select(answers_t.c.set_id, answers_t.c.question, answers_t.c.answer_hash).where(
+                answers_t.c.user_id == user.id
+            )
+        )
+        return [ChallengeAnswer(r.set_id, r.question, r.answer_hash) for r in rows]
+
+    def set_answers(self, user: User, answers: Sequence[ChallengeAnswer]) -> None:
+        if not answers:
+            return
+        self._c.execute(
+            delete(answers_t).where(
+                answers_t.c.user_id == user.id,
+                answers_t.c.set_id.in_([a.set_id for a in answers]),
+            )
+        )
+        self._c.execute(
+            insert(answers_t),
+            [
+                {"user_id": user.id, "set_id": a.set_id, "question": a.question,
+                 "answer_hash": a.answer_hash}
+                for a in answers
+            ],
+        )
+
+
+class CodeRepository(Repository):
+    def add(self, code: NewCode) -> None:
+        self._c.execute(
+            insert(codes_t).values(
+                tenant_id=code.tenant_id, user_id=code.user_id, purpose=code.step.purpose.value,
+                step=code.step.value, code_hash=code.code_hash,
+                proof=PROOF_SEPARATOR.join(sorted(code.proof)), subject=code.subject,
+                created_at=code.created_at, expires_at=code.expires_at,
+            )
+        )
+
+    def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
+        row = self._c.execute(select(codes_t).where(codes_t.c.code_hash == code_hash)).first()
+        if row is None:
+            return None
+        record = CodeRecord(
+            id=row.id, tenant_id=row.tenant_id, user_id=row.user_id, step=Step(row.step),
+            expires_at=row.expires_at, used_at=row.used_at,
+            proof=frozenset(p for p in row.proof.split(PROOF_SEPARATOR) if p),
+            subject=row.subject,
+        )
+        return record, row.code_hash
+
+    def consume(self, record_id: int, now: datetime) -> bool:
+        result = self._c.execute(
+            update(codes_t)
+            .where(codes_t.c.id == record_id, codes_t.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None:
+        self._c.execute(
+            update(codes_t)
+            .where(
+                codes_t.c.user_id == user_id, codes_t.c.purpose == purpose.value,
+                codes_t.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+
+    def spend_step(self, user_id: int, step: Step, now: datetime) -> None:
+        self._c.execute(
+            update(codes_t)
+            .where(
+                codes_t.c.user_id == user_id, codes_t.c.purpose == step.purpose.value,
+                codes_t.c.step == step.value, codes_t.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+
+
+class CaptchaRepository(Repository):
+    def add(
+        self, key_hash: str, image_id: str, answer_hash: str, image: bytes, now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._c.execute(
+            insert(captchas_t).values(
+                key_hash=key_hash, image_id=image_id, answer_hash=answer_hash, image=image,
+                created_at=now, expires_at=expires_at,
+            )
+        )
+
+    def take(self, key_hash: str, now: datetime) -> CaptchaRecord | None:
+        row = self._c.execute(
+            delete(captchas_t)
+            .where(captchas_t.c.key_hash == key_hash)
+            .returning(captchas_t.c.answer_hash, captchas_t.c.expires_at)
+        ).first()
+        return CaptchaRecord(answer_hash=row.answer_hash, expires_at=row.expires_at) if row else None
+
+    def image(self, image_id: str, now: datetime) -> bytes | None:
+        return self._c.execute(
+            select(captchas_t.c.image).where(
+                captchas_t.c.image_id == image_id, captchas_t.c.expires_at > now
+            )
+        ).scalar_one_or_none()
+
+    def purge(self, now: datetime) -> None:
+        self._c.execute(delete(captchas_t).where(captchas_t.c.expires_at <= now))
+
+
+class QuestionRepository(Repository):
+    def for_tenant(self, tenant: Tenant) -> list[Question]:
+        rows = self._c.execute(
+            select(questions_t.c.set_id, questions_t.c.question, questions_t.c.position)
+            .where(questions_t.c.tenant_id == tenant.id)
+            .order_by(questions_t.c.set_id, questions_t.c.position, questions_t.c.id)
+        )
+        return [Question(set_id=r.set_id, question=r.question, order=r.position) for r in rows]
+
+    def add(self, tenant: Tenant, question: Question) -> None:
+        self._c.execute(
+            insert(questions_t).values(
+                tenant_id=tenant.id, set_id=question.set_id, question=question.question,
+                position=question.order,
+            )
+        )
+
+
+class OutboxRepository(Repository):
+    def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
+        return int(
+            self._c.execute(
+                insert(outbox_t).values(
+                    tenant_id=message.tenant_id, kind=message.kind.value,
+                    recipient=message.recipient, subject=message.subject, body=message.body,
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                ).returning(outbox_t.c.id)
+            ).scalar_one()
+        )
+
+
+class AccountRepository(Repository):
+    def get(self, name: str) -> ServiceAccount | None:
+        row = self._c.execute(
+            select(accounts_t, tenants_t.c.domain)
+            .join(tenants_t, tenants_t.c.id == accounts_t.c.tenant_id)
+            .where(accounts_t.c.name == name)
+        ).first()
+        if row is None:
+            return None
+        return ServiceAccount(
+            name=row.name, tenant=Tenant(id=row.tenant_id, domain=row.domain),
+            secret_hash=row.secret_hash,
+            permissions=frozenset(Permission(p) for p in row.permissions.split(",") if p),
+            all_tenants=bool(row.all_tenants),
+        )
+
+    def put(self, account: ServiceAccount) -> None:
+        values = {
+            "tenant_id": account.tenant.id, "secret_hash": account.secret_hash,
+            "permissions": ",".join(sorted(p.value for p in account.permissions)),
+            "all_tenants": account.all_tenants,
+        }
+        updated = self._c.execute(
+            update(accounts_t).where(accounts_t.c.name == account.name).values(**values)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                insert(accounts_t).values(
+                    name=account.name, created_at=_utcnow(), **values
+                )
+            )
+

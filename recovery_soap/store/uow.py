@@ -1,0 +1,74 @@
+"""The unit of work: one connection, one transaction; leaving without commit() rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.store.repositories import (
+    AccountRepository,
+    CaptchaRepository,
+    CodeRepository,
+    OutboxRepository,
+    QuestionRepository,
+    TenantRepository,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        try:
+            connection = self._engine.connect()
+            connection.begin()
+        except (OperationalError, DBAPIError) as exc:
+            raise Unavailable("the database is unreachable") from exc
+        self._connection = connection
+        self.tenants = TenantRepository(connection)
+        self.users = UserRepository(connection)
+        self.codes = CodeRepository(connection)
+        self.captchas = CaptchaRepository(connection)
+        self.questions = QuestionRepository(connection)
+        self.outbox = OutboxRepository(connection)
+        self.accounts = AccountRepository(connection)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        assert self._connection is not None, "use the unit of work in a with block"
+        return self._connection
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+        except OperationalError as exc:
+            raise Unavailable("the database failed during commit") from exc
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
+        if isinstance(exc, OperationalError):
+            raise Unavailable("the database is unreachable") from exc
+
+
+def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    """A callable making a fresh unit of work per use."""
+    return lambda: SqlUnitOfWork(engine)
