@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from recovery_soap import logs
 from recovery_soap.captcha_images import render_jpeg
 from recovery_soap.config import Settings, load_settings
 from recovery_soap.core import admin, callers
@@ -28,6 +29,7 @@ from recovery_soap.core.secrets import KeyedHasher
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import SmtpSender
 from recovery_soap.notify.templates import render
+from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.front import SERVICE_PATHS, BASE_PATH, SoapEndpoint, plain
 from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine
@@ -50,6 +52,12 @@ def policy_from(settings: Settings) -> Policy:
         signup_code_ttl=timedelta(minutes=settings.signup_code_minutes),
         captcha_ttl=timedelta(minutes=settings.captcha_minutes),
         all_answers_required=settings.challenge_answers_required == "all",
+        code_and_answers_required=settings.recovery_proof == "code_and_answers",
+        notify_changes=settings.notify_changes,
+        hide_user_existence=settings.hide_user_existence,
+        lockout_failures=settings.lockout_failures,
+        lockout_window=timedelta(minutes=settings.lockout_window_minutes),
+        lockout_duration=timedelta(minutes=settings.lockout_minutes),
         passwords=PasswordPolicy(
             min_length=settings.password_min_length, max_length=settings.password_max_length,
             regex=settings.password_regex, regex_message=settings.password_policy_message,
@@ -80,6 +88,7 @@ def build_env(
         render_captcha=render_jpeg,
         captcha_text=captcha_text or random_text,
         policy=policy_from(settings),
+        limiter=limiter_from(settings),
     )
 
 
@@ -151,6 +160,7 @@ def create_app(
     captcha_text: Callable[[], str] | None = None,
 ) -> RecoveryApp:
     settings = settings or load_settings()
+    logs.quiet_third_party()
     engine = prepare_database(settings)
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:

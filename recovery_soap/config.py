@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -114,6 +115,68 @@ class Settings:
             "secret": True,
         },
     )
+    recovery_proof: str = field(
+        default="either",
+        metadata={
+            "doc": "either: the mailed code or the challenge answers allow a password change; "
+            "code_and_answers: both are needed (recommended: ASVS 2.5.2, NIST SP 800-63B)"
+        },
+    )
+    notify_changes: bool = field(
+        default=True,
+        metadata={"doc": "mail the user after a password change or account confirmation "
+                  "(per tenant: recovery-soap tenant set DOMAIN --notify-changes off)"},
+    )
+    hide_user_existence: bool = field(
+        default=False,
+        metadata={"doc": "answer alike for existing and unknown users (recommended for public "
+                  "deployments; off for legacy clients that expect 18003 for unknown users)"},
+    )
+    require_https: bool = field(
+        default=False,
+        metadata={"doc": "refuse SOAP calls not made over HTTPS (as seen through a trusted "
+                  "proxy with trust_proxy)"},
+    )
+    lockout_failures: int = field(
+        default=10,
+        metadata={"doc": "failed code, answer or captcha attempts for one user, within "
+                  "lockout_window_minutes, that lock the user's recovery"},
+    )
+    lockout_window_minutes: int = field(
+        default=60, metadata={"doc": "window in which failed attempts are counted, minutes"}
+    )
+    lockout_minutes: int = field(
+        default=30, metadata={"doc": "how long a user's recovery stays locked, minutes"}
+    )
+    rate_limits: str = field(
+        default="on",
+        metadata={"doc": "on, or off to disable every rate limit (load tests, conformance "
+                  "runs only)"},
+    )
+    rate_limit_storage: str = field(
+        default="memory://",
+        metadata={"doc": "memory:// (one process) or redis://HOST:PORT (shared by workers)"},
+    )
+    rate_limit_namespace: str = field(
+        default="recovery-soap", metadata={"doc": "key prefix of the limits in Redis"}
+    )
+    limit_mail_per_user: str = field(
+        default="5/hour", metadata={"doc": "messages one user can be sent"}
+    )
+    limit_mail_per_address: str = field(
+        default="100/hour", metadata={"doc": "mail-sending requests per client address"}
+    )
+    limit_checks_per_address: str = field(
+        default="600/hour", metadata={"doc": "code, answer and captcha checks per client address"}
+    )
+    limit_failures_per_address: str = field(
+        default="50/hour",
+        metadata={"doc": "failed checks per client address, after which its checks are refused"},
+    )
+    limit_auth_failures_per_address: str = field(
+        default="30/minute",
+        metadata={"doc": "failed service-account logins per client address (then 429)"},
+    )
     argon2_memory_kib: int = field(
         default=19456, metadata={"doc": "argon2id memory cost for passwords and answers, KiB"}
     )
@@ -128,6 +191,8 @@ class Settings:
             "notification_sending": ("internal", "external"),
             "smtp_security": ("none", "starttls", "ssl"),
             "challenge_answers_required": ("all", "one"),
+            "recovery_proof": ("either", "code_and_answers"),
+            "rate_limits": ("on", "off"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -139,6 +204,11 @@ class Settings:
             raise SettingsError("password_min_length must be between 1 and password_max_length")
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
+        if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:
+            raise SettingsError("lockout_failures and the lockout minutes must be positive")
+        for name in [f.name for f in fields(self) if f.name.startswith("limit_")]:
+            if not re.fullmatch(r"\d+\s*(/|per)\s*\d*\s*[a-z]+", getattr(self, name).strip()):
+                raise SettingsError(f"{name} must be a rate such as 5/hour")
 
     @property
     def captcha_checked(self) -> bool:
@@ -207,3 +277,21 @@ def load_settings(
             values[f.name] = environ[env_name]
     converted = {name: _convert(name, hints[name], raw) for name, raw in values.items()}
     return Settings(**converted)
+
+
+def reference_table() -> str:
+    """Every setting as a Markdown table: name, environment variable, default, meaning."""
+    rows = [
+        "| setting (config file key) | environment variable | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for f in fields(Settings):
+        default = "(generated)" if f.name == "secret_key" else repr(f.default)
+        if f.metadata.get("secret") and f.name != "secret_key":
+            default = "''"
+        legacy = LEGACY_PROPERTY.get(f.name)
+        meaning = f.metadata.get("doc", "") + (f" (legacy `{legacy}`)" if legacy else "")
+        rows.append(
+            f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | `{default}` | {meaning} |"
+        )
+    return "\n".join(rows)

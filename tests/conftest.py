@@ -7,6 +7,7 @@ each run in a schema of its own. Under CI=true a missing PostgreSQL fails the ru
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -27,7 +28,14 @@ from recovery_soap.app import RecoveryApp, create_app
 from recovery_soap.config import Settings
 from recovery_soap.store import schema
 from recovery_soap.store.db import make_engine
-from tests.support import CaptchaTexts, MovableClock, SmtpServer
+from tests.support import (
+    CODE,
+    KNOWN_SECRETS,
+    CaptchaTexts,
+    MovableClock,
+    SmtpServer,
+    wait_until_up,
+)
 
 BACKEND = os.environ.get("RECOVERY_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get(
@@ -165,7 +173,7 @@ def serve(base_settings: Settings, smtp: SmtpServer) -> Iterator[Callable[..., L
         servers.append((server, thread, stop, app))
         port = server.effective_port
         url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url)
+        wait_until_up(url)
         return LiveServer(url=url, app=app, clock=clock, captcha=captcha, smtp=smtp)
 
     try:
@@ -177,17 +185,6 @@ def serve(base_settings: Settings, smtp: SmtpServer) -> Iterator[Callable[..., L
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
             app.engine.dispose()
-
-
-def _wait_until_up(url: str) -> None:
-    for _ in range(200):
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        threading.Event().wait(0.02)
-    raise RuntimeError(f"server at {url} did not come up")
 
 
 @pytest.fixture
@@ -204,3 +201,43 @@ def external(serve: Callable[..., LiveServer]) -> LiveServer:
 
 def unique(prefix: str = "user") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+# --- log hygiene: every record the whole run writes is kept and scanned for secrets at the end ---
+
+#: The server side's loggers; the test clients (zeep, the SMTP server) log what they send.
+SERVER_SIDE = ("recovery_soap", "spyne", "waitress", "sqlalchemy", "alembic", "passlib",
+               "limits", "root")
+_records: list[logging.LogRecord] = []
+
+
+class _KeepAll(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(SERVER_SIDE):
+            _records.append(record)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(_KeepAll(level=logging.DEBUG))
+    logging.getLogger("recovery_soap").setLevel(logging.DEBUG)
+
+
+def leaked_secrets(records: list[logging.LogRecord]) -> list[str]:
+    """Records that carry a code-shaped value or a secret the tests used."""
+    leaks = []
+    for record in records:
+        text_ = record.getMessage()
+        if record.exc_info:
+            text_ += logging.Formatter().formatException(record.exc_info)
+        if CODE.search(text_) or any(secret in text_ for secret in KNOWN_SECRETS):
+            leaks.append(f"{record.name}: {text_[:200]}")
+    return leaks
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = leaked_secrets(_records)
+    if leaks:
+        print("\nSECRETS IN LOGS:\n" + "\n".join(leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

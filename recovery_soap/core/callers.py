@@ -10,7 +10,14 @@ from collections.abc import Iterable
 
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
-from recovery_soap.core.model import Caller, Permission, ServiceAccount, Tenant
+from recovery_soap.core.model import (
+    AuditEvent,
+    Caller,
+    Limit,
+    Permission,
+    ServiceAccount,
+    Tenant,
+)
 from recovery_soap.core.ports import UnitOfWork
 
 SECRET_LABEL = "service-account"
@@ -31,6 +38,21 @@ def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> 
         account=account.name, tenant=account.tenant, permissions=account.permissions,
         all_tenants=account.all_tenants, client_address=client_address,
     )
+
+
+def record_auth_failure(env: Env, name: str, client_address: str) -> None:
+    """Audit a failed caller login and count it against the client address."""
+    env.limiter.allow(Limit.AUTH_FAILURES_PER_ADDRESS, client_address or "-")
+    with env.uow() as uow:
+        uow.audit.record(
+            AuditEvent(at=env.clock.now(), event="caller_authentication", outcome="failure",
+                       caller=name[:255], client_address=client_address)
+        )
+        uow.commit()
+
+
+def too_many_failures(env: Env, client_address: str) -> bool:
+    return env.limiter.exhausted(Limit.AUTH_FAILURES_PER_ADDRESS, client_address or "-")
 
 
 def put_account(

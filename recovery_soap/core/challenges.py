@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from recovery_soap.core import codes
+from recovery_soap.core import codes, guard
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import QuestionsMissing, WrongAnswer
 from recovery_soap.core.model import (
@@ -26,14 +26,9 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.passwords import normalise_answer
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import qualify
+from recovery_soap.core.tenants import find_user
 
 NO_QUESTION_ID = "No challenge question id provided for verification"
-
-
-def _user(env: Env, uow: UnitOfWork, caller: Caller, username: str | None) -> tuple[User | None, str]:
-    name = qualify(env, uow, caller, username)
-    return uow.users.get(name.tenant, name.name), name.as_given
 
 
 def _answers_or_fail(uow: UnitOfWork, user: User | None, message: str) -> list[ChallengeAnswer]:
@@ -46,17 +41,22 @@ def _answers_or_fail(uow: UnitOfWork, user: User | None, message: str) -> list[C
 def _start(
     env: Env, caller: Caller, username: str | None, key: str | None, missing: str
 ) -> tuple[list[ChallengeAnswer], str, str]:
-    """Spend the verifyUser key of a user who has questions; issue a QUESTIONS_SHOWN key."""
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
-        answers = _answers_or_fail(uow, user, f"{missing} : {given}")
-        codes.redeem(
-            env, uow, user, key, {Step.USER_VERIFIED},
-            f"Invalid confirmation code for user : {given}",
-        )
-        assert user is not None
-        new_key = codes.issue(env, uow, user, Step.QUESTIONS_SHOWN)
-        uow.commit()
+    """Spend the verifyUser key (or, for recovery_proof=code_and_answers, the key the mailed code
+    gave) of a user who has questions; issue a QUESTIONS_SHOWN key carrying its proof so far."""
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "questions_shown") as seen:
+        with env.uow() as uow:
+            user, given = find_user(env, uow, caller, username)
+            seen.user, seen.username = user, given
+            guard.ensure_unlocked(env, uow, user, given)
+            answers = _answers_or_fail(uow, user, f"{missing} : {given}")
+            record = codes.redeem(
+                env, uow, user, key, {Step.USER_VERIFIED, Step.CODE_CONFIRMED},
+                f"Invalid confirmation code for user : {given}",
+            )
+            assert user is not None
+            new_key = codes.issue(env, uow, user, Step.QUESTIONS_SHOWN, proof=record.proof)
+            uow.commit()
     return answers, new_key, given
 
 
@@ -88,8 +88,11 @@ def user_question(
 ) -> UserChallenge:
     """Ask one question: spends a QUESTIONS_SHOWN or ANSWERED key, keeps its proof so far."""
     require(caller, Permission.VIEW)
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "question_asked") as seen, env.uow() as uow:
+        user, given = find_user(env, uow, caller, username)
+        seen.user, seen.username = user, given
+        guard.ensure_unlocked(env, uow, user, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.find(env, uow, user, key, {Step.QUESTIONS_SHOWN, Step.ANSWERED}, invalid)
         assert user is not None
@@ -114,8 +117,11 @@ def verify_answer(
     if not (question_id or "").strip() or not (answer or "").strip():
         raise QuestionsMissing(NO_QUESTION_ID)
     assert answer is not None
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "answer_checked") as seen, env.uow() as uow:
+        user, given = find_user(env, uow, caller, username)
+        seen.user, seen.username = user, given
+        guard.ensure_unlocked(env, uow, user, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.redeem(env, uow, user, key, {Step.QUESTION_ASKED}, invalid)
         assert user is not None
@@ -145,10 +151,13 @@ def verify_answers(
     given_answers = [((i or "").strip(), a or "") for i, a in answers if (i or "").strip()]
     if not given_answers:
         raise QuestionsMissing(NO_QUESTION_ID)
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "answers_checked") as seen, env.uow() as uow:
+        user, given = find_user(env, uow, caller, username)
+        seen.user, seen.username = user, given
+        guard.ensure_unlocked(env, uow, user, given)
         invalid = f"Invalid confirmation code for user : {given}"
-        codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
+        shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
         assert user is not None
         stored = {a.set_id: a for a in uow.users.answers(user)}
         proved: set[str] = set()
@@ -166,7 +175,7 @@ def verify_answers(
         if not (stored and all_right and enough):
             uow.commit()  # the key stays spent
             raise WrongAnswer(f"Verification failed for one or more answers provided by user : {given}")
-        new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=frozenset(proved))
+        new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=shown.proof | proved)
         uow.commit()
     return Verification(verified=True, user_id=given, key=new_key)
 

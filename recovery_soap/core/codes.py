@@ -34,15 +34,19 @@ def issue(
     proof: frozenset[str] = frozenset(),
     subject: str | None = None,
 ) -> str:
-    """Store a new code for the user's next step and return it (the only time it exists in clear)."""
+    """Store a new code for the user's next step and return it (the only time it exists in clear).
+
+    A user has at most one live code per purpose: issuing one spends the others.
+    """
     code = new_code()
     now = env.clock.now()
+    uow.codes.spend_all(user.id, step.purpose, now)
     uow.codes.add(
         NewCode(
             tenant_id=user.tenant.id,
             user_id=user.id,
             step=step,
-            code_hash=env.keyed.digest(CODE_LABEL, code),
+            code_hash=digest(env, code),
             created_at=now,
             expires_at=now + ttl_for(env, step),
             proof=proof,
@@ -50,6 +54,10 @@ def issue(
         )
     )
     return code
+
+
+def digest(env: Env, code: str) -> str:
+    return env.keyed.digest(CODE_LABEL, code)
 
 
 def find(
@@ -67,7 +75,7 @@ def find(
     """
     if not code or not code.strip() or user is None:
         raise InvalidCode(invalid)
-    presented = env.keyed.digest(CODE_LABEL, code)
+    presented = digest(env, code)
     found = uow.codes.find(presented)
     if found is None:
         raise InvalidCode(invalid)

@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from recovery_soap.core.errors import PermissionDenied
-from recovery_soap.core.model import Caller, Permission
+from recovery_soap.core.model import Caller, Limit, Permission
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
-from recovery_soap.core.ports import CaptchaRenderer, Clock, MessageRenderer, UnitOfWorkFactory
+from recovery_soap.core.ports import (
+    CaptchaRenderer,
+    Clock,
+    MessageRenderer,
+    RateLimiter,
+    UnitOfWorkFactory,
+)
 from recovery_soap.core.secrets import KeyedHasher
 
 
@@ -25,7 +31,23 @@ class Policy:
     signup_code_ttl: timedelta = timedelta(hours=24)
     captcha_ttl: timedelta = timedelta(minutes=20)
     all_answers_required: bool = True
+    code_and_answers_required: bool = False
+    notify_changes: bool = True
+    hide_user_existence: bool = False
+    lockout_failures: int = 10
+    lockout_window: timedelta = timedelta(hours=1)
+    lockout_duration: timedelta = timedelta(minutes=30)
     passwords: PasswordPolicy = field(default_factory=PasswordPolicy)
+
+
+class Unlimited:
+    """A rate limiter that never refuses (rate limits off)."""
+
+    def allow(self, limit: Limit, *identifiers: str) -> bool:
+        return True
+
+    def exhausted(self, limit: Limit, *identifiers: str) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,7 @@ class Env:
     render_captcha: CaptchaRenderer
     captcha_text: Callable[[], str]
     policy: Policy = field(default_factory=Policy)
+    limiter: RateLimiter = field(default_factory=Unlimited)
 
 
 def require(caller: Caller, permission: Permission | None) -> None:

@@ -46,12 +46,25 @@ class MessageKind(enum.Enum):
     ACCOUNT_CONFIRMATION = "accountConfirmation"
     PASSWORD_RESET = "passwordReset"
     ACCOUNT_ID_RECOVERY = "accountIdRecovery"
+    PASSWORD_CHANGED = "passwordChanged"  # notice, after the fact
+    ACCOUNT_CONFIRMED = "accountConfirmed"  # notice, after the fact
+
+
+class Limit(enum.Enum):
+    """Named rate limits; their rates are settings (``limit_<value>``)."""
+
+    MAIL_PER_USER = "mail_per_user"
+    MAIL_PER_ADDRESS = "mail_per_address"
+    CHECKS_PER_ADDRESS = "checks_per_address"
+    FAILURES_PER_ADDRESS = "failures_per_address"
+    AUTH_FAILURES_PER_ADDRESS = "auth_failures_per_address"
 
 
 @dataclass(frozen=True)
 class Tenant:
     id: int
     domain: str
+    notify_changes: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,7 @@ class CodeRecord:
     used_at: datetime | None
     proof: frozenset[str] = frozenset()  # question sets answered right so far
     subject: str | None = None  # the question set being asked (step QUESTION_ASKED)
+    message_id: int | None = None  # the outbox message that carried it
 
 
 @dataclass(frozen=True)
@@ -204,3 +218,24 @@ class ClaimDefinition:
 class CaptchaChallenge:
     image_path: str
     secret_key: str
+
+
+@dataclass(frozen=True)
+class GuardState:
+    """Failed secret checks of a user in the current window, and any lock they caused."""
+
+    failures: int
+    locked_until: datetime | None
+    window_started_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: datetime
+    event: str
+    outcome: str
+    tenant: str | None = None
+    username: str | None = None
+    caller: str | None = None
+    client_address: str | None = None
+    detail: str | None = None

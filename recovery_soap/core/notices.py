@@ -6,6 +6,7 @@ together or not at all.
 
 from __future__ import annotations
 
+from recovery_soap.core import codes
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import NotificationFailed
@@ -13,12 +14,34 @@ from recovery_soap.core.model import MessageKind, NotificationData, OutgoingMess
 from recovery_soap.core.ports import UnitOfWork
 
 
+def _enqueue(
+    env: Env, uow: UnitOfWork, user: User, kind: MessageKind, address: str, secret: str,
+    first_name: str | None,
+) -> int:
+    variables = {
+        "first-name": first_name or user.username,
+        "user-name": user.username,
+        "confirmation-code": secret,
+        "tenant-domain": user.tenant.domain,
+        "userstore-domain": "PRIMARY",
+    }
+    subject, body = env.render_message(kind, variables)
+    return uow.outbox.enqueue(
+        OutgoingMessage(
+            tenant_id=user.tenant.id, kind=kind, recipient=address, subject=subject, body=body
+        ),
+        env.clock.now(),
+    )
+
+
 def deliver(
-    env: Env, uow: UnitOfWork, user: User, kind: MessageKind, secret: str
+    env: Env, uow: UnitOfWork, user: User, kind: MessageKind, secret: str, *,
+    is_code: bool = True,
 ) -> NotificationData | None:
     """Queue ``kind`` for the user's e-mail address, or hand it back when sending is external.
 
     ``secret`` is what the user must receive: a code, or the username for account-id recovery.
+    A code's message is linked to it, so a resend can send the same message again.
     """
     claims = uow.users.claims(user)
     address = (claims.get(EMAIL) or "").strip()
@@ -30,18 +53,20 @@ def deliver(
             code=secret, address=address, user_id=user.username, first_name=first_name,
             domain=user.tenant.domain, kind=kind,
         )
-    variables = {
-        "first-name": first_name or user.username,
-        "user-name": user.username,
-        "confirmation-code": secret,
-        "tenant-domain": user.tenant.domain,
-        "userstore-domain": "PRIMARY",
-    }
-    subject, body = env.render_message(kind, variables)
-    uow.outbox.enqueue(
-        OutgoingMessage(
-            tenant_id=user.tenant.id, kind=kind, recipient=address, subject=subject, body=body
-        ),
-        env.clock.now(),
-    )
+    message_id = _enqueue(env, uow, user, kind, address, secret, first_name)
+    if is_code:
+        uow.codes.link_message(codes.digest(env, secret), message_id)
     return None
+
+
+def notify_change(env: Env, uow: UnitOfWork, user: User, kind: MessageKind) -> None:
+    """A notice after a password change or a confirmation, when the service sends mail itself
+    and neither the settings nor the user's tenant turned notices off."""
+    if env.policy.notifications_external or not env.policy.notify_changes:
+        return
+    if not user.tenant.notify_changes:
+        return
+    claims = uow.users.claims(user)
+    address = (claims.get(EMAIL) or "").strip()
+    if address:
+        _enqueue(env, uow, user, kind, address, "", claims.get(GIVEN_NAME))

@@ -3,10 +3,10 @@ verifyConfirmationCode -> updatePassword (which also ends the challenge-question
 
 from __future__ import annotations
 
-from recovery_soap.core import codes
+from recovery_soap.core import codes, guard
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.env import Env, require
-from recovery_soap.core.errors import AccountLocked, InvalidUser, UpdateFailed
+from recovery_soap.core.errors import AccountLocked, InvalidUser, RecoveryError, UpdateFailed
 from recovery_soap.core.model import (
     CaptchaInput,
     Caller,
@@ -17,33 +17,42 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
-from recovery_soap.core.notices import deliver
+from recovery_soap.core.notices import deliver, notify_change
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import qualify
+from recovery_soap.core.secrets import new_code
+from recovery_soap.core.tenants import find_user
 
 #: The proof an e-mailed code gives; challenge proofs are the question-set ids answered.
 MAILBOX_PROOF = "mailbox"
 
 
-def _user(env: Env, uow: UnitOfWork, caller: Caller, username: str | None) -> tuple[User | None, str]:
-    name = qualify(env, uow, caller, username)
-    return uow.users.get(name.tenant, name.name), name.as_given
-
-
 def verify_user(
     env: Env, caller: Caller, username: str | None, captcha: CaptchaInput | None
 ) -> Verification:
-    """Start a recovery: the user exists and may recover; issues the first key."""
+    """Start a recovery: the user exists and may recover; issues the first key.
+
+    With hide_user_existence, an unknown or locked user gets the same answer with a key that
+    leads nowhere, so the answer tells nothing about the account.
+    """
     require(caller, Permission.RECOVER)
-    check_captcha(env, captcha, "Error while validating captcha")
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
-        if user is None:
-            raise InvalidUser(f"User does not exist : {given}")
-        if user.locked:
-            raise AccountLocked(f"Error verifying user : {given}")
-        key = codes.issue(env, uow, user, Step.USER_VERIFIED)
-        uow.commit()
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "recovery_started") as seen:
+        seen.username = (username or "").strip()
+        check_captcha(env, captcha, "Error while validating captcha")
+        with env.uow() as uow:
+            user, given = find_user(env, uow, caller, username)
+            seen.user = user
+            usable = user is not None and not user.locked
+            if not usable and env.policy.hide_user_existence:
+                return Verification(verified=True, user_id=given, key=new_code())
+            if user is None:
+                raise InvalidUser(f"User does not exist : {given}")
+            if user.locked:
+                raise AccountLocked(f"Error verifying user : {given}")
+            guard.ensure_unlocked(env, uow, user, given)
+            key = codes.issue(env, uow, user, Step.USER_VERIFIED)
+            guard.audit(env, uow, caller, "recovery_started", "success", user)
+            uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
 
@@ -52,16 +61,26 @@ def send_recovery_notification(
 ) -> Verification:
     """Spend the first key and mail a recovery code (any notification type means e-mail)."""
     require(caller, Permission.RECOVER)
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
-        invalid = f"Invalid confirmation code for user : {given}"
-        codes.redeem(env, uow, user, key, {Step.USER_VERIFIED}, invalid)
-        assert user is not None
-        # One live mailed code per user: an older one stops working when a new one is sent.
-        uow.codes.spend_step(user.id, Step.CODE_MAILED, env.clock.now())
-        code = codes.issue(env, uow, user, Step.CODE_MAILED)
-        data = deliver(env, uow, user, MessageKind.PASSWORD_RESET, code)
-        uow.commit()
+    guard.admit_check(env, caller)
+    try:
+        with guard.watch(env, caller, "recovery_code_sent") as seen:
+            with env.uow() as uow:
+                user, given = find_user(env, uow, caller, username)
+                seen.user, seen.username = user, given
+                invalid = f"Invalid confirmation code for user : {given}"
+                guard.ensure_unlocked(env, uow, user, given)
+                codes.redeem(env, uow, user, key, {Step.USER_VERIFIED}, invalid)
+                assert user is not None
+                guard.admit_mail(env, caller, user.tenant.domain, user.username)
+                code = codes.issue(env, uow, user, Step.CODE_MAILED)
+                data = deliver(env, uow, user, MessageKind.PASSWORD_RESET, code)
+                guard.audit(env, uow, caller, "recovery_code_sent", "success", user)
+                uow.commit()
+    except RecoveryError:
+        # "If the account exists, a code is on its way": no failure tells an unknown user apart.
+        if env.policy.hide_user_existence and not env.policy.notifications_external:
+            return Verification(verified=True)
+        raise
     return Verification(verified=True, notification=data)
 
 
@@ -71,52 +90,70 @@ def verify_confirmation_code(
 ) -> Verification:
     """Spend the mailed code (single use, unlike the legacy server) for a password-change key."""
     require(caller, Permission.RECOVER)
+    guard.admit_check(env, caller)
     given = (username or "").strip()
-    check_captcha(env, captcha, f"Error while validating captcha for user : {given}")
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
-        invalid = f"Error verifying confirmation code for user : {given}"
-        codes.redeem(env, uow, user, code, {Step.CODE_MAILED}, invalid)
-        assert user is not None
-        key = codes.issue(
-            env, uow, user, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF})
-        )
-        uow.commit()
+    with guard.watch(env, caller, "recovery_code_checked") as seen:
+        seen.username = given
+        check_captcha(env, captcha, f"Error while validating captcha for user : {given}")
+        with env.uow() as uow:
+            user, given = find_user(env, uow, caller, username)
+            seen.user = user
+            guard.ensure_unlocked(env, uow, user, given)
+            invalid = f"Error verifying confirmation code for user : {given}"
+            codes.redeem(env, uow, user, code, {Step.CODE_MAILED}, invalid)
+            assert user is not None
+            key = codes.issue(
+                env, uow, user, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF})
+            )
+            uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
 
 def proof_is_complete(env: Env, uow: UnitOfWork, user: User, proof: frozenset[str]) -> bool:
-    """A password change needs the mailbox, or the user's challenge questions answered right."""
-    if MAILBOX_PROOF in proof:
-        return True
+    """A password change needs the mailbox, or the user's challenge questions answered right,
+    or both when recovery_proof is code_and_answers."""
+    mailbox = MAILBOX_PROOF in proof
     stored = {answer.set_id for answer in uow.users.answers(user)}
     answered = proof & stored
-    if not stored or not answered:
-        return False
-    return answered == stored or not env.policy.all_answers_required
+    answers_ok = bool(stored) and bool(answered) and (
+        answered == stored or not env.policy.all_answers_required
+    )
+    if env.policy.code_and_answers_required:
+        return mailbox and answers_ok
+    return mailbox or answers_ok
 
 
 def update_password(
     env: Env, caller: Caller, username: str | None, key: str | None, new_password: str | None
 ) -> Verification:
-    """Change the password with a key that carries proof; spends every recovery code of the user."""
+    """Change the password with a key that carries proof; spends every recovery code of the user,
+    clears its failed attempts and sends a notice, all in one transaction."""
     require(caller, Permission.RECOVER)
-    with env.uow() as uow:
-        user, given = _user(env, uow, caller, username)
-        failed = f"Error while updating credential for user: {given}"
-        problem = env.policy.passwords.problem(new_password)
-        if problem:
-            raise UpdateFailed(f"{failed}. {problem}")
-        record = codes.find(
-            env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed
-        )
-        assert user is not None and new_password is not None
-        if not proof_is_complete(env, uow, user, record.proof):
-            raise UpdateFailed(f"{failed}. Every challenge question must be answered first.")
-        codes.spend(env, uow, record, failed)
-        now = env.clock.now()
-        uow.users.set_password(user, env.slow.hash(new_password), now)
-        uow.codes.spend_all(user.id, Purpose.RECOVERY, now)
-        uow.commit()
+    guard.admit_check(env, caller)
+    with guard.watch(env, caller, "password_changed") as seen:
+        with env.uow() as uow:
+            user, given = find_user(env, uow, caller, username)
+            seen.user, seen.username = user, given
+            failed = f"Error while updating credential for user: {given}"
+            guard.ensure_unlocked(env, uow, user, given)
+            problem = env.policy.passwords.problem(new_password)
+            if problem:
+                raise UpdateFailed(f"{failed}. {problem}")
+            record = codes.find(
+                env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed
+            )
+            assert user is not None and new_password is not None
+            if not proof_is_complete(env, uow, user, record.proof):
+                needed = ("The e-mailed code and every challenge answer are needed."
+                          if env.policy.code_and_answers_required
+                          else "Every challenge question must be answered first.")
+                raise UpdateFailed(f"{failed}. {needed}")
+            codes.spend(env, uow, record, failed)
+            now = env.clock.now()
+            uow.users.set_password(user, env.slow.hash(new_password), now)
+            uow.codes.spend_all(user.id, Purpose.RECOVERY, now)
+            uow.guards.clear(user)
+            guard.audit(env, uow, caller, "password_changed", "success", user)
+            notify_change(env, uow, user, MessageKind.PASSWORD_CHANGED)
+            uow.commit()
     return Verification(verified=True, user_id=given)
-

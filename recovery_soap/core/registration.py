@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from recovery_soap.core import codes
+from recovery_soap.core import codes, guard
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.challenges import hash_answers
 from recovery_soap.core.claims import ANSWER_SEPARATOR, EMAIL, settable_profile_claim
@@ -16,6 +16,7 @@ from recovery_soap.core.errors import (
     InvalidCredential,
     InvalidTenant,
     InvalidUser,
+    RecoveryError,
     RegistrationFailed,
     StoreConflict,
     TenantRefused,
@@ -23,14 +24,16 @@ from recovery_soap.core.errors import (
 from recovery_soap.core.model import (
     CaptchaInput,
     Caller,
+    Limit,
     MessageKind,
+    NotificationData,
     Permission,
     Purpose,
     Step,
     User,
     Verification,
 )
-from recovery_soap.core.notices import deliver
+from recovery_soap.core.notices import deliver, notify_change
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.tenants import qualify
 
@@ -44,8 +47,7 @@ def _exists(name: str) -> InvalidUser:
 
 
 def _split_claims(
-    uow: UnitOfWork, user_tenant_sets: set[str], claims: Sequence[tuple[str | None, str | None]],
-    name: str,
+    user_tenant_sets: set[str], claims: Sequence[tuple[str | None, str | None]], name: str
 ) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
     """Profile claims, and challenge answers given as ``set-uri = question!answer`` claims."""
     profile: dict[str, str] = {}
@@ -78,10 +80,16 @@ def register_user(
     tenant_domain: str | None,
 ) -> Verification:
     """Create the user with claims and challenge answers; with lock on creation the account waits
-    for the mailed confirmation code (never handed back to the caller unless sending is external)."""
+    for the mailed confirmation code (never handed back to the caller unless sending is external).
+
+    With hide_user_existence (internal sending), an existing name gets the answer a new one gets,
+    after the same password hashing, and nothing is created or sent.
+    """
     require(caller, Permission.REGISTER)
     if claims is None:
         raise BadRequest("User claims are required to register a user")
+    guard.admit(env, (Limit.MAIL_PER_ADDRESS, guard.address_of(caller)))
+    hide = env.policy.hide_user_existence and not env.policy.notifications_external
     with env.uow() as uow:
         name = qualify(
             env, uow, caller, username, tenant_domain,
@@ -94,28 +102,34 @@ def register_user(
             raise InvalidCredential(f"Credential not valid. {problem}")
         assert password is not None
         sets = {q.set_id for q in uow.questions.for_tenant(name.tenant)}
-        profile, chosen = _split_claims(uow, sets, claims, name.name)
+        profile, chosen = _split_claims(sets, claims, name.name)
         lock = env.policy.lock_on_creation
         if lock and not profile.get(EMAIL):
             raise RegistrationFailed(
                 f"Error occurred while adding user : {name.name}. An e-mail address claim "
                 f"({EMAIL}) is required to confirm the account."
             )
+        password_hash = env.slow.hash(password)
         if uow.users.get(name.tenant, name.name) is not None:
+            if hide:
+                return Verification(verified=True, user_id=name.as_given)
             raise _exists(name.name)
         try:
             user = uow.users.add(
-                name.tenant, name.name, env.slow.hash(password), locked=lock, pending=lock,
+                name.tenant, name.name, password_hash, locked=lock, pending=lock,
                 now=env.clock.now(),
             )
         except StoreConflict:
             raise _exists(name.name) from None
+        # Counted once the name is ours, so concurrent duplicates are told "exists", not "slow down".
+        guard.admit(env, (Limit.MAIL_PER_USER, f"{name.tenant.domain}/{name.name}"))
         uow.users.set_claims(user, profile)
         uow.users.set_answers(user, hash_answers(env, uow, user, chosen))
         data = None
         if lock:
             code = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
             data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, code)
+        guard.audit(env, uow, caller, "registered", "success", user)
         try:
             uow.commit()
         except StoreConflict:
@@ -133,25 +147,48 @@ def _pending_user(
     return (user if user is not None and user.pending_confirmation else None), name.as_given
 
 
+def _resend(env: Env, uow: UnitOfWork, user: User) -> NotificationData | None:
+    """Send the live code's message again (its code keeps its expiry); if there is no live code
+    or its message is gone (or sending is external), replace the code."""
+    now = env.clock.now()
+    live = uow.codes.live(user.id, Purpose.SIGNUP, now)
+    if (
+        live is not None and live.message_id is not None
+        and not env.policy.notifications_external
+        and uow.outbox.requeue(live.message_id, now)
+    ):
+        return None
+    new = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
+    return deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, new)
+
+
 def resend_signup_code(
     env: Env, caller: Caller, username: str | None, code: str | None,
     profile_name: str | None, tenant_domain: str | None,
 ) -> Verification:
-    """Send a fresh confirmation code to the registered address; an empty code is accepted for an
-    account still awaiting confirmation, since callers no longer receive the code itself."""
+    """Mail the confirmation code again to the registered address. Since callers no longer
+    receive the code itself, an empty code is accepted for an account awaiting confirmation."""
     require(caller, Permission.REGISTER)
     refused = TenantRefused("Trying to resend self sign up code  in unauthorized tenant space")
-    with env.uow() as uow:
-        user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
-        invalid = f"Error while validating confirmation code for user : {given}"
-        if user is None:
-            raise InvalidCode(invalid)
-        if (code or "").strip() and code != "?":
-            codes.redeem(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
-        uow.codes.spend_all(user.id, Purpose.SIGNUP, env.clock.now())
-        new = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
-        data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, new)
-        uow.commit()
+    hide = env.policy.hide_user_existence and not env.policy.notifications_external
+    guard.admit_check(env, caller)
+    try:
+        with guard.watch(env, caller, "signup_code_resent") as seen, env.uow() as uow:
+            user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
+            seen.user, seen.username = user, given
+            invalid = f"Error while validating confirmation code for user : {given}"
+            if user is None:
+                raise InvalidCode(invalid)
+            if (code or "").strip() and code != "?":
+                codes.find(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
+            guard.admit_mail(env, caller, user.tenant.domain, user.username)
+            data = _resend(env, uow, user)
+            guard.audit(env, uow, caller, "signup_code_resent", "success", user)
+            uow.commit()
+    except RecoveryError:
+        if hide:
+            return Verification(verified=True, user_id=(username or "").strip())
+        raise
     return Verification(verified=data is None, user_id=given, notification=data)
 
 
@@ -159,16 +196,23 @@ def confirm_registration(
     env: Env, caller: Caller, username: str | None, code: str | None,
     captcha: CaptchaInput | None, tenant_domain: str | None,
 ) -> Verification:
-    """Spend the sign-up code and unlock the account."""
+    """Spend the sign-up code and unlock the account; a notice mail confirms it to the user."""
     require(caller, Permission.REGISTER)
-    check_captcha(env, captcha, f"Error while validating captcha for user : {(username or '').strip()}")
+    guard.admit_check(env, caller)
     refused = InvalidTenant("Trying to confirm users in unauthorized tenant space")
-    with env.uow() as uow:
-        user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
-        invalid = f"Error while validating confirmation code for user : {given}"
-        codes.redeem(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
-        assert user is not None
-        uow.users.set_lock(user, locked=False, pending=False)
-        uow.codes.spend_all(user.id, Purpose.SIGNUP, env.clock.now())
-        uow.commit()
+    with guard.watch(env, caller, "confirmed") as seen:
+        seen.username = (username or "").strip()
+        check_captcha(env, captcha, f"Error while validating captcha for user : {seen.username}")
+        with env.uow() as uow:
+            user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
+            seen.user = user
+            invalid = f"Error while validating confirmation code for user : {given}"
+            codes.redeem(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
+            assert user is not None
+            uow.users.set_lock(user, locked=False, pending=False)
+            uow.codes.spend_all(user.id, Purpose.SIGNUP, env.clock.now())
+            uow.guards.clear(user)
+            guard.audit(env, uow, caller, "confirmed", "success", user)
+            notify_change(env, uow, user, MessageKind.ACCOUNT_CONFIRMED)
+            uow.commit()
     return Verification(verified=True, user_id=given)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidTenant, InvalidUser, RecoveryError, RequestRefused
-from recovery_soap.core.model import Caller, Tenant
+from recovery_soap.core.model import Caller, Tenant, User
 from recovery_soap.core.ports import UnitOfWork
 
 
@@ -78,3 +78,11 @@ def qualify(
         if not caller_may_use(env, caller, tenant):
             raise refusal()
     return QualifiedName(tenant=tenant, name=name, as_given=given)
+
+
+def find_user(
+    env: Env, uow: UnitOfWork, caller: Caller, username: str | None
+) -> tuple[User | None, str]:
+    """The user a request names (None if there is none) and the name as the caller gave it."""
+    name = qualify(env, uow, caller, username)
+    return uow.users.get(name.tenant, name.name), name.as_given

@@ -21,28 +21,52 @@ log = logging.getLogger("recovery_soap.soap")
 
 UNEXPECTED = "18013 Unexpected error while processing the request"
 UNAVAILABLE = "The service is temporarily unavailable; try again later"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 #: getUserIdentitySupportedClaims declares the base IdentityException; the others its subclass.
 BASE_EXCEPTION_OPERATIONS = frozenset({"getUserIdentitySupportedClaims"})
 
 
 def fault_detail(operation: str, error_code: str | None) -> etree._Element:
-    """The legacy fault element: <UserInformationRecoveryService…Exception><…Exception>."""
+    """The legacy fault element: <UserInformationRecoveryService…Exception><…Exception>.
+
+    The protocol puts it inside the fault's <detail> (SOAP 1.1) or <Detail> (SOAP 1.2).
+    """
     name = "IdentityException" if operation in BASE_EXCEPTION_OPERATIONS else (
         "IdentityMgtServiceException"
     )
-    detail = etree.Element("detail")
-    wrapper = etree.SubElement(detail, f"{{{SERVICE_NS}}}UserInformationRecoveryService{name}")
+    wrapper = etree.Element(f"{{{SERVICE_NS}}}UserInformationRecoveryService{name}")
     exception = etree.SubElement(
         wrapper, f"{{{SERVICE_NS}}}{name}",
         nsmap={"ax": BASE_NS, "mgt": MGT_NS},
     )
     if error_code:
         etree.SubElement(exception, f"{{{BASE_NS}}}errorCode").text = error_code
-    return detail
+    return wrapper
 
 
 def legacy_fault(operation: str, code: str, message: str, error_code: str | None = None) -> Fault:
     return Fault(faultcode=code, faultstring=message, detail=fault_detail(operation, error_code))
+
+
+def fault_envelope(*, soap12: bool, sender: bool, message: str) -> bytes:
+    """A bare fault of either SOAP version, for requests spyne never saw or could not answer."""
+    ns = SOAP12_ENV if soap12 else SOAP11_ENV
+    root = etree.Element(f"{{{ns}}}Envelope", nsmap={"soapenv": ns})
+    fault = etree.SubElement(etree.SubElement(root, f"{{{ns}}}Body"), f"{{{ns}}}Fault")
+    if soap12:
+        code = etree.SubElement(fault, f"{{{ns}}}Code")
+        value = "Sender" if sender else "Receiver"
+        etree.SubElement(code, f"{{{ns}}}Value").text = f"soapenv:{value}"
+        reason = etree.SubElement(fault, f"{{{ns}}}Reason")
+        text = etree.SubElement(reason, f"{{{ns}}}Text")
+        text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+        text.text = message
+    else:
+        value = "Client" if sender else "Server"
+        etree.SubElement(fault, "faultcode").text = f"soapenv:{value}"
+        etree.SubElement(fault, "faultstring").text = message
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 class RecoveryApplication(Application):

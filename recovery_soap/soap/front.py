@@ -3,7 +3,8 @@
 Only a POST of a SOAP envelope (text/xml for SOAP 1.1, application/soap+xml for SOAP 1.2) to a
 service path, without a query string, from an authenticated service account, runs an operation.
 The body is read up to the configured cap before anything parses it (413 above), chunked bodies
-included. GET ?wsdl serves the WSDL; everything else is 404/405/415/401.
+included. GET ?wsdl serves the WSDL; everything else is 404/405/415/401. An empty body, or a
+crash inside spyne itself, is answered with a SOAP fault of the request's version, never a trace.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import binascii
 import io
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,7 +23,7 @@ from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.soap.context import CALLER_KEY
-from recovery_soap.soap.faults import RecoveryApplication
+from recovery_soap.soap.faults import UNEXPECTED, RecoveryApplication, fault_envelope
 from recovery_soap.soap.protocol import SafeSoap11, SafeSoap12
 from recovery_soap.soap.service import UserInformationRecoveryService
 from recovery_soap.soap.types import SERVICE_NS
@@ -52,6 +54,17 @@ def plain(start_response: StartResponse, status: str, text: str,
     body = (text + "\n").encode()
     start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
                             ("Content-Length", str(len(body))), *headers])
+    return [body]
+
+
+def soap_fault(start_response: StartResponse, media_type: str, status: str, message: str,
+               exc_info: Any = None) -> list[bytes]:
+    """A fault in the request's SOAP version: Client/Sender for 4xx, Server/Receiver otherwise."""
+    soap12 = media_type == SOAP12
+    body = fault_envelope(soap12=soap12, sender=status.startswith("4"), message=message)
+    headers = [("Content-Type", f"{SOAP12 if soap12 else SOAP11}; charset=utf-8"),
+               ("Content-Length", str(len(body)))]
+    start_response(status, headers, exc_info)
     return [body]
 
 
@@ -171,13 +184,19 @@ class SoapEndpoint:
             return plain(start_response, "413 Content Too Large",
                          f"The request body must not exceed {self._max_body} bytes.")
         if not body.strip():
-            return plain(start_response, "400 Bad Request", "The request has no SOAP envelope.")
+            return soap_fault(start_response, media_type, "400 Bad Request",
+                              "The request has no SOAP envelope.")
         inner = dict(environ)
         inner["wsgi.input"] = io.BytesIO(body)
         inner["CONTENT_LENGTH"] = str(len(body))
         inner.pop("HTTP_TRANSFER_ENCODING", None)
         inner[CALLER_KEY] = caller
-        return spyne_app(inner, start_response)
+        try:
+            return spyne_app(inner, start_response)
+        except Exception:  # a crash inside spyne itself: still a fault, never a trace
+            log.exception("SOAP request failed outside any operation")
+            return soap_fault(start_response, media_type, "500 Internal Server Error",
+                              UNEXPECTED, exc_info=sys.exc_info())
 
     def _authenticate(self, environ: dict[str, Any]) -> Any:
         credentials = basic_credentials(environ)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from recovery_soap.core.errors import StoreConflict
 from recovery_soap.core.model import (
+    AuditEvent,
+    GuardState,
     CaptchaRecord,
     ChallengeAnswer,
     CodeRecord,
@@ -26,6 +29,8 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.store.models import (
     AnswerRow,
+    AuditRow,
+    GuardRow,
     CaptchaRow,
     ClaimRow,
     CodeRow,
@@ -45,6 +50,8 @@ codes_t = CodeRow.__table__
 captchas_t = CaptchaRow.__table__
 outbox_t = OutboxRow.__table__
 accounts_t = ServiceAccountRow.__table__
+guards_t = GuardRow.__table__
+audit_t = AuditRow.__table__
 
 PROOF_SEPARATOR = "\n"
 
@@ -58,18 +65,24 @@ class Repository:
         self._c = connection
 
 
+_TENANT_COLUMNS = (tenants_t.c.id, tenants_t.c.domain, tenants_t.c.notify_changes)
+
+
+def _tenant(row: Any) -> Tenant:
+    return Tenant(id=row.id, domain=row.domain, notify_changes=bool(row.notify_changes))
+
+
 class TenantRepository(Repository):
     def by_domain(self, domain: str) -> Tenant | None:
         row = self._c.execute(
-            select(tenants_t.c.id, tenants_t.c.domain).where(tenants_t.c.domain == domain)
+            select(*_TENANT_COLUMNS).where(tenants_t.c.domain == domain)
         ).first()
-        return Tenant(id=row.id, domain=row.domain) if row else None
+        return _tenant(row) if row else None
 
-    def by_id(self, tenant_id: int) -> Tenant:
-        row = self._c.execute(
-            select(tenants_t.c.id, tenants_t.c.domain).where(tenants_t.c.id == tenant_id)
-        ).one()
-        return Tenant(id=row.id, domain=row.domain)
+    def set_notify_changes(self, tenant: Tenant, enabled: bool) -> None:
+        self._c.execute(
+            update(tenants_t).where(tenants_t.c.id == tenant.id).values(notify_changes=enabled)
+        )
 
     def add(self, domain: str) -> Tenant:
         new_id = self._c.execute(
@@ -80,8 +93,8 @@ class TenantRepository(Repository):
         return Tenant(id=new_id, domain=domain)
 
     def all(self) -> list[Tenant]:
-        rows = self._c.execute(select(tenants_t.c.id, tenants_t.c.domain).order_by(tenants_t.c.id))
-        return [Tenant(id=r.id, domain=r.domain) for r in rows]
+        rows = self._c.execute(select(*_TENANT_COLUMNS).order_by(tenants_t.c.id))
+        return [_tenant(r) for r in rows]
 
 
 _USER_COLUMNS = (
@@ -108,11 +121,15 @@ class UserRepository(Repository):
 
     def by_id(self, user_id: int) -> User | None:
         row = self._c.execute(
-            select(*_USER_COLUMNS, tenants_t.c.id.label("tid"), tenants_t.c.domain)
+            select(*_USER_COLUMNS, tenants_t.c.id.label("tid"), tenants_t.c.domain,
+                   tenants_t.c.notify_changes)
             .join(tenants_t, tenants_t.c.id == users_t.c.tenant_id)
             .where(users_t.c.id == user_id)
         ).first()
-        return _user(row, Tenant(id=row.tid, domain=row.domain)) if row else None
+        if row is None:
+            return None
+        return _user(row, Tenant(id=row.tid, domain=row.domain,
+                                 notify_changes=bool(row.notify_changes)))
 
     def add(
         self, tenant: Tenant, username: str, password_hash: str, *, locked: bool, pending: bool,
@@ -168,12 +185,18 @@ class UserRepository(Repository):
             ],
         )
 
-    def find_by_claim(self, tenant: Tenant, uri: str, value: str) -> set[int]:
+    def find_by_claims(
+        self, tenant: Tenant, claims: Sequence[tuple[str, str]], limit: int = 2
+    ) -> set[int]:
+        """Users of the tenant holding every one of these claim values (at most ``limit``)."""
+        wanted = or_(*(and_(claims_t.c.claim_uri == uri, claims_t.c.value == value)
+                       for uri, value in claims))
         rows = self._c.execute(
-            select(claims_t.c.user_id).where(
-                claims_t.c.tenant_id == tenant.id, claims_t.c.claim_uri == uri,
-                claims_t.c.value == value,
-            ).limit(50)
+            select(claims_t.c.user_id)
+            .where(claims_t.c.tenant_id == tenant.id, wanted)
+            .group_by(claims_t.c.user_id)
+            .having(func.count() == len(set(claims)))  # one row per (user, claim) at most
+            .limit(limit)
         )
         return {r.user_id for r in rows}
 
@@ -204,6 +227,15 @@ class UserRepository(Repository):
         )
 
 
+def _code(row: Any) -> CodeRecord:
+    return CodeRecord(
+        id=row.id, tenant_id=row.tenant_id, user_id=row.user_id, step=Step(row.step),
+        expires_at=row.expires_at, used_at=row.used_at,
+        proof=frozenset(p for p in row.proof.split(PROOF_SEPARATOR) if p),
+        subject=row.subject, message_id=row.message_id,
+    )
+
+
 class CodeRepository(Repository):
     def add(self, code: NewCode) -> None:
         self._c.execute(
@@ -217,15 +249,22 @@ class CodeRepository(Repository):
 
     def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
         row = self._c.execute(select(codes_t).where(codes_t.c.code_hash == code_hash)).first()
-        if row is None:
-            return None
-        record = CodeRecord(
-            id=row.id, tenant_id=row.tenant_id, user_id=row.user_id, step=Step(row.step),
-            expires_at=row.expires_at, used_at=row.used_at,
-            proof=frozenset(p for p in row.proof.split(PROOF_SEPARATOR) if p),
-            subject=row.subject,
+        return (_code(row), row.code_hash) if row is not None else None
+
+    def live(self, user_id: int, purpose: Purpose, now: datetime) -> CodeRecord | None:
+        row = self._c.execute(
+            select(codes_t)
+            .where(codes_t.c.user_id == user_id, codes_t.c.purpose == purpose.value,
+                   codes_t.c.used_at.is_(None), codes_t.c.expires_at > now)
+            .order_by(codes_t.c.id.desc())
+            .limit(1)
+        ).first()
+        return _code(row) if row is not None else None
+
+    def link_message(self, code_hash: str, message_id: int) -> None:
+        self._c.execute(
+            update(codes_t).where(codes_t.c.code_hash == code_hash).values(message_id=message_id)
         )
-        return record, row.code_hash
 
     def consume(self, record_id: int, now: datetime) -> bool:
         result = self._c.execute(
@@ -318,17 +357,39 @@ class OutboxRepository(Repository):
         )
 
 
+    def requeue(self, message_id: int, now: datetime) -> bool:
+        row = self._c.execute(
+            select(outbox_t.c.tenant_id, outbox_t.c.kind, outbox_t.c.recipient,
+                   outbox_t.c.subject, outbox_t.c.body).where(outbox_t.c.id == message_id)
+        ).first()
+        if row is None:
+            return False
+        self._c.execute(
+            insert(outbox_t).values(
+                tenant_id=row.tenant_id, kind=row.kind, recipient=row.recipient,
+                subject=row.subject, body=row.body, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now,
+            )
+        )
+        return True
+
+
 class AccountRepository(Repository):
+    def count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(accounts_t)).scalar_one())
+
     def get(self, name: str) -> ServiceAccount | None:
         row = self._c.execute(
-            select(accounts_t, tenants_t.c.domain)
+            select(accounts_t, tenants_t.c.domain, tenants_t.c.notify_changes)
             .join(tenants_t, tenants_t.c.id == accounts_t.c.tenant_id)
             .where(accounts_t.c.name == name)
         ).first()
         if row is None:
             return None
         return ServiceAccount(
-            name=row.name, tenant=Tenant(id=row.tenant_id, domain=row.domain),
+            name=row.name,
+            tenant=Tenant(id=row.tenant_id, domain=row.domain,
+                          notify_changes=bool(row.notify_changes)),
             secret_hash=row.secret_hash,
             permissions=frozenset(Permission(p) for p in row.permissions.split(",") if p),
             all_tenants=bool(row.all_tenants),
@@ -350,3 +411,63 @@ class AccountRepository(Repository):
                 )
             )
 
+
+
+class GuardRepository(Repository):
+    """Failed secret checks per user, counted in a window; upserted atomically."""
+
+    def state(self, user: User) -> GuardState | None:
+        row = self._c.execute(
+            select(guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at)
+            .where(guards_t.c.user_id == user.id)
+        ).first()
+        if row is None:
+            return None
+        return GuardState(failures=row.failures, locked_until=row.locked_until,
+                          window_started_at=row.window_started_at)
+
+    def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState:
+        upsert = dialect_insert(self._c)(guards_t).values(
+            user_id=user.id, failures=1, window_started_at=now
+        )
+        stale = guards_t.c.window_started_at < now - window
+        self._c.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[guards_t.c.user_id],
+                set_={
+                    "failures": case((stale, 1), else_=guards_t.c.failures + 1),
+                    "window_started_at": case((stale, now), else_=guards_t.c.window_started_at),
+                },
+            )
+        )
+        state = self.state(user)
+        assert state is not None
+        return state
+
+    def lock(self, user: User, until: datetime) -> None:
+        self._c.execute(
+            update(guards_t).where(guards_t.c.user_id == user.id).values(
+                locked_until=until, failures=0
+            )
+        )
+
+    def clear(self, user: User) -> None:
+        self._c.execute(delete(guards_t).where(guards_t.c.user_id == user.id))
+
+
+class AuditRepository(Repository):
+    def record(self, event: AuditEvent) -> None:
+        self._c.execute(
+            insert(audit_t).values(
+                at=event.at, event=event.event, outcome=event.outcome, tenant=event.tenant,
+                username=event.username, caller=event.caller,
+                client_address=event.client_address, detail=event.detail,
+            )
+        )
+
+
+def dialect_insert(connection: Connection) -> Any:
+    """INSERT with ON CONFLICT support for the connection's dialect."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

@@ -11,8 +11,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from recovery_soap.core.errors import StoreConflict, Unavailable
 from recovery_soap.store.repositories import (
     AccountRepository,
+    AuditRepository,
     CaptchaRepository,
     CodeRepository,
+    GuardRepository,
     OutboxRepository,
     QuestionRepository,
     TenantRepository,
@@ -39,6 +41,8 @@ class SqlUnitOfWork:
         self.questions = QuestionRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.accounts = AccountRepository(connection)
+        self.guards = GuardRepository(connection)
+        self.audit = AuditRepository(connection)
         return self
 
     @property

@@ -1,0 +1,427 @@
+"""The ``recovery-soap`` command line: serving, set-up and administration."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from recovery_soap import logs
+from recovery_soap.config import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(config_file=getattr(args, "config", None))
+    if getattr(args, "bootstrap_account", None):
+        settings = settings.replace(bootstrap_account=args.bootstrap_account)
+    return settings
+
+
+def _env(settings: Settings) -> Any:
+    from recovery_soap.app import build_env, prepare_database
+
+    return build_env(settings, prepare_database(settings))
+
+
+def _secret(args: argparse.Namespace, prompt: str) -> str:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def _print(args: argparse.Namespace, data: Any, lines: Sequence[str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        for line in lines:
+            print(line)
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+DEMO_ACCOUNT = "demo"
+
+
+def _ensure_first_account(env: Any) -> None:
+    """On a database without service accounts, create a demo one and print its secret once."""
+    from recovery_soap.core import admin, callers
+    from recovery_soap.core.model import SUPER_TENANT
+    from recovery_soap.core.secrets import new_secret
+
+    with env.uow() as uow:
+        if uow.accounts.count():
+            return
+        secret = new_secret()
+        callers.put_account(env, uow, DEMO_ACCOUNT, secret, admin.tenant(uow, SUPER_TENANT))
+        uow.commit()
+    print(
+        f"Created the service account '{DEMO_ACCOUNT}' with the password:\n\n    {secret}\n\n"
+        "It is shown only this once. Callers use it with HTTP Basic authentication.",
+        flush=True,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    if args.workers > 1:
+        return _serve_gunicorn(settings, args)
+    import waitress
+
+    from recovery_soap.app import create_app
+
+    app = create_app(settings)
+    _ensure_first_account(app.env)
+    app.dispatcher.start_background()
+    print(f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
+          flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
+                   ident="recovery-soap")
+    return 0
+
+
+def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        print("--workers needs gunicorn: pip install 'recovery-soap[serve]'", file=sys.stderr)
+        return EXIT_FAILED
+    from recovery_soap.app import create_app, prepare_database
+    from recovery_soap.notify.dispatcher import Dispatcher
+
+    # Migrate and create accounts once, in the master, before any worker starts.
+    env = _env(settings)
+    if settings.bootstrap_account:
+        from recovery_soap.app import apply_bootstrap_account
+
+        apply_bootstrap_account(env, settings.bootstrap_account)
+    _ensure_first_account(env)
+    worker_settings = settings.replace(bootstrap_account="")
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("when_ready", lambda _server: _start_dispatcher())
+
+        def load(self) -> Any:
+            return create_app(worker_settings)
+
+    def _start_dispatcher() -> None:
+        from recovery_soap.core.clock import SystemClock
+        from recovery_soap.notify.smtp import SmtpSender
+        from recovery_soap.store.outbox_queue import OutboxQueue
+
+        engine = prepare_database(settings)
+        Dispatcher(OutboxQueue(engine), SmtpSender(settings), SystemClock(),
+                   settings).start_background()
+
+    Server().run()
+    return 0
+
+
+# --- database, tenants, accounts ---------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from recovery_soap.store import schema
+    from recovery_soap.store.db import make_engine
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine)
+    print(f"database at revision {schema.current_revision(engine)}")
+    return 0
+
+
+def cmd_tenant_add(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        tenant = admin.add_tenant(uow, args.domain)
+        uow.commit()
+    _print(args, {"id": tenant.id, "domain": tenant.domain}, [f"tenant {tenant.domain} added"])
+    return 0
+
+
+def cmd_tenant_list(args: argparse.Namespace) -> int:
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        tenants = uow.tenants.all()
+    _print(args, [{"id": t.id, "domain": t.domain} for t in tenants],
+           [t.domain for t in tenants])
+    return 0
+
+
+def cmd_account_add(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin, callers
+    from recovery_soap.core.model import Permission
+    from recovery_soap.core.secrets import new_secret
+
+    env = _env(_settings(args))
+    permissions = [Permission(p.strip()) for p in args.permissions.split(",") if p.strip()]
+    generated = not args.password_stdin
+    secret = new_secret() if generated else _secret(args, "")
+    with env.uow() as uow:
+        callers.put_account(env, uow, args.name, secret, admin.tenant(uow, args.tenant),
+                            permissions, all_tenants=args.all_tenants)
+        uow.commit()
+    lines = [f"service account {args.name} saved for tenant {args.tenant}"]
+    if generated:
+        lines.append(f"password (shown once): {secret}")
+    _print(args, {"name": args.name, "tenant": args.tenant,
+                  "password": secret if generated else None}, lines)
+    return 0
+
+
+# --- users and questions -----------------------------------------------------------------------
+
+
+def _pairs(values: Sequence[str], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise SettingsError(f"{what} must be given as KEY=VALUE: {value!r}")
+        pairs.append((key, rest))
+    return pairs
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    claims = dict(_pairs(args.claim or [], "--claim"))
+    password = _secret(args, f"Password for {args.username}: ")
+    with env.uow() as uow:
+        admin.add_user(env, uow, args.tenant, args.username, password, claims)
+        uow.commit()
+    _print(args, {"username": args.username, "tenant": args.tenant},
+           [f"user {args.username} added to {args.tenant}"])
+    return 0
+
+
+def cmd_user_set_answers(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    chosen = []
+    for set_id, rest in _pairs(args.answer, "--answer"):
+        question, sep, answer = rest.rpartition("!")
+        if not sep:
+            raise SettingsError("--answer must be SET_ID=QUESTION!ANSWER")
+        chosen.append((set_id, question, answer))
+    with env.uow() as uow:
+        admin.set_user_answers(env, uow, args.tenant, args.username, chosen)
+        uow.commit()
+    _print(args, {"username": args.username, "answers": len(chosen)},
+           [f"{len(chosen)} challenge answer(s) set for {args.username}"])
+    return 0
+
+
+def cmd_questions_list(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        questions = uow.questions.for_tenant(admin.tenant(uow, args.tenant))
+    _print(args, [{"set": q.set_id, "question": q.question} for q in questions],
+           [f"{q.set_id}  {q.question}" for q in questions])
+    return 0
+
+
+def cmd_questions_add(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+    from recovery_soap.core.model import Question
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        admin.add_question(uow, args.tenant, Question(set_id=args.set_id, question=args.question,
+                                                      order=args.order))
+        uow.commit()
+    print(f"question added to {args.set_id}")
+    return 0
+
+
+# --- outbox and wsdl ---------------------------------------------------------------------------
+
+
+def _queue(settings: Settings) -> Any:
+    from recovery_soap.app import prepare_database
+    from recovery_soap.store.outbox_queue import OutboxQueue
+
+    return OutboxQueue(prepare_database(settings))
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    messages = _queue(_settings(args)).listing(args.status, args.limit)
+    rows = [
+        {"id": m.id, "kind": m.kind, "recipient": m.recipient, "status": m.status,
+         "attempts": m.attempts, "created_at": m.created_at, "sent_at": m.sent_at,
+         "last_error": m.last_error}
+        for m in messages
+    ]
+    lines = [
+        f"{m.id:>6}  {m.status:<8} {m.kind:<20} {m.recipient:<40} tries={m.attempts}"
+        + (f"  error={m.last_error}" if m.last_error else "")
+        for m in messages
+    ]
+    _print(args, rows, lines or ["the outbox is empty"])
+    return 0
+
+
+def cmd_outbox_run(args: argparse.Namespace) -> int:
+    import threading
+
+    from recovery_soap.core.clock import SystemClock
+    from recovery_soap.notify.dispatcher import Dispatcher
+    from recovery_soap.notify.smtp import SmtpSender
+
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    sender = SmtpSender(settings)
+    if not sender.configured:
+        print("no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",
+              file=sys.stderr)
+        return EXIT_FAILED
+    dispatcher = Dispatcher(_queue(settings), sender, SystemClock(), settings)
+    if args.once:
+        sent, failed = dispatcher.deliver_due(limit=10_000)
+        print(f"{sent} sent, {failed} failed")
+        return 0 if failed == 0 else EXIT_FAILED
+    stop = threading.Event()
+    try:
+        dispatcher.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from recovery_soap.config import reference_table
+
+    if args.reference:
+        print(reference_table())
+        return 0
+    settings = _settings(args)  # raises SettingsError when a value is wrong
+    print(f"configuration is valid (database: {settings.database_url.split('@')[-1]})")
+    return 0
+
+
+def cmd_wsdl(args: argparse.Namespace) -> int:
+    from recovery_soap.soap.wsdl import render_wsdl
+
+    sys.stdout.write(render_wsdl(args.base_url).decode("utf-8"))
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recovery-soap",
+        description="UserInformationRecoveryService: serve it and administer its data. "
+        "Settings come from RECOVERY_* environment variables and an optional TOML file.",
+    )
+    parser.add_argument("--config", help="TOML settings file (also RECOVERY_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_text: str, under: Any = commands) -> Any:
+        sub = under.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def group(name: str, help_text: str) -> Any:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    serve = command("serve", cmd_serve, "serve the SOAP API (waitress; gunicorn with --workers)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="processes (>1 uses gunicorn)")
+    serve.add_argument("--threads", type=int, default=8, help="threads of the single process")
+    serve.add_argument("--bootstrap-account", metavar="NAME:PASSWORD",
+                       help="create or reset this service account (all permissions, super tenant)")
+
+    db = group("db", "database schema")
+    command("upgrade", cmd_db_upgrade, "migrate the database to the current schema", db)
+
+    tenant = group("tenant", "tenants")
+    add = command("add", cmd_tenant_add, "add a tenant with the default question sets", tenant)
+    add.add_argument("domain")
+    command("list", cmd_tenant_list, "list tenants", tenant)
+
+    account = group("account", "service accounts (the applications calling the service)")
+    add = command("add", cmd_account_add, "create or update a service account", account)
+    add.add_argument("name")
+    add.add_argument("--tenant", default="carbon.super")
+    add.add_argument("--permissions", default="recover,view,register",
+                     help="comma-separated: recover, view, register")
+    add.add_argument("--all-tenants", action="store_true",
+                     help="may act for any tenant (effective only with RECOVERY_SAAS_MODE)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the secret from standard input instead of generating one")
+
+    user = group("user", "users")
+    add = command("add", cmd_user_add, "add an active user", user)
+    add.add_argument("username")
+    add.add_argument("--tenant", default="carbon.super")
+    add.add_argument("--claim", action="append", metavar="URI=VALUE")
+    add.add_argument("--password-stdin", action="store_true")
+    answers = command("set-answers", cmd_user_set_answers, "set a user's challenge answers", user)
+    answers.add_argument("username")
+    answers.add_argument("--tenant", default="carbon.super")
+    answers.add_argument("--answer", action="append", required=True,
+                         metavar="SET_ID=QUESTION!ANSWER")
+
+    questions = group("questions", "challenge questions")
+    listing = command("list", cmd_questions_list, "list a tenant's questions", questions)
+    listing.add_argument("--tenant", default="carbon.super")
+    add = command("add", cmd_questions_add, "add a question to a set", questions)
+    add.add_argument("set_id")
+    add.add_argument("question")
+    add.add_argument("--tenant", default="carbon.super")
+    add.add_argument("--order", type=int, default=0)
+
+    outbox = group("outbox", "the notification outbox")
+    listing = command("list", cmd_outbox_list, "list queued, sent and dead messages", outbox)
+    listing.add_argument("--status", choices=("pending", "sent", "dead"))
+    listing.add_argument("--limit", type=int, default=100)
+    run = command("run", cmd_outbox_run, "deliver the outbox by SMTP", outbox)
+    run.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    config = command("config", cmd_config, "check the configuration or print its reference")
+    config.add_argument("--reference", action="store_true",
+                        help="print every setting as a Markdown table")
+
+    wsdl = command("wsdl", cmd_wsdl, "print the WSDL")
+    wsdl.add_argument("--base-url", default="https://localhost:9443")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from recovery_soap.core.errors import RecoveryError, RequestRefused
+    from recovery_soap.store.schema import SchemaOutdated
+
+    try:
+        return int(args.handler(args))
+    except (SettingsError, SchemaOutdated) as error:
+        print(f"recovery-soap: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (RecoveryError, RequestRefused) as error:
+        print(f"recovery-soap: {error.message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The outbox: messages are stored with their code, delivered by SMTP, and never lost."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.conftest import LiveServer, unique
+from tests.soap.flows import claims_for
+from tests.support import CODE, SmtpServer, body_of, free_port
+
+
+def register(live: LiveServer) -> str:
+    name = unique()
+    bean = live.client().registerUser(userName=name, password="Initial#Pass123",
+                                      claims=claims_for(name), profileName="default",
+                                      tenantDomain="carbon.super")
+    assert bean.verified, bean.error
+    return f"{name}@example.test"
+
+
+def test_message_waits_while_smtp_is_down_and_is_delivered_when_it_returns(serve) -> None:
+    port = free_port()  # nothing listens here yet
+    live = serve(smtp_port=port)
+    address = register(live)
+    sent, failed = live.app.dispatcher.deliver_due()
+    assert (sent, failed) == (0, 1)
+    queued = [m for m in live.app.dispatcher._queue.listing() if m.recipient == address]
+    assert [m.status for m in queued] == ["pending"]
+    assert queued[0].last_error
+
+    smtp = SmtpServer(port=port)
+    smtp.start()
+    try:
+        live.app.dispatcher._queue.retry_now(live.clock.now())
+        assert live.app.dispatcher.deliver_due() == (1, 0)
+        assert len(smtp.mailbox.for_address(address)) == 1
+        assert live.app.dispatcher.deliver_due() == (0, 0)  # sent once, not again
+    finally:
+        smtp.stop()
+
+
+def test_message_is_marked_dead_after_the_configured_attempts(serve) -> None:
+    live = serve(smtp_port=free_port(), outbox_max_attempts=2)
+    address = register(live)
+    queue = live.app.dispatcher._queue
+    for _ in range(2):
+        queue.retry_now(live.clock.now())
+        live.app.dispatcher.deliver_due()
+    [message] = [m for m in queue.listing() if m.recipient == address]
+    assert message.status == "dead"
+    assert message.attempts == 2
+
+
+def test_without_smtp_messages_stay_in_the_outbox(serve) -> None:
+    live = serve(smtp_host="")
+    address = register(live)
+    assert live.app.dispatcher.deliver_due() == (0, 0)
+    [message] = [m for m in live.app.dispatcher._queue.listing() if m.recipient == address]
+    assert message.status == "pending"
+    assert CODE.search(message.body)
+
+
+def test_mail_has_subject_sender_and_code(live: LiveServer) -> None:
+    address = register(live)
+    live.deliver_mail()
+    [mail] = live.smtp.mailbox.for_address(address)
+    assert mail["From"] == "recovery@example.test"
+    assert mail["Subject"] == "Confirm your account"
+    assert CODE.search(body_of(mail))
+
+
+def test_delivery_log_names_recipient_but_never_the_code(
+    live: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    address = register(live)
+    live.deliver_mail()
+    code = live.smtp.mailbox.last_code(address)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("recovery_soap")]
+    assert any(address in message for message in ours)
+    assert not any(code in message for message in ours)

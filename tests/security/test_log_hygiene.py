@@ -1,0 +1,29 @@
+"""The whole run's log is scanned for secrets at the end (tests/conftest.py); these tests show
+that the scan sees the service's records and would flag a leak."""
+
+from __future__ import annotations
+
+import logging
+
+from tests import conftest
+from tests.conftest import LiveServer, leaked_secrets, unique
+from tests.soap.flows import claims_for
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("recovery_soap.x", logging.INFO, __file__, 1, message, None, None)
+
+
+def test_scan_flags_a_code_and_a_known_password() -> None:
+    assert leaked_secrets([_record("code 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 sent")])
+    assert leaked_secrets([_record("password Initial#Pass123")])
+    assert not leaked_secrets([_record("outbox message 7 delivered to a@example.test")])
+
+
+def test_scan_sees_the_services_records(live: LiveServer) -> None:
+    name = unique()
+    live.client().registerUser(userName=name, password="Initial#Pass123",
+                               claims=claims_for(name), profileName="default", tenantDomain="")
+    live.deliver_mail()
+    ours = [r for r in conftest._records if r.name.startswith("recovery_soap")]
+    assert any(f"{name}@example.test" in r.getMessage() for r in ours)

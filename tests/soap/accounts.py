@@ -1,0 +1,62 @@
+"""Set-up steps beyond flows.py: users with chosen claims, tenants, service accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from recovery_soap.core import admin, callers
+from recovery_soap.core.model import Permission
+from tests.conftest import LiveServer, unique
+from tests.soap.flows import EMAIL, PASSWORD
+
+#: Parameters for tests of faults: both SOAP versions (spyne's Soap12 once lost the message).
+FAULT_PROTOCOLS = [pytest.param(False, id="soap11"), pytest.param(True, id="soap12")]
+
+
+def email_of(claims: list[dict[str, str]]) -> str:
+    return next(c["claimValue"] for c in claims if c["claimUri"] == EMAIL)
+
+
+def register_confirmed(
+    live: LiveServer, service: Any, name: str, claims: list[dict[str, str]],
+    tenant_domain: str = "",
+) -> None:
+    """Register and confirm: by the mailed code (internal sending) or the handed-back one."""
+    bean = service.registerUser(userName=name, password=PASSWORD, claims=claims,
+                                profileName="default", tenantDomain=tenant_domain)
+    assert bean.error is None, bean.error
+    if bean.notificationData is not None:
+        code, captcha = bean.notificationData.notificationCode, None
+    else:
+        live.deliver_mail()
+        code = live.smtp.mailbox.last_code(email_of(claims))
+        captcha = live.solve_captcha(service)
+    bean = service.confirmUserSelfRegistration(username=name, code=code, captcha=captcha,
+                                               tenantDomain=tenant_domain)
+    assert bean.verified, bean.error
+
+
+def new_tenant(live: LiveServer) -> str:
+    """A tenant of its own (the database is shared by the whole run), with default questions."""
+    domain = f"{unique('acme')}.test"
+    with live.app.env.uow() as uow:
+        admin.add_tenant(uow, domain)
+        uow.commit()
+    return domain
+
+
+def service_account(
+    live: LiveServer, tenant_domain: str,
+    permissions: Iterable[Permission] = callers.ALL_PERMISSIONS, *, all_tenants: bool = False,
+) -> tuple[str, str]:
+    """Credentials of a new service account bound to ``tenant_domain``."""
+    credentials = (unique("app"), f"secret-{unique()}")
+    env = live.app.env
+    with env.uow() as uow:
+        callers.put_account(env, uow, *credentials, admin.tenant(uow, tenant_domain),
+                            permissions, all_tenants=all_tenants)
+        uow.commit()
+    return credentials

@@ -1,0 +1,287 @@
+"""Tests that pin the architecture: which layer imports what, and that every core error reaches
+the wire through the one mapping in recovery_soap/soap/faults.py (+ convert.py)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pathlib
+import pkgutil
+import re
+from types import SimpleNamespace
+
+import pytest
+from spyne import Application, Fault
+
+import recovery_soap.core
+from recovery_soap.core import errors
+from recovery_soap.core.errors import RecoveryError, RequestRefused, StoreConflict, Unavailable
+from recovery_soap.soap import convert
+from recovery_soap.soap.faults import UNEXPECTED, RecoveryApplication
+from recovery_soap.soap.protocol import SafeSoap11
+from recovery_soap.soap.service import UserInformationRecoveryService
+from recovery_soap.soap.types import BASE_NS, SERVICE_NS, VerificationBean
+
+PACKAGE = pathlib.Path(recovery_soap.core.__file__).resolve().parents[1]
+#: Libraries of the wire and the store: the core must stay plain Python without them.
+NOT_IN_CORE = {"spyne", "sqlalchemy", "alembic", "lxml", "psycopg", "waitress", "gunicorn"}
+#: The legacy error codes (BEHAVIOUR.md, "Error codes").
+LEGACY_CODES = {"18001", "18002", "18003", "18004", "18013", "18014", "18015", "18016", "17002"}
+
+
+def module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_in(source: str, package: str) -> set[str]:
+    """Every module a source imports, anywhere in it (functions included), made absolute."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1])
+            found.add(f"{base}.{node.module}" if node.module else base)
+        elif isinstance(node, ast.ImportFrom):
+            found.add(node.module or "")
+    return found
+
+
+def imports_of(path: pathlib.Path) -> set[str]:
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return imports_in(path.read_text(), package)
+
+
+def top(module: str) -> str:
+    return module.split(".")[0]
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+CORE_SOURCES = [p for p in SOURCES if p.parent.name == "core"]
+
+
+def test_sources_are_found() -> None:
+    assert len(CORE_SOURCES) >= 10
+    assert PACKAGE / "soap" / "service.py" in SOURCES
+
+
+def test_import_parser_sees_every_form() -> None:
+    """The checks below are only as good as this parser: absolute, from, relative, nested."""
+    source = (
+        "import a.b, os\nfrom c import d\nfrom . import e\nfrom .f import g\n"
+        "from ..soap import h\ndef i():\n    import spyne\n"
+    )
+    assert imports_in(source, "recovery_soap.core") == {
+        "a.b",
+        "os",
+        "c",
+        "recovery_soap.core",
+        "recovery_soap.core.f",
+        "recovery_soap.soap",
+        "spyne",
+    }
+
+
+@pytest.mark.parametrize("path", CORE_SOURCES, ids=lambda p: p.name)
+def test_core_uses_no_wire_or_store_library(path: pathlib.Path) -> None:
+    assert not {top(m) for m in imports_of(path)} & NOT_IN_CORE
+
+
+@pytest.mark.parametrize("path", CORE_SOURCES, ids=lambda p: p.name)
+def test_core_imports_nothing_above_it(path: pathlib.Path) -> None:
+    """Requests flow wire -> core -> store; the core reaches the store only through ports."""
+    ours = {m for m in imports_of(path) if top(m) == "recovery_soap"}
+    assert all(m == "recovery_soap.core" or m.startswith("recovery_soap.core.") for m in ours), ours
+
+
+def test_only_the_soap_package_imports_spyne() -> None:
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in SOURCES
+        if any(top(m) == "spyne" for m in imports_of(path))
+    }
+    assert importers, "spyne is imported nowhere: the scan is broken"
+    assert {p for p in importers if not p.startswith("soap/")} == set()
+
+
+# --- every core error has a wire answer ---------------------------------------------------
+
+
+def load_core() -> None:
+    for info in pkgutil.walk_packages(recovery_soap.core.__path__, "recovery_soap.core."):
+        importlib.import_module(info.name)
+
+
+def subclasses(base: type) -> list[type]:
+    load_core()
+    found: list[type] = []
+    pending = list(base.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return sorted(found, key=lambda c: c.__name__)
+
+
+RECOVERY_ERRORS = subclasses(RecoveryError)
+REFUSALS = subclasses(RequestRefused)
+OPERATIONS = sorted(UserInformationRecoveryService.public_methods)
+
+
+def test_error_tree_is_complete() -> None:
+    assert len(RECOVERY_ERRORS) >= 12 and len(REFUSALS) >= 3
+    assert len(OPERATIONS) == 16
+
+
+def core_exceptions() -> list[type]:
+    load_core()
+    found = {
+        cls
+        for info in pkgutil.walk_packages(recovery_soap.core.__path__, "recovery_soap.core.")
+        for _, cls in inspect.getmembers(importlib.import_module(info.name), inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__.startswith("recovery_soap.core")
+    }
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__name__}")
+
+
+@pytest.mark.parametrize("cls", core_exceptions(), ids=lambda c: c.__name__)
+def test_every_core_exception_has_a_mapped_root(cls: type) -> None:
+    """What a use case raises is mapped; StoreConflict the use cases translate themselves."""
+    assert issubclass(cls, (RecoveryError, RequestRefused, Unavailable, StoreConflict))
+
+
+def test_errors_module_draws_its_tree() -> None:
+    drawn = set(re.findall(r"^\s+(?:[│├└─ ]+)?(\w+)", errors.__doc__ or "", re.MULTILINE))
+    defined = {
+        name
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
+    }
+    assert defined <= drawn, defined - drawn
+
+
+@pytest.mark.parametrize("cls", RECOVERY_ERRORS, ids=lambda c: c.__name__)
+def test_every_recovery_error_declares_a_legacy_code(cls: type[RecoveryError]) -> None:
+    # Codes are shared by design (the legacy contract reuses 18013, 18016, 17002), so each
+    # class must declare its own rather than all be distinct.
+    assert "code" in vars(cls), f"{cls.__name__} inherits its code"
+    assert re.fullmatch(r"\d{5}", cls.code)
+    assert cls.code in LEGACY_CODES
+    assert cls("message").wire_text == f"{cls.code} message"
+
+
+@pytest.mark.parametrize("bean_type", list(convert.ERROR_BEANS), ids=lambda t: t.__name__)
+@pytest.mark.parametrize("cls", RECOVERY_ERRORS, ids=lambda c: c.__name__)
+def test_error_bean_carries_the_code(cls: type[RecoveryError], bean_type: type) -> None:
+    bean = convert.error_bean(bean_type, cls("Something went wrong for : probe"))
+    assert isinstance(bean, bean_type)
+    assert bean.error == f"{cls.code} Something went wrong for : probe"
+    if bean_type is VerificationBean:
+        assert bean.verified is False and bean.key is None
+
+
+def test_operations_without_an_error_bean_are_known() -> None:
+    """Every operation either answers failures in its bean or is one of the list/captcha ones."""
+    without = {
+        name
+        for name in OPERATIONS
+        if convert.error_bean(return_type(name), RecoveryError("x")) is None
+    }
+    assert without == {"getCaptcha", "getAllChallengeQuestions", "getUserIdentitySupportedClaims"}
+
+
+def return_type(operation: str) -> type:
+    kind = UserInformationRecoveryService.public_methods[operation].out_message._type_info["return"]
+    return getattr(kind, "__orig__", None) or kind
+
+
+@pytest.fixture(scope="module")
+def application() -> RecoveryApplication:
+    return RecoveryApplication(
+        [UserInformationRecoveryService],
+        tns=SERVICE_NS,
+        name="UserInformationRecoveryService",
+        in_protocol=SafeSoap11(),
+        out_protocol=SafeSoap11(),
+    )
+
+
+def answer(
+    application: RecoveryApplication,
+    operation: str,
+    error: BaseException,
+    monkeypatch: pytest.MonkeyPatch,
+) -> object:
+    """What RecoveryApplication.call_wrapper makes of ``error`` raised by ``operation``."""
+
+    def raising(self: Application, ctx: object) -> None:
+        raise error
+
+    monkeypatch.setattr(Application, "call_wrapper", raising)
+    ctx = SimpleNamespace(descriptor=UserInformationRecoveryService.public_methods[operation])
+    try:
+        return application.call_wrapper(ctx)
+    except Fault as fault:
+        return fault
+
+
+def error_code(fault: Fault) -> str | None:
+    return fault.detail.findtext(f".//{{{BASE_NS}}}errorCode")
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("cls", [RecoveryError, *RECOVERY_ERRORS], ids=lambda c: c.__name__)
+def test_recovery_error_becomes_a_bean_or_a_coded_server_fault(
+    application, monkeypatch, cls: type[RecoveryError], operation: str
+) -> None:
+    error = cls("probe failure")
+    result = answer(application, operation, error, monkeypatch)
+    if isinstance(result, Fault):
+        assert convert.error_bean(return_type(operation), error) is None
+        assert result.faultcode == "Server"
+        assert result.faultstring == error.wire_text
+        assert error_code(result) == cls.code
+    else:
+        assert isinstance(result, return_type(operation))
+        assert result.error == error.wire_text
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("cls", REFUSALS, ids=lambda c: c.__name__)
+def test_refusal_becomes_a_client_fault(
+    application, monkeypatch, cls: type[RequestRefused], operation: str
+) -> None:
+    result = answer(application, operation, cls("not for you"), monkeypatch)
+    assert isinstance(result, Fault)
+    assert result.faultcode == "Client"
+    assert result.faultstring == "not for you"
+    assert result.detail.tag == f"{{{SERVICE_NS}}}UserInformationRecoveryService" + (
+        "IdentityException"
+        if operation == "getUserIdentitySupportedClaims"
+        else "IdentityMgtServiceException"
+    )
+
+
+@pytest.mark.parametrize("operation", ["verifyUser", "getCaptcha"])
+def test_unavailable_store_is_a_server_fault(application, monkeypatch, operation: str) -> None:
+    result = answer(application, operation, Unavailable("db down at 10.0.0.5"), monkeypatch)
+    assert isinstance(result, Fault)
+    assert result.faultcode == "Server"
+    assert "10.0.0.5" not in result.faultstring
+    assert error_code(result) == "18014"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [KeyError("users.password_hash"), StoreConflict("duplicate key"), ZeroDivisionError()],
+    ids=lambda e: type(e).__name__,
+)
+def test_anything_else_is_a_generic_server_fault(application, monkeypatch, error) -> None:
+    result = answer(application, "verifyUser", error, monkeypatch)
+    assert isinstance(result, Fault)
+    assert (result.faultcode, result.faultstring) == ("Server", UNEXPECTED)
+    assert error_code(result) == "18013"

@@ -1,0 +1,146 @@
+"""The command line, run in-process on a temporary SQLite database (and `serve` as a process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recovery_soap.cli import main
+from recovery_soap.soap.wsdl import render_wsdl
+from recovery_soap.store import schema
+from tests.support import envelope, free_port, post_envelope, wait_until_up
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("RECOVERY_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("RECOVERY_ARGON2_TIME_COST", "1")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_db_upgrade_creates_the_schema(db: Path, capsys) -> None:
+    code, out = run(capsys, "db", "upgrade")
+    assert code == 0
+    assert f"revision {schema.head_revision()}" in out
+    assert db.exists()
+
+
+def test_tenant_add_and_list(db: Path, capsys) -> None:
+    assert run(capsys, "tenant", "add", "acme.test")[0] == 0
+    code, out = run(capsys, "tenant", "list", "--json")
+    assert code == 0
+    assert [t["domain"] for t in json.loads(out)] == ["carbon.super", "acme.test"]
+    code, _ = run(capsys, "tenant", "add", "acme.test")
+    assert code == 1  # exists already
+
+
+def test_questions_list_and_add(db: Path, capsys) -> None:
+    code, out = run(capsys, "questions", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 8
+    assert run(capsys, "questions", "add", "http://wso2.org/claims/challengeQuestion3",
+               "Name of your first school ?")[0] == 0
+    _, out = run(capsys, "questions", "list", "--json")
+    assert {"set": "http://wso2.org/claims/challengeQuestion3",
+            "question": "Name of your first school ?"} in json.loads(out)
+
+
+def test_user_add_and_set_answers(db: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Secret#pass1\n"))
+    code, _ = run(capsys, "user", "add", "bob", "--password-stdin",
+                  "--claim", "http://wso2.org/claims/emailaddress=bob@example.test")
+    assert code == 0
+    code, out = run(capsys, "user", "set-answers", "bob", "--answer",
+                    "http://wso2.org/claims/challengeQuestion1=Favorite food ?!Pizza")
+    assert code == 0 and "1 challenge answer" in out
+    code, _ = run(capsys, "user", "set-answers", "bob", "--answer",
+                  "http://wso2.org/claims/challengeQuestion1=Not a question ?!x")
+    assert code == 1
+
+
+def test_account_add_prints_a_generated_secret_once(db: Path, capsys) -> None:
+    code, out = run(capsys, "account", "add", "app", "--permissions", "recover,view", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["name"] == "app" and len(data["password"]) >= 32
+
+
+def test_outbox_list_on_an_empty_outbox(db: Path, capsys) -> None:
+    code, out = run(capsys, "outbox", "list")
+    assert code == 0 and "empty" in out
+
+
+def test_wsdl_prints_the_served_document(db: Path, capsys) -> None:
+    code, out = run(capsys, "wsdl")
+    assert code == 0
+    assert out.encode() == render_wsdl()
+
+
+def test_bad_setting_is_a_usage_error(db: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("RECOVERY_CAPTCHA_VERIFICATION", "sometimes")
+    assert main(["tenant", "list"]) == 2
+
+
+def test_serve_bootstraps_an_account_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "RECOVERY_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "RECOVERY_CAPTCHA_VERIFICATION": "off",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery_soap.cli", "serve", "--port", str(port),
+         "--bootstrap-account", "boot:boot-secret-0123456789"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base)
+        answer = post_envelope(base, envelope("getAllChallengeQuestions"),
+                               auth=("boot", "boot-secret-0123456789"))
+        assert answer.status_code == 200
+        assert b"Favorite sport ?" in answer.content
+        refused = post_envelope(base, envelope("getAllChallengeQuestions"),
+                                auth=("boot", "wrong-secret-0123456789"))
+        assert refused.status_code == 401
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    # The bootstrap account existed, so no demo account and no password was printed.
+    assert "boot-secret" not in output
+    assert "shown only this once" not in output
+
+
+def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "RECOVERY_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery_soap.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+        secret = next(line.strip() for line in lines if line.startswith("    "))
+        wait_until_up(f"http://127.0.0.1:{port}")
+        answer = post_envelope(f"http://127.0.0.1:{port}", envelope("getAllChallengeQuestions"),
+                               auth=("demo", secret))
+        assert answer.status_code == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
