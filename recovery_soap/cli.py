@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import sys
@@ -157,6 +158,44 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
         tenants = uow.tenants.all()
     _print(args, [{"id": t.id, "domain": t.domain} for t in tenants],
            [t.domain for t in tenants])
+    return 0
+
+
+def cmd_tenant_set(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        tenant = admin.tenant(uow, args.domain)
+        if args.notify_changes is not None:
+            uow.tenants.set_notify_changes(tenant, args.notify_changes == "on")
+        uow.commit()
+    print(f"tenant {args.domain} updated")
+    return 0
+
+
+def cmd_audit_list(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from recovery_soap.app import prepare_database
+    from recovery_soap.core.clock import SystemClock
+    from recovery_soap.store.repositories import audit_listing
+
+    engine = prepare_database(_settings(args))
+    since: datetime | None = None
+    if args.since_minutes:
+        since = SystemClock().now() - timedelta(minutes=args.since_minutes)
+    with engine.connect() as connection:
+        events = audit_listing(connection, tenant=args.tenant, username=args.user,
+                               event=args.event, since=since, limit=args.limit)
+    rows = [dataclasses.asdict(e) for e in events]
+    lines = [
+        f"{e.at:%Y-%m-%d %H:%M:%S}  {e.event:<22} {e.outcome:<8} {e.tenant or '-':<16} "
+        f"{e.username or '-':<24} caller={e.caller or '-'} from={e.client_address or '-'}"
+        + (f"  {e.detail}" if e.detail else "")
+        for e in events
+    ]
+    _print(args, rows, lines or ["no audit events"])
     return 0
 
 
@@ -359,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     add = command("add", cmd_tenant_add, "add a tenant with the default question sets", tenant)
     add.add_argument("domain")
     command("list", cmd_tenant_list, "list tenants", tenant)
+    change = command("set", cmd_tenant_set, "change a tenant's settings", tenant)
+    change.add_argument("domain")
+    change.add_argument("--notify-changes", choices=("on", "off"),
+                        help="mail users after a password change or confirmation")
 
     account = group("account", "service accounts (the applications calling the service)")
     add = command("add", cmd_account_add, "create or update a service account", account)
@@ -398,6 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=100)
     run = command("run", cmd_outbox_run, "deliver the outbox by SMTP", outbox)
     run.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    audit = group("audit", "the security audit trail")
+    listing = command("list", cmd_audit_list, "list audit events, newest first", audit)
+    listing.add_argument("--tenant")
+    listing.add_argument("--user")
+    listing.add_argument("--event")
+    listing.add_argument("--since-minutes", type=int)
+    listing.add_argument("--limit", type=int, default=100)
 
     config = command("config", cmd_config, "check the configuration or print its reference")
     config.add_argument("--reference", action="store_true",

@@ -144,3 +144,28 @@ def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_tenant_set_and_audit_list(db: Path, capsys) -> None:
+    assert run(capsys, "tenant", "add", "audit.test")[0] == 0
+    assert run(capsys, "tenant", "set", "audit.test", "--notify-changes", "off")[0] == 0
+    code, out = run(capsys, "audit", "list", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_audit_list_shows_events_with_filters(db: Path, capsys) -> None:
+    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.config import load_settings
+    from recovery_soap.core import guard
+
+    env = build_env(load_settings(), prepare_database(load_settings()))
+    with env.uow() as uow:
+        guard.audit(env, uow, None, "password_changed", "success", username="alice")
+        guard.audit(env, uow, None, "recovery_started", "failure", username="bob")
+        uow.commit()
+    code, out = run(capsys, "audit", "list", "--user", "alice", "--json")
+    assert code == 0
+    assert [(e["event"], e["username"]) for e in json.loads(out)] == [
+        ("password_changed", "alice")]
+    code, out = run(capsys, "audit", "list", "--event", "recovery_started")
+    assert "bob" in out and "alice" not in out

@@ -15,6 +15,8 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE,
     so that writers queue for the lock instead of failing when a read turns into a write."""
+    # Bound parameters (codes in message bodies, hashes) never appear in errors or logs.
+    options.setdefault("hide_parameters", True)
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
 

@@ -471,3 +471,23 @@ def dialect_insert(connection: Connection) -> Any:
     if connection.dialect.name == "postgresql":
         return postgresql.insert
     return sqlite.insert
+
+
+def audit_listing(
+    connection: Connection, *, tenant: str | None = None, username: str | None = None,
+    event: str | None = None, since: datetime | None = None, limit: int = 100,
+) -> list[AuditEvent]:
+    """Audit events, newest first, filtered (for `recovery-soap audit list`)."""
+    query = select(audit_t).order_by(audit_t.c.id.desc()).limit(limit)
+    for column, value in ((audit_t.c.tenant, tenant), (audit_t.c.username, username),
+                          (audit_t.c.event, event)):
+        if value:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(audit_t.c.at >= since)
+    return [
+        AuditEvent(at=r.at, event=r.event, outcome=r.outcome, tenant=r.tenant,
+                   username=r.username, caller=r.caller, client_address=r.client_address,
+                   detail=r.detail)
+        for r in connection.execute(query)
+    ]
