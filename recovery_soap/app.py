@@ -7,6 +7,7 @@ uWSGI) builds itself from the environment on its first request.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from recovery_soap import logs
+from recovery_soap import logs, observe
 from recovery_soap.captcha_images import render_jpeg
 from recovery_soap.config import Settings, load_settings
 from recovery_soap.core import admin, callers
@@ -104,6 +105,14 @@ def apply_bootstrap_account(env: Env, spec: str) -> str:
     return name
 
 
+def _port_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 class RecoveryApp:
     """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
 
@@ -113,7 +122,8 @@ class RecoveryApp:
         self.env = env
         self.dispatcher = dispatcher
         self.soap = SoapEndpoint(env, max_body=settings.max_body_bytes,
-                                 trust_proxy=settings.trust_proxy)
+                                 trust_proxy=settings.trust_proxy,
+                                 require_https=settings.require_https)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -129,18 +139,36 @@ class RecoveryApp:
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
             return self._ready(start_response)
+        if path == "/metrics" and self.settings.metrics:
+            body, content_type = observe.exposition(self.dispatcher.outbox_counts)
+            start_response("200 OK", [("Content-Type", content_type),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         if path.startswith(IMAGE_PREFIX) and path.endswith(".jpg"):
             return self._captcha(path[len(IMAGE_PREFIX):-4], start_response)
         return plain(start_response, "404 Not Found", "Not found.")
 
     def _ready(self, start_response: StartResponse) -> list[bytes]:
+        """Ready when the database answers, and the SMTP server and Redis when configured."""
+        checks = {"database": self._database_answers()}
+        if self.settings.smtp_host:
+            checks["smtp"] = _port_answers(self.settings.smtp_host, self.settings.smtp_port)
+        reachable = getattr(self.env.limiter, "reachable", None)
+        if self.settings.rate_limit_storage.startswith("redis") and reachable is not None:
+            checks["redis"] = bool(reachable())
+        lines = [f"{name}: {'ok' if ok else 'unreachable'}" for name, ok in checks.items()]
+        if all(checks.values()):
+            return plain(start_response, "200 OK", "\n".join(["ready", *lines]))
+        log.warning("readiness check failed: %s", ", ".join(lines))
+        return plain(start_response, "503 Service Unavailable", "\n".join(["not ready", *lines]))
+
+    def _database_answers(self) -> bool:
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means not ready
-            log.warning("readiness check: database unreachable")
-            return plain(start_response, "503 Service Unavailable", "database unreachable")
-        return plain(start_response, "200 OK", "ready")
+        except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
+            return False
+        return True
 
     def _captcha(self, image_id: str, start_response: StartResponse) -> list[bytes]:
         try:

@@ -70,7 +70,7 @@ def _ensure_first_account(env: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if args.workers > 1:
         return _serve_gunicorn(settings, args)
     import waitress
@@ -82,8 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.dispatcher.start_background()
     print(f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
           flush=True)
+    # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                   ident="recovery-soap")
+                   ident="recovery-soap",
+                   clear_untrusted_proxy_headers=not settings.trust_proxy)
     return 0
 
 
@@ -324,7 +326,7 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
     from recovery_soap.notify.smtp import SmtpSender
 
     settings = _settings(args)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     sender = SmtpSender(settings)
     if not sender.configured:
         print("no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",

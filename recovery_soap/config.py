@@ -184,6 +184,13 @@ class Settings:
         default=2, metadata={"doc": "argon2id iterations for passwords and answers"}
     )
     log_level: str = field(default="INFO", metadata={"doc": "logging level"})
+    log_format: str = field(
+        default="text", metadata={"doc": "text (readable lines) or json (one object per line)"}
+    )
+    metrics: bool = field(
+        default=True,
+        metadata={"doc": "serve Prometheus metrics at /metrics (restrict it at the proxy)"},
+    )
 
     def __post_init__(self) -> None:
         choices = {
@@ -193,6 +200,7 @@ class Settings:
             "challenge_answers_required": ("all", "one"),
             "recovery_proof": ("either", "code_and_answers"),
             "rate_limits": ("on", "off"),
+            "log_format": ("text", "json"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -10,6 +10,7 @@ import smtplib
 import threading
 from datetime import timedelta
 
+from recovery_soap import observe
 from recovery_soap.config import Settings
 from recovery_soap.core.ports import Clock
 from recovery_soap.notify.smtp import SmtpSender
@@ -28,6 +29,9 @@ class Dispatcher:
         self._clock = clock
         self._settings = settings
 
+    def outbox_counts(self) -> dict[str, int]:
+        return self._queue.counts()
+
     def deliver_due(self, limit: int = 20) -> tuple[int, int]:
         """Send what is due now; returns (sent, failed). Without SMTP, messages stay queued."""
         if not self._sender.configured:
@@ -38,6 +42,7 @@ class Dispatcher:
                 self._sender.send(message.recipient, message.subject, message.body)
             except (OSError, smtplib.SMTPException) as exc:
                 failed += 1
+                observe.record_delivery("failed")
                 status = self._queue.mark_failed(
                     message, self._clock.now(), f"{type(exc).__name__}: {exc}",
                     self._settings.outbox_max_attempts,
@@ -48,6 +53,7 @@ class Dispatcher:
                 )
                 continue
             self._queue.mark_sent(message.id, self._clock.now())
+            observe.record_delivery("sent")
             sent += 1
             log.info("outbox message %s (%s) delivered to %s", message.id, message.kind,
                      message.recipient)

@@ -8,6 +8,7 @@ from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller
 
 CALLER_KEY = "recovery_soap.caller"
+REQUEST_ID_KEY = "recovery_soap.request_id"
 
 
 def call_env(ctx: Any) -> tuple[Env, Caller]:

@@ -8,13 +8,16 @@ fault (18013) with no trace: the exception is logged, never sent.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from lxml import etree
 from spyne import Application, Fault
 
 from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
+from recovery_soap import observe
 from recovery_soap.soap import convert
+from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.types import BASE_NS, MGT_NS, SERVICE_NS
 
 log = logging.getLogger("recovery_soap.soap")
@@ -76,21 +79,41 @@ class RecoveryApplication(Application):
 
     def call_wrapper(self, ctx: Any) -> Any:
         operation = ctx.descriptor.name if ctx.descriptor else "unknown"
+        started = time.perf_counter()
+        outcome, code = "ok", None
         try:
             return super().call_wrapper(ctx)
         except RecoveryError as error:
+            outcome, code = "error", error.code
             return_type = getattr(ctx.descriptor.out_message, "_type_info", {}).get("return")
             bean = convert.error_bean(getattr(return_type, "__orig__", None) or return_type, error)
             if bean is not None:
                 return bean
+            outcome = "fault"
             raise legacy_fault(operation, "Server", error.wire_text, error.code) from None
         except RequestRefused as refused:
+            outcome, code = "refused", "client"
             raise legacy_fault(operation, "Client", refused.message) from None
         except Unavailable:
+            outcome, code = "unavailable", "18014"
             log.warning("operation %s: database unavailable", operation)
             raise legacy_fault(operation, "Server", UNAVAILABLE, "18014") from None
         except Fault:
+            outcome = "fault"
             raise
-        except Exception:
-            log.exception("operation %s failed unexpectedly", operation)
+        except Exception as unexpected:
+            outcome, code = "fault", "18013"
+            # The type only: a message may quote request data.
+            log.error("operation %s failed unexpectedly: %s", operation,
+                      type(unexpected).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None
+        finally:
+            environ = getattr(ctx.transport, "req_env", None) or {}
+            caller = environ.get(CALLER_KEY)
+            observe.record_call(
+                operation=operation, outcome=outcome, code=code,
+                seconds=time.perf_counter() - started,
+                request_id=environ.get(REQUEST_ID_KEY, "-"),
+                tenant=caller.tenant.domain if caller else None,
+                caller=caller.account if caller else None,
+            )

@@ -13,7 +13,9 @@ import base64
 import binascii
 import io
 import logging
+import re
 import sys
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,8 +24,14 @@ from spyne.server.wsgi import WsgiApplication
 from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
-from recovery_soap.soap.context import CALLER_KEY
-from recovery_soap.soap.faults import UNEXPECTED, RecoveryApplication, fault_envelope
+from recovery_soap.core.model import Caller
+from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.faults import (
+    UNAVAILABLE,
+    UNEXPECTED,
+    RecoveryApplication,
+    fault_envelope,
+)
 from recovery_soap.soap.protocol import SafeSoap11, SafeSoap12
 from recovery_soap.soap.service import UserInformationRecoveryService
 from recovery_soap.soap.types import SERVICE_NS
@@ -66,6 +74,15 @@ def soap_fault(start_response: StartResponse, media_type: str, status: str, mess
                ("Content-Length", str(len(body)))]
     start_response(status, headers, exc_info)
     return [body]
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_of(environ: dict[str, Any]) -> str:
+    """The caller's X-Request-Id when it is a plain token, else a new one."""
+    given = str(environ.get("HTTP_X_REQUEST_ID", ""))
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
 
 
 class BodyTooLarge(Exception):
@@ -117,15 +134,20 @@ def client_address(environ: dict[str, Any], trust_proxy: bool) -> str:
     return str(environ.get("REMOTE_ADDR", ""))
 
 
+def scheme_of(environ: dict[str, Any], trust_proxy: bool) -> str:
+    scheme = str(environ.get("wsgi.url_scheme", "http"))
+    if trust_proxy:
+        scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
+    return scheme.lower()
+
+
 def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
-    scheme = environ.get("wsgi.url_scheme", "http")
     host = environ.get("HTTP_HOST") or (
         f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
     )
     if trust_proxy:
-        scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
         host = (environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
-    return f"{scheme}://{host}"
+    return f"{scheme_of(environ, trust_proxy)}://{host}"
 
 
 def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
@@ -140,10 +162,13 @@ def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
 class SoapEndpoint:
     """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
 
-    def __init__(self, env: Env, *, max_body: int, trust_proxy: bool) -> None:
+    def __init__(
+        self, env: Env, *, max_body: int, trust_proxy: bool, require_https: bool = False
+    ) -> None:
         self._env = env
         self._max_body = max_body
         self._trust_proxy = trust_proxy
+        self._require_https = require_https
         self._by_type = {
             SOAP11: _spyne_app(env, SafeSoap11, max_body),
             SOAP12: _spyne_app(env, SafeSoap12, max_body),
@@ -170,14 +195,20 @@ class SoapEndpoint:
         if spyne_app is None:
             return plain(start_response, "415 Unsupported Media Type",
                          "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).")
-        caller = self._authenticate(environ)
+        if self._require_https and scheme_of(environ, self._trust_proxy) != "https":
+            return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
+        address = client_address(environ, self._trust_proxy)
+        try:
+            if callers.too_many_failures(self._env, address):
+                return plain(start_response, "429 Too Many Requests",
+                             "Too many failed logins; try again later.", [("Retry-After", "60")])
+            caller = self._authenticate(environ, address)
+        except Unavailable:
+            return soap_fault(start_response, media_type, "503 Service Unavailable",
+                              UNAVAILABLE)
         if caller is None:
             return plain(start_response, "401 Unauthorized", "Service-account credentials required.",
                          [("WWW-Authenticate", f'Basic realm="{SERVICE}", charset="UTF-8"')])
-        if caller == "unavailable":
-            return plain(start_response, "503 Service Unavailable",
-                         "The service is temporarily unavailable; try again later.",
-                         [("Retry-After", "5")])
         try:
             body = read_body(environ, self._max_body)
         except BodyTooLarge:
@@ -191,21 +222,25 @@ class SoapEndpoint:
         inner["CONTENT_LENGTH"] = str(len(body))
         inner.pop("HTTP_TRANSFER_ENCODING", None)
         inner[CALLER_KEY] = caller
+        request_id = request_id_of(environ)
+        inner[REQUEST_ID_KEY] = request_id
+
+        def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
+
         try:
-            return spyne_app(inner, start_response)
+            return spyne_app(inner, start_with_id)
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
             return soap_fault(start_response, media_type, "500 Internal Server Error",
                               UNEXPECTED, exc_info=sys.exc_info())
 
-    def _authenticate(self, environ: dict[str, Any]) -> Any:
+    def _authenticate(self, environ: dict[str, Any], address: str) -> Caller | None:
+        """The caller for the request's HTTP Basic credentials; failures are audited and counted."""
         credentials = basic_credentials(environ)
-        if credentials is None:
-            return None
-        try:
-            return callers.authenticate(
-                self._env, credentials[0], credentials[1],
-                client_address(environ, self._trust_proxy),
-            )
-        except Unavailable:
-            return "unavailable"
+        caller = None
+        if credentials is not None:
+            caller = callers.authenticate(self._env, credentials[0], credentials[1], address)
+        if caller is None:
+            callers.record_auth_failure(self._env, credentials[0] if credentials else "", address)
+        return caller

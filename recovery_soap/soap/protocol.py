@@ -18,6 +18,7 @@ from typing import Any
 
 from lxml import etree
 from spyne import Fault
+from spyne.const.http import HTTP_400
 from spyne.protocol.soap import Soap11, Soap12
 
 # spyne's parser defaults already hold: load_dtd=False, resolve_entities=False, no_network=True,
@@ -76,6 +77,14 @@ class SafeSoap11(Soap11):
 
 
 class SafeSoap12(Soap12):
+    def fault_to_http_response_code(self, fault: Any) -> str:
+        """SOAP 1.2 over HTTP: a Sender fault is 400, a Receiver fault 500 (SOAP 1.1 keeps 500
+        for every fault, as WS-I Basic Profile R1126 requires and .NET/Axis2 clients expect)."""
+        code = str(getattr(fault, "faultcode", "") or "")
+        if code.startswith(("Client", "Sender", "soap12env:Sender")):
+            return HTTP_400
+        return str(super().fault_to_http_response_code(fault))
+
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():
             super().create_in_document(ctx, charset)

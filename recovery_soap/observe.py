@@ -1,0 +1,97 @@
+"""Observability: one log record and a set of Prometheus metrics per SOAP call.
+
+A record names the request id, operation, tenant, caller, outcome, legacy error code and
+duration; never an argument of the call (they hold passwords, codes and answers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+log = logging.getLogger("recovery_soap.calls")
+
+REQUESTS = Counter(
+    "recovery_soap_requests_total", "SOAP calls by operation and outcome", ["operation", "outcome"]
+)
+ERRORS = Counter(
+    "recovery_soap_errors_total", "Failed SOAP calls by operation and legacy error code",
+    ["operation", "code"],
+)
+LATENCY = Histogram(
+    "recovery_soap_request_seconds", "SOAP call duration by operation", ["operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DELIVERIES = Counter(
+    "recovery_soap_outbox_deliveries_total", "Outbox delivery attempts by result", ["result"]
+)
+
+
+def record_call(
+    *, operation: str, outcome: str, code: str | None, seconds: float, request_id: str,
+    tenant: str | None, caller: str | None,
+) -> None:
+    REQUESTS.labels(operation, outcome).inc()
+    LATENCY.labels(operation).observe(seconds)
+    if code:
+        ERRORS.labels(operation, code).inc()
+    log.info(
+        "soap call %s %s %s%s in %.1f ms", request_id, operation, outcome,
+        f" {code}" if code else "", seconds * 1000,
+        extra={"request_id": request_id, "operation": operation, "outcome": outcome,
+               "code": code, "tenant": tenant, "caller": caller,
+               "duration_ms": round(seconds * 1000, 2)},
+    )
+
+
+def record_delivery(result: str) -> None:
+    DELIVERIES.labels(result).inc()
+
+
+class OutboxCollector:
+    """Outbox depth by status, read from the database at scrape time."""
+
+    def __init__(self, counts: Any) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        family = GaugeMetricFamily("recovery_soap_outbox_messages",
+                                   "Messages in the outbox by status", labels=["status"])
+        try:
+            counts = self._counts()
+        except Exception:  # noqa: BLE001 - a scrape must not fail when the database is down
+            counts = {}
+        for status in ("pending", "sent", "dead"):
+            family.add_metric([status], counts.get(status, 0))
+        yield family
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return []
+
+
+def exposition(outbox_counts: Any) -> tuple[bytes, str]:
+    """The /metrics body: this process's metrics, or all workers' in gunicorn multiprocess mode."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    body = generate_latest(registry)
+    outbox = CollectorRegistry()
+    outbox.register(OutboxCollector(outbox_counts))
+    return body + generate_latest(outbox), CONTENT_TYPE_LATEST
