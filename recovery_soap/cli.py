@@ -267,6 +267,53 @@ def cmd_user_set_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_show(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        user = admin.find_user(uow, args.tenant, args.username)
+        claims = uow.users.claims(user)
+        answers = uow.users.answers(user)
+        guard = uow.guards.state(user)
+    data = {
+        "username": user.username, "tenant": user.tenant.domain, "locked": user.locked,
+        "pending_confirmation": user.pending_confirmation, "claims": claims,
+        "challenge_questions": [{"set": a.set_id, "question": a.question} for a in answers],
+        "failed_attempts": guard.failures if guard else 0,
+        "recovery_locked_until": guard.locked_until if guard else None,
+    }
+    lines = [f"{key}: {value}" for key, value in data.items()]
+    _print(args, data, lines)
+    return 0
+
+
+def cmd_user_lock(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    locked = args.action == "lock"
+    with env.uow() as uow:
+        user = admin.find_user(uow, args.tenant, args.username)
+        uow.users.set_lock(user, locked=locked, pending=user.pending_confirmation and locked)
+        if not locked:
+            uow.guards.clear(user)
+        uow.commit()
+    print(f"user {args.username} {'locked' if locked else 'unlocked'}")
+    return 0
+
+
+def cmd_user_delete(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        uow.users.delete(admin.find_user(uow, args.tenant, args.username))
+        uow.commit()
+    print(f"user {args.username} deleted")
+    return 0
+
+
 def cmd_questions_list(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin
 
@@ -318,6 +365,26 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from recovery_soap.core.clock import SystemClock
+
+    revived = _queue(_settings(args)).revive(SystemClock().now(), args.id)
+    print(f"{revived} message(s) queued again")
+    return 0
+
+
+def cmd_outbox_purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from recovery_soap.core.clock import SystemClock
+
+    statuses = ("sent", "dead") if args.dead_too else ("sent",)
+    before = SystemClock().now() - timedelta(days=args.older_than_days)
+    removed = _queue(_settings(args)).purge(before, statuses)
+    print(f"{removed} message(s) removed")
+    return 0
+
+
 def cmd_outbox_run(args: argparse.Namespace) -> int:
     import threading
 
@@ -354,6 +421,18 @@ def cmd_config(args: argparse.Namespace) -> int:
     settings = _settings(args)  # raises SettingsError when a value is wrong
     print(f"configuration is valid (database: {settings.database_url.split('@')[-1]})")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from recovery_soap.doctor import diagnose
+
+    findings = diagnose(_settings(args))
+    lines = [
+        f"{'ok  ' if f.ok and not f.warning else 'note' if f.ok else 'FAIL'}  {f.name}: {f.message}"
+        for f in findings
+    ]
+    _print(args, [dataclasses.asdict(f) for f in findings], lines)
+    return 0 if all(f.ok for f in findings) else EXIT_FAILED
 
 
 def cmd_wsdl(args: argparse.Namespace) -> int:
@@ -428,6 +507,18 @@ def build_parser() -> argparse.ArgumentParser:
     answers.add_argument("--answer", action="append", required=True,
                          metavar="SET_ID=QUESTION!ANSWER")
 
+    show = command("show", cmd_user_show, "show a user (never a secret)", user)
+    show.add_argument("username")
+    show.add_argument("--tenant", default="carbon.super")
+    for verb, help_text in (("lock", "lock a user (no recovery, no login)"),
+                            ("unlock", "unlock a user and clear its failed attempts")):
+        change = command(verb, cmd_user_lock, help_text, user)
+        change.add_argument("username")
+        change.add_argument("--tenant", default="carbon.super")
+    remove = command("delete", cmd_user_delete, "delete a user with its claims and codes", user)
+    remove.add_argument("username")
+    remove.add_argument("--tenant", default="carbon.super")
+
     questions = group("questions", "challenge questions")
     listing = command("list", cmd_questions_list, "list a tenant's questions", questions)
     listing.add_argument("--tenant", default="carbon.super")
@@ -441,6 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command("list", cmd_outbox_list, "list queued, sent and dead messages", outbox)
     listing.add_argument("--status", choices=("pending", "sent", "dead"))
     listing.add_argument("--limit", type=int, default=100)
+    retry = command("retry", cmd_outbox_retry, "queue dead messages (or one) again", outbox)
+    retry.add_argument("--id", type=int, help="only this message")
+    purge = command("purge", cmd_outbox_purge, "remove delivered messages", outbox)
+    purge.add_argument("--older-than-days", type=int, default=7)
+    purge.add_argument("--dead-too", action="store_true", help="also remove dead messages")
     run = command("run", cmd_outbox_run, "deliver the outbox by SMTP", outbox)
     run.add_argument("--once", action="store_true", help="one pass, then exit")
 
@@ -455,6 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
     config = command("config", cmd_config, "check the configuration or print its reference")
     config.add_argument("--reference", action="store_true",
                         help="print every setting as a Markdown table")
+
+    command("doctor", cmd_doctor, "check the database, migrations, SMTP and Redis")
 
     wsdl = command("wsdl", cmd_wsdl, "print the WSDL")
     wsdl.add_argument("--base-url", default="https://localhost:9443")

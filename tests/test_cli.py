@@ -169,3 +169,48 @@ def test_audit_list_shows_events_with_filters(db: Path, capsys) -> None:
         ("password_changed", "alice")]
     code, out = run(capsys, "audit", "list", "--event", "recovery_started")
     assert "bob" in out and "alice" not in out
+
+
+def test_doctor_reports_a_healthy_embedded_default(db: Path, capsys) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    code, out = run(capsys, "doctor")
+    assert code == 0
+    assert "ok    database: reachable (sqlite)" in out
+    assert "migrations: schema is current" in out
+    assert "note  smtp: no SMTP server configured" in out
+
+
+def test_doctor_names_what_is_wrong(db: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("RECOVERY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("RECOVERY_SMTP_PORT", str(free_port()))
+    monkeypatch.setenv("RECOVERY_RATE_LIMIT_STORAGE", "redis://127.0.0.1:1")
+    code, out = run(capsys, "doctor", "--json")
+    assert code == 1
+    failed = {f["name"]: f["message"] for f in json.loads(out) if not f["ok"]}
+    assert set(failed) == {"migrations", "smtp", "rate limits"}
+    assert "recovery-soap db upgrade" in failed["migrations"]
+
+
+def test_user_show_lock_unlock_delete(db: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Secret#pass1\n"))
+    assert run(capsys, "user", "add", "carol", "--password-stdin",
+               "--claim", "http://wso2.org/claims/emailaddress=carol@example.test")[0] == 0
+    code, out = run(capsys, "user", "show", "carol", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["locked"] is False
+    assert shown["claims"] == {"http://wso2.org/claims/emailaddress": "carol@example.test"}
+    assert "Secret#pass1" not in out and "argon2" not in out
+    assert run(capsys, "user", "lock", "carol")[0] == 0
+    assert json.loads(run(capsys, "user", "show", "carol", "--json")[1])["locked"] is True
+    assert run(capsys, "user", "unlock", "carol")[0] == 0
+    assert json.loads(run(capsys, "user", "show", "carol", "--json")[1])["locked"] is False
+    assert run(capsys, "user", "delete", "carol")[0] == 0
+    assert run(capsys, "user", "show", "carol")[0] == 1
+
+
+def test_outbox_retry_and_purge(db: Path, capsys) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    code, out = run(capsys, "outbox", "retry")
+    assert code == 0 and "0 message(s) queued again" in out
+    code, out = run(capsys, "outbox", "purge", "--older-than-days", "0", "--dead-too")
+    assert code == 0 and "removed" in out

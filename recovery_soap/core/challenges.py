@@ -38,6 +38,19 @@ def _answers_or_fail(uow: UnitOfWork, user: User | None, message: str) -> list[C
     return sorted(answers, key=lambda a: a.set_id)
 
 
+def _answer_matches(
+    env: Env, uow: UnitOfWork, user: User, stored: ChallengeAnswer | None, answer: str
+) -> bool:
+    """Check one answer. A right answer whose stored hash is outdated (an imported legacy digest,
+    older argon2 parameters) is rehashed in the caller's unit of work, committed with it."""
+    ok, new_hash = env.slow.verify_and_update(
+        normalise_answer(answer), stored.answer_hash if stored else None
+    )
+    if ok and new_hash and stored is not None:
+        uow.users.set_answer_hash(user, stored.set_id, new_hash)
+    return ok
+
+
 def _start(
     env: Env, caller: Caller, username: str | None, key: str | None, missing: str
 ) -> tuple[list[ChallengeAnswer], str, str]:
@@ -129,7 +142,7 @@ def verify_answer(
         right = (
             stored is not None
             and record.subject == (question_id or "").strip()
-            and env.slow.verify(normalise_answer(answer), stored.answer_hash)
+            and _answer_matches(env, uow, user, stored, answer)
         )
         if not right:
             uow.commit()  # the key stays spent
@@ -164,9 +177,7 @@ def verify_answers(
         all_right = True
         for set_id, answer in given_answers:
             record = stored.get(set_id)
-            ok = bool(answer.strip()) and env.slow.verify(
-                normalise_answer(answer), record.answer_hash if record else None
-            )
+            ok = bool(answer.strip()) and _answer_matches(env, uow, user, record, answer)
             if ok:
                 proved.add(set_id)
             else:

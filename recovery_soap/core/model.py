@@ -75,6 +75,7 @@ class User:
     password_hash: str
     locked: bool
     pending_confirmation: bool
+    password_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,17 @@
-"""Password and challenge-answer hashing (argon2id) and the password policy."""
+"""Password and challenge-answer hashing (argon2id) and the password policy.
+
+Secrets imported from WSO2 are known only by their legacy digest, Base64(SHA-256(secret + salt)),
+a fast unsalted-or-weakly-salted hash that is never stored bare: it is wrapped in argon2id as
+``$wso2-sha256$<salt>$<argon2id over the digest>``. Such a hash verifies like any other, and the
+first successful verification yields a plain argon2id hash of the secret to store instead
+(passlib's verify-and-update idiom), as does a change of the argon2 parameters.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -49,10 +59,83 @@ class SlowHasher:
         return self._context.hash(secret)
 
     def verify(self, secret: str, hashed: str | None) -> bool:
+        return self.verify_and_update(secret, hashed)[0]
+
+    def verify_and_update(self, secret: str, hashed: str | None) -> tuple[bool, str | None]:
+        """Whether ``secret`` matches, and a new hash to store when the stored one is outdated
+        (a wrapped legacy digest, or other argon2 parameters); None when it should stay."""
         if not hashed:
             self._context.verify(secret, self._decoy)
+            return False, None
+        legacy = _unwrap(hashed)
+        if legacy is None:
+            ok, new_hash = self._context.verify_and_update(secret, hashed)
+            return bool(ok), new_hash if ok else None
+        salt, inner = legacy
+        if not self._context.verify(legacy_digest(secret, salt), inner):
+            return False, None
+        return True, self.hash(secret)
+
+    def wrap_legacy(self, digest: str, salt: str = "") -> str:
+        """Store a legacy digest (see :func:`legacy_digest`) verifiably, never bare."""
+        return f"{LEGACY_SCHEME}{_encode_salt(salt)}{self._context.hash(digest)}"
+
+    def holds_legacy(self, hashed: str, digest: str, salt: str = "") -> bool:
+        """Whether ``hashed`` is the wrap of exactly this legacy digest and salt (re-imports)."""
+        legacy = _unwrap(hashed)
+        if legacy is None or legacy[0] != salt:
             return False
-        return bool(self._context.verify(secret, hashed))
+        return bool(self._context.verify(digest, legacy[1]))
+
+
+#: Marks a legacy WSO2 digest wrapped in argon2id; the salt follows, then the argon2id hash.
+LEGACY_SCHEME = "$wso2-sha256$"
+
+
+def legacy_digest(secret: str, salt: str = "") -> str:
+    """WSO2's stored form of a secret: Base64(SHA-256(secret + salt)), salt as text."""
+    digest = hashlib.sha256((secret + salt).encode("utf-8")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def is_legacy_digest(value: str) -> bool:
+    """Whether ``value`` has the shape of a legacy digest: Base64 of 32 bytes."""
+    if len(value) != 44:
+        return False
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def is_wrapped_legacy(hashed: str) -> bool:
+    return hashed.startswith(LEGACY_SCHEME)
+
+
+def legacy_salt(hashed: str) -> str | None:
+    """The salt of a wrapped legacy hash; None for any other hash."""
+    legacy = _unwrap(hashed)
+    return legacy[0] if legacy else None
+
+
+def _encode_salt(salt: str) -> str:
+    # The salt is arbitrary text; URL-safe Base64 keeps "$" (the field separator) out of it.
+    return base64.urlsafe_b64encode(salt.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _unwrap(hashed: str) -> tuple[str, str] | None:
+    """(salt, argon2id hash of the digest) of a wrapped legacy hash; None for any other."""
+    if not hashed.startswith(LEGACY_SCHEME):
+        return None
+    encoded, sep, rest = hashed[len(LEGACY_SCHEME):].partition("$")
+    if not sep:
+        return None
+    padded = encoded + "=" * (-len(encoded) % 4)
+    try:
+        salt = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return salt, "$" + rest
 
 
 def normalise_answer(answer: str) -> str:

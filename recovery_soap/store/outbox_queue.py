@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from recovery_soap.store.models import OutboxRow
 
@@ -99,6 +99,23 @@ class OutboxQueue:
                     next_attempt_at=now, claimed_until=None
                 )
             ).rowcount
+
+    def revive(self, now: datetime, message_id: int | None = None) -> int:
+        """Give dead messages (or one message) a fresh set of attempts, due now."""
+        query = update(outbox_t).values(status="pending", attempts=0, next_attempt_at=now,
+                                        claimed_until=None)
+        query = query.where(outbox_t.c.id == message_id) if message_id else query.where(
+            outbox_t.c.status == "dead")
+        with self._engine.begin() as connection:
+            return int(connection.execute(query).rowcount)
+
+    def purge(self, before: datetime, statuses: tuple[str, ...] = ("sent",)) -> int:
+        """Delete delivered (or dead) messages created before ``before``: their codes are gone."""
+        with self._engine.begin() as connection:
+            return int(connection.execute(
+                delete(outbox_t).where(outbox_t.c.status.in_(statuses),
+                                       outbox_t.c.created_at < before)
+            ).rowcount)
 
     def listing(self, status: str | None = None, limit: int = 100) -> list[QueuedMessage]:
         query = select(outbox_t).order_by(outbox_t.c.id.desc()).limit(limit)

@@ -99,7 +99,7 @@ class TenantRepository(Repository):
 
 _USER_COLUMNS = (
     users_t.c.id, users_t.c.username, users_t.c.password_hash, users_t.c.locked,
-    users_t.c.pending_confirmation,
+    users_t.c.pending_confirmation, users_t.c.password_changed_at,
 )
 
 
@@ -107,6 +107,7 @@ def _user(row: Any, tenant: Tenant) -> User:
     return User(
         id=row.id, tenant=tenant, username=row.username, password_hash=row.password_hash,
         locked=bool(row.locked), pending_confirmation=bool(row.pending_confirmation),
+        password_changed_at=row.password_changed_at,
     )
 
 
@@ -155,6 +156,12 @@ class UserRepository(Repository):
                 password_hash=password_hash, password_changed_at=now
             )
         )
+
+    def delete(self, user: User) -> None:
+        """Remove the user; claims, answers, codes and guards go with it (ON DELETE CASCADE)."""
+        for table in (claims_t, answers_t, codes_t, guards_t):
+            self._c.execute(delete(table).where(table.c.user_id == user.id))
+        self._c.execute(delete(users_t).where(users_t.c.id == user.id))
 
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
         self._c.execute(
@@ -224,6 +231,13 @@ class UserRepository(Repository):
                  "answer_hash": a.answer_hash}
                 for a in answers
             ],
+        )
+
+    def set_answer_hash(self, user: User, set_id: str, answer_hash: str) -> None:
+        self._c.execute(
+            update(answers_t)
+            .where(answers_t.c.user_id == user.id, answers_t.c.set_id == set_id)
+            .values(answer_hash=answer_hash)
         )
 
 
