@@ -410,21 +410,18 @@ class AccountRepository(Repository):
         )
 
     def put(self, account: ServiceAccount) -> None:
+        """Insert or update in one statement: workers starting together may both put it."""
         values = {
             "tenant_id": account.tenant.id, "secret_hash": account.secret_hash,
             "permissions": ",".join(sorted(p.value for p in account.permissions)),
             "all_tenants": account.all_tenants,
         }
-        updated = self._c.execute(
-            update(accounts_t).where(accounts_t.c.name == account.name).values(**values)
+        upsert = dialect_insert(self._c)(accounts_t).values(
+            name=account.name, created_at=_utcnow(), **values
         )
-        if updated.rowcount == 0:
-            self._c.execute(
-                insert(accounts_t).values(
-                    name=account.name, created_at=_utcnow(), **values
-                )
-            )
-
+        self._c.execute(
+            upsert.on_conflict_do_update(index_elements=[accounts_t.c.name], set_=values)
+        )
 
 
 class GuardRepository(Repository):
