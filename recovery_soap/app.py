@@ -29,7 +29,7 @@ from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import SmtpSender
-from recovery_soap.notify.templates import render
+from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.front import SERVICE_PATHS, BASE_PATH, SoapEndpoint, plain
 from recovery_soap.store import schema
@@ -85,7 +85,7 @@ def build_env(
         clock=clock or SystemClock(),
         keyed=KeyedHasher(server_key(engine, settings.secret_key)),
         slow=SlowHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
-        render_message=render,
+        render_message=TemplateRenderer(settings),
         render_captcha=render_jpeg,
         captcha_text=captcha_text or random_text,
         policy=policy_from(settings),

@@ -556,6 +556,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     wsdl = command("wsdl", cmd_wsdl, "print the WSDL")
     wsdl.add_argument("--base-url", default="https://localhost:9443")
+
+    from recovery_soap.importer.commands import add_import_commands
+
+    add_import_commands(group("import", "import users from WSO2 or a CSV file"), command)
     return parser
 
 

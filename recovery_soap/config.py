@@ -94,6 +94,16 @@ class Settings:
     mail_from: str = field(
         default="no-reply@localhost", metadata={"doc": "sender address of every message"}
     )
+    templates_dir: str = field(
+        default="",
+        metadata={"doc": "directory of mail templates overriding the shipped ones; "
+                  "a sub-directory per tenant domain overrides for that tenant"},
+    )
+    link_base_url: str = field(
+        default="",
+        metadata={"doc": "URL of the page where users enter a code; mails then carry a link "
+                  "with code, user and tenant (per tenant: tenant.toml in templates_dir)"},
+    )
     outbox_poll_seconds: float = field(
         default=2.0, metadata={"doc": "how often the delivery loop looks for mail to send"}
     )

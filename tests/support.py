@@ -73,10 +73,14 @@ class Mailbox:
         raise AssertionError(f"no mail with a code for {address}")
 
 
-def body_of(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode("utf-8")
+def body_of(message: Message, subtype: str = "plain") -> str:
+    """The text/plain (or text/html) part of a message."""
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode("utf-8")
+    raise AssertionError(f"no text/{subtype} part")
 
 
 class _Handler:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from recovery_soap.core import admin
 from recovery_soap.core.env import Env
@@ -58,6 +58,16 @@ class ImportReport:
         self.skipped[reason] += 1
         if len(self.examples) < 20:
             self.examples.append(f"{username}@{tenant}: {reason}")
+
+    def tally(self, plan: _Plan) -> None:
+        if plan.outcome == CREATED:
+            self.created += 1
+        elif plan.outcome == UPDATED:
+            self.updated += 1
+        elif plan.outcome == UNCHANGED:
+            self.unchanged += 1
+        else:
+            self.skip(plan.record.tenant, plan.record.username, plan.reason)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -144,10 +154,7 @@ class Importer:
         if not self._dry_run:
             plans = self._write(plans)
         for plan in plans:
-            if plan.outcome == SKIPPED:
-                self.report.skip(plan.record.tenant, plan.record.username, plan.reason)
-            else:
-                setattr(self.report, plan.outcome, getattr(self.report, plan.outcome) + 1)
+            self.report.tally(plan)
 
     def _admit(self, record: ImportRecord) -> str | None:
         """Why the record cannot be imported (None: it can); creates its tenant if need be."""
@@ -232,8 +239,9 @@ class Importer:
 
     def _answer_hash(self, answer: ImportedAnswer) -> ChallengeAnswer:
         secret = answer.secret
-        plain = PlainSecret(normalise_answer(secret.text)) if isinstance(secret, PlainSecret) else None
-        return ChallengeAnswer(answer.set_id, answer.question, self._hash(plain or secret))
+        if isinstance(secret, PlainSecret):
+            secret = PlainSecret(normalise_answer(secret.text))
+        return ChallengeAnswer(answer.set_id, answer.question, self._hash(secret))
 
     def _password_change(self, record: ImportRecord, user: User) -> str | None:
         """The new password hash, or None to keep the stored one."""
@@ -312,4 +320,7 @@ class Importer:
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=None) if moment is not None and moment.tzinfo else moment
+    """Naive UTC, as the store keeps times."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -128,6 +128,14 @@ class CaptchaRecord:
 
 
 @dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str | None = None
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A rendered message for the outbox."""
 
@@ -136,6 +144,8 @@ class OutgoingMessage:
     recipient: str
     subject: str
     body: str
+    html: str | None = None
+    sender: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,17 @@ def _enqueue(
     first_name: str | None,
 ) -> int:
     variables = {
-        "first-name": first_name or user.username,
-        "user-name": user.username,
-        "confirmation-code": secret,
-        "tenant-domain": user.tenant.domain,
-        "userstore-domain": "PRIMARY",
+        "first_name": first_name or user.username,
+        "user_name": user.username,
+        "code": secret,
+        "tenant_domain": user.tenant.domain,
+        "userstore_domain": "PRIMARY",
     }
-    subject, body = env.render_message(kind, variables)
+    rendered = env.render_message(kind, variables)
     return uow.outbox.enqueue(
         OutgoingMessage(
-            tenant_id=user.tenant.id, kind=kind, recipient=address, subject=subject, body=body
+            tenant_id=user.tenant.id, kind=kind, recipient=address, subject=rendered.subject,
+            body=rendered.text, html=rendered.html, sender=rendered.sender,
         ),
         env.clock.now(),
     )

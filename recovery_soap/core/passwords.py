@@ -56,7 +56,7 @@ class SlowHasher:
         self._decoy = self._context.hash("decoy-password-for-timing")
 
     def hash(self, secret: str) -> str:
-        return self._context.hash(secret)
+        return str(self._context.hash(secret))
 
     def verify(self, secret: str, hashed: str | None) -> bool:
         return self.verify_and_update(secret, hashed)[0]
@@ -79,6 +79,17 @@ class SlowHasher:
     def wrap_legacy(self, digest: str, salt: str = "") -> str:
         """Store a legacy digest (see :func:`legacy_digest`) verifiably, never bare."""
         return f"{LEGACY_SCHEME}{_encode_salt(salt)}{self._context.hash(digest)}"
+
+    def recognises(self, hashed: str) -> bool:
+        """Whether ``hashed`` is in a form this hasher verifies: argon2, or a wrapped digest."""
+        legacy = _unwrap(hashed)
+        if is_wrapped_legacy(hashed) and legacy is None:
+            return False
+        try:
+            self._context.handler().from_string(legacy[1] if legacy else hashed)
+        except (ValueError, TypeError):
+            return False
+        return True
 
     def holds_legacy(self, hashed: str, digest: str, salt: str = "") -> bool:
         """Whether ``hashed`` is the wrap of exactly this legacy digest and salt (re-imports)."""

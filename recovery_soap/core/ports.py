@@ -19,6 +19,7 @@ from recovery_soap.core.model import (
     OutgoingMessage,
     Purpose,
     Question,
+    RenderedMessage,
     ServiceAccount,
     Step,
     Tenant,
@@ -148,8 +149,8 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
-#: Renders (kind, variables) to (subject, body) for the outbox.
-MessageRenderer = Callable[[MessageKind, Mapping[str, str]], tuple[str, str]]
+#: Renders (kind, variables) to the subject, bodies and sender of an outbox message.
+MessageRenderer = Callable[[MessageKind, Mapping[str, str]], RenderedMessage]
 
 #: Renders a captcha text to image bytes.
 CaptchaRenderer = Callable[[str], bytes]

@@ -39,7 +39,8 @@ class Dispatcher:
         sent = failed = 0
         for message in self._queue.claim(self._clock.now(), LEASE, limit):
             try:
-                self._sender.send(message.recipient, message.subject, message.body)
+                self._sender.send(message.recipient, message.subject, message.body, message.html,
+                                  message.sender)
             except (OSError, smtplib.SMTPException) as exc:
                 failed += 1
                 observe.record_delivery("failed")

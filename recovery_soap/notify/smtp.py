@@ -18,15 +18,22 @@ class SmtpSender:
     def configured(self) -> bool:
         return bool(self._settings.smtp_host)
 
-    def send(self, recipient: str, subject: str, body: str) -> str:
-        """Deliver one message; returns its Message-ID. Raises OSError/SMTPException on failure."""
+    def send(
+        self, recipient: str, subject: str, body: str, html: str | None = None,
+        sender: str | None = None,
+    ) -> str:
+        """Deliver one message (plain text, with an HTML alternative when given); returns its
+        Message-ID. Raises OSError/SMTPException on failure."""
         s = self._settings
+        sender = sender or s.mail_from
         message = EmailMessage()
-        message["From"] = s.mail_from
+        message["From"] = sender
         message["To"] = recipient
         message["Subject"] = subject
-        message["Message-ID"] = make_msgid(domain=s.mail_from.rpartition("@")[2] or None)
+        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
         message.set_content(body)
+        if html:
+            message.add_alternative(html, subtype="html")
         context = ssl.create_default_context()
         if s.smtp_security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(

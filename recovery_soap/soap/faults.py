@@ -108,7 +108,7 @@ class RecoveryApplication(Application):
                       type(unexpected).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None
         finally:
-            environ = getattr(ctx.transport, "req_env", None) or {}
+            environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
             caller = environ.get(CALLER_KEY)
             observe.record_call(
                 operation=operation, outcome=outcome, code=code,

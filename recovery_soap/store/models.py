@@ -154,6 +154,8 @@ class OutboxRow(Base):
     recipient: Mapped[str] = mapped_column(String(1024))
     subject: Mapped[str] = mapped_column(String(1024))
     body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sender: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)

@@ -23,6 +23,8 @@ class QueuedMessage:
     recipient: str
     subject: str
     body: str
+    html: str | None
+    sender: str | None
     status: str
     attempts: int
     created_at: datetime
@@ -33,7 +35,8 @@ class QueuedMessage:
 def _message(row: object) -> QueuedMessage:
     return QueuedMessage(
         id=row.id, kind=row.kind, recipient=row.recipient, subject=row.subject,  # type: ignore[attr-defined]
-        body=row.body, status=row.status, attempts=row.attempts,  # type: ignore[attr-defined]
+        body=row.body, html=row.html_body, sender=row.sender,  # type: ignore[attr-defined]
+        status=row.status, attempts=row.attempts,  # type: ignore[attr-defined]
         created_at=row.created_at, sent_at=row.sent_at,  # type: ignore[attr-defined]
         last_error=row.last_error,  # type: ignore[attr-defined]
     )

@@ -365,7 +365,7 @@ class OutboxRepository(Repository):
                 insert(outbox_t).values(
                     tenant_id=message.tenant_id, kind=message.kind.value,
                     recipient=message.recipient, subject=message.subject, body=message.body,
-                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    html_body=message.html, sender=message.sender, status="pending", attempts=0, next_attempt_at=now, created_at=now,
                 ).returning(outbox_t.c.id)
             ).scalar_one()
         )
@@ -374,14 +374,16 @@ class OutboxRepository(Repository):
     def requeue(self, message_id: int, now: datetime) -> bool:
         row = self._c.execute(
             select(outbox_t.c.tenant_id, outbox_t.c.kind, outbox_t.c.recipient,
-                   outbox_t.c.subject, outbox_t.c.body).where(outbox_t.c.id == message_id)
+                   outbox_t.c.subject, outbox_t.c.body, outbox_t.c.html_body, outbox_t.c.sender)
+            .where(outbox_t.c.id == message_id)
         ).first()
         if row is None:
             return False
         self._c.execute(
             insert(outbox_t).values(
                 tenant_id=row.tenant_id, kind=row.kind, recipient=row.recipient,
-                subject=row.subject, body=row.body, status="pending", attempts=0,
+                subject=row.subject, body=row.body, html_body=row.html_body,
+                sender=row.sender, status="pending", attempts=0,
                 next_attempt_at=now, created_at=now,
             )
         )

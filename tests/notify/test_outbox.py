@@ -107,3 +107,46 @@ def test_dead_messages_can_be_revived_and_sent_ones_purged(serve) -> None:
 
     assert queue.purge(live.clock.now() - timedelta(days=7)) >= 1
     assert not [m for m in queue.listing(limit=10_000) if m.id == dead.id]
+
+
+def test_mail_has_an_html_alternative_with_the_same_code(live: LiveServer) -> None:
+    address = register(live)
+    live.deliver_mail()
+    [mail] = live.smtp.mailbox.for_address(address)
+    code = CODE.search(body_of(mail)).group(0)
+    assert code in body_of(mail, "html")
+    assert body_of(mail, "html").lstrip().startswith("<!doctype html>")
+
+
+def test_templates_and_sender_can_be_overridden_per_tenant(serve, tmp_path) -> None:
+    (tmp_path / "accountConfirmation.subject.j2").write_text("Welcome aboard\n")
+    tenant_dir = tmp_path / "carbon.super"
+    tenant_dir.mkdir()
+    (tenant_dir / "accountConfirmation.txt.j2").write_text(
+        "Dear {{ first_name }}, your code is {{ code }}. {{ link }}\n")
+    (tenant_dir / "tenant.toml").write_text(
+        'mail_from = "accounts@tenant.example"\nlink_base_url = "https://app.example/confirm"\n')
+    live = serve(templates_dir=str(tmp_path))
+    address = register(live)
+    live.deliver_mail()
+    [mail] = live.smtp.mailbox.for_address(address)
+    assert mail["Subject"] == "Welcome aboard"
+    assert mail["From"] == "accounts@tenant.example"
+    text = body_of(mail)
+    code = CODE.search(text).group(0)
+    assert text.startswith("Dear Test, your code is")
+    assert f"https://app.example/confirm?code={code}&user=" in text
+    # the HTML alternative still comes from the shipped templates, escaped
+    assert code in body_of(mail, "html")
+
+
+def test_html_template_escapes_user_data(serve) -> None:
+    from recovery_soap.config import Settings
+    from recovery_soap.core.model import MessageKind
+    from recovery_soap.notify.templates import TemplateRenderer
+
+    rendered = TemplateRenderer(Settings())(MessageKind.ACCOUNT_ID_RECOVERY, {
+        "first_name": "<script>x</script>", "user_name": "bob", "code": "",
+        "tenant_domain": "carbon.super", "userstore_domain": "PRIMARY"})
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    assert "<script>x</script>" in rendered.text  # plain text is not HTML

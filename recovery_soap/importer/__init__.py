@@ -1,0 +1,11 @@
+"""Sources of users to import: a WSO2 JDBC user store (read with SQLAlchemy Core) and CSV files.
+
+Each source turns its rows into :class:`recovery_soap.core.legacy.ImportRecord` batches; the
+core's :class:`recovery_soap.core.imports.Importer` stores them.
+"""
+
+from __future__ import annotations
+
+
+class SourceError(ValueError):
+    """The source cannot be read as asked: a bad file, mapping, URL or table layout."""

@@ -1,0 +1,160 @@
+"""``recovery-soap import wso2|csv``: the command-line face of the importer."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TextIO
+
+from recovery_soap.config import SettingsError
+from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.core.imports import Importer, ImportReport
+from recovery_soap.importer import SourceError
+from recovery_soap.importer.csv_file import FORMAT_HELP
+
+EXIT_FAILED = 1
+SOURCE_VARIABLE = "RECOVERY_IMPORT_SOURCE"
+
+
+class Source(Protocol):
+    def count(self) -> int: ...
+    def batches(self) -> Any: ...
+
+
+class Progress:
+    """A progress line on stderr: rewritten in place on a terminal, one line per batch elsewhere."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self._total = max(total, 0)
+        self._stream = stream or sys.stderr
+        self._tty = self._stream.isatty()
+        self._started = time.monotonic()
+        self._written = False
+
+    def __call__(self, done: int) -> None:
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        rate = done / elapsed
+        share = f" ({100 * done // self._total}%)" if self._total else ""
+        left = f", {(self._total - done) / rate:.0f}s left" if rate and self._total > done else ""
+        line = f"imported {done}/{self._total} users{share}, {rate:.0f}/s{left}"
+        self._stream.write(f"\r{line}\x1b[K" if self._tty else f"{line}\n")
+        self._stream.flush()
+        self._written = True
+
+    def close(self) -> None:
+        if self._tty and self._written:
+            self._stream.write("\n")
+
+
+def _tenant_map(values: list[str] | None) -> dict[str, str]:
+    """``SOURCE=TARGET`` pairs (repeated or comma-separated); an empty TARGET skips the tenant."""
+    mapping: dict[str, str] = {}
+    for value in values or []:
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            source, sep, target = pair.partition("=")
+            if not sep or not source.strip():
+                raise SettingsError(f"--tenant-map wants SOURCE=TARGET, not {pair!r}")
+            mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def _report_lines(report: ImportReport) -> list[str]:
+    data = report.as_dict()
+    lines = [
+        f"read {data['read']}, created {data['created']}, updated {data['updated']}, "
+        f"unchanged {data['unchanged']}, skipped {data['skipped']}"
+    ]
+    lines += [f"  skipped {count}: {reason}" for reason, count in report.skipped.most_common()]
+    lines += [f"    e.g. {example}" for example in report.examples[:5]]
+    if report.tenants_created:
+        lines.append(f"tenants created: {', '.join(report.tenants_created)}")
+    if report.dry_run:
+        lines.append("dry run: nothing was written")
+    return lines
+
+
+def _run(args: argparse.Namespace, source: Source, label: str) -> int:
+    from recovery_soap.cli import _env, _print, _settings
+
+    env = _env(_settings(args))
+    progress = Progress(source.count())
+    importer = Importer(env, dry_run=args.dry_run, workers=args.workers, progress=progress)
+    batches: Any = source.batches()
+    try:
+        report = importer.run(batches, source=label)
+    except (StoreConflict, Unavailable) as error:
+        print(f"recovery-soap: import stopped ({error}); the batches written so far are kept, "
+              "run the import again", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        progress.close()
+    _print(args, report.as_dict(), _report_lines(report))
+    return 0
+
+
+def _failing_softly(handler: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except SourceError as error:
+            print(f"recovery-soap: {error}", file=sys.stderr)
+            return EXIT_FAILED
+
+    return run
+
+
+@_failing_softly
+def cmd_import_wso2(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from recovery_soap.importer.claim_map import load_claim_map
+    from recovery_soap.importer.wso2 import Wso2Store
+
+    url = args.source or os.environ.get(SOURCE_VARIABLE, "")
+    if not url:
+        raise SettingsError(f"give the WSO2 database as --source URL or {SOURCE_VARIABLE}")
+    claim_map = load_claim_map(args.claim_map)
+    with Wso2Store(url, claim_map=claim_map, tenant_map=_tenant_map(args.tenant_map),
+                   batch_size=args.batch_size) as store:
+        return _run(args, store, make_url(url).render_as_string(hide_password=True))
+
+
+@_failing_softly
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    from recovery_soap.importer.csv_file import CsvUsers
+
+    users = CsvUsers(args.file, tenant=args.tenant, batch_size=args.batch_size)
+    return _run(args, users, str(args.file))
+
+
+def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
+    """The ``import`` actions, added to the group ``under`` with cli.py's ``command`` helper."""
+    wso2 = command("wso2", cmd_import_wso2,
+                   "import users, claims, locks and challenge answers from a WSO2 JDBC user "
+                   "store; re-running updates, never duplicates", under)
+    wso2.add_argument("--source", metavar="URL",
+                      help="SQLAlchemy URL of the WSO2 database, e.g. sqlite:///wso2.db, "
+                      "postgresql+psycopg://u@host/db, mysql+pymysql://u@host/db "
+                      f"(or {SOURCE_VARIABLE}, which keeps a password off the command line)")
+    wso2.add_argument("--tenant-map", action="append", metavar="SOURCE=TARGET",
+                      help="import legacy tenant SOURCE (domain or UM_ID) as TARGET; an empty "
+                      "TARGET leaves it out (repeatable, or comma-separated)")
+    wso2.add_argument("--claim-map", metavar="FILE",
+                      help="JSON or TOML file: attribute = claim URI (or a list); replaces the "
+                      "default mapping of the attributes it names")
+    csv_command = command("csv", cmd_import_csv, "import users from a CSV file", under)
+    csv_command.description = f"Import users from a CSV file. {FORMAT_HELP}"
+    csv_command.add_argument("--file", required=True, help="the CSV file")
+    csv_command.add_argument("--tenant", default="carbon.super",
+                             help="tenant of every user (created when missing)")
+    for sub in (wso2, csv_command):
+        sub.add_argument("--batch-size", type=int, default=500, metavar="N",
+                         help="users per transaction (default 500)")
+        sub.add_argument("--workers", type=int, default=None, metavar="N",
+                         help="threads computing hashes (default: the number of CPUs)")
+        sub.add_argument("--dry-run", action="store_true",
+                         help="read and compare everything, write nothing")
+
