@@ -16,7 +16,7 @@ from spyne import Application, Fault
 
 import recovery_soap.core
 from recovery_soap.core import errors
-from recovery_soap.core.errors import RecoveryError, RequestRefused, StoreConflict, Unavailable
+from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, StoreConflict, Unavailable
 from recovery_soap.soap import convert
 from recovery_soap.soap.faults import UNEXPECTED, RecoveryApplication
 from recovery_soap.soap.protocol import SafeSoap11
@@ -257,7 +257,8 @@ def test_refusal_becomes_a_client_fault(
 ) -> None:
     result = answer(application, operation, cls("not for you"), monkeypatch)
     assert isinstance(result, Fault)
-    assert result.faultcode == "Client"
+    # A request missing a required part is malformed: Client.BadRequest, answered with 400.
+    assert result.faultcode == ("Client.BadRequest" if cls is BadRequest else "Client")
     assert result.faultstring == "not for you"
     assert result.detail.tag == f"{{{SERVICE_NS}}}UserInformationRecoveryService" + (
         "IdentityException"

@@ -115,7 +115,9 @@ def test_sync_wsdl_refreshes_a_stale_cache(tmp_path: Path) -> None:
     assert soapui.sync_definition(copied) is False
 
 
-def test_every_served_operation_has_a_request(external: LiveServer, project) -> None:
+def test_every_served_operation_has_a_request(
+    external: LiveServer, project: soapui.Project
+) -> None:
     response = requests.get(f"{external.url}{SERVICE_PATH}?wsdl", timeout=30)
     assert response.status_code == 200
     wsdl = etree.fromstring(response.content)

@@ -77,20 +77,23 @@ def _report_lines(report: ImportReport) -> list[str]:
 
 
 def _run(args: argparse.Namespace, source: Source, label: str) -> int:
-    from recovery_soap.cli import _env, _print, _settings
+    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.cli import _print, _settings
 
-    env = _env(_settings(args))
+    settings = _settings(args)
+    engine = prepare_database(settings)
     progress = Progress(source.count())
-    importer = Importer(env, dry_run=args.dry_run, workers=args.workers, progress=progress)
-    batches: Any = source.batches()
+    importer = Importer(build_env(settings, engine), dry_run=args.dry_run,
+                        workers=args.workers, progress=progress)
     try:
-        report = importer.run(batches, source=label)
+        report = importer.run(source.batches(), source=label)
     except (StoreConflict, Unavailable) as error:
         print(f"recovery-soap: import stopped ({error}); the batches written so far are kept, "
               "run the import again", file=sys.stderr)
         return EXIT_FAILED
     finally:
         progress.close()
+        engine.dispose()
     _print(args, report.as_dict(), _report_lines(report))
     return 0
 

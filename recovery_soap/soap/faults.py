@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 from spyne import Application, Fault
 
-from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
+from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, Unavailable
 from recovery_soap import observe
 from recovery_soap.soap import convert
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
@@ -93,7 +93,8 @@ class RecoveryApplication(Application):
             raise legacy_fault(operation, "Server", error.wire_text, error.code) from None
         except RequestRefused as refused:
             outcome, code = "refused", "client"
-            raise legacy_fault(operation, "Client", refused.message) from None
+            kind = "Client.BadRequest" if isinstance(refused, BadRequest) else "Client"
+            raise legacy_fault(operation, kind, refused.message) from None
         except Unavailable:
             outcome, code = "unavailable", "18014"
             log.warning("operation %s: database unavailable", operation)

@@ -65,7 +65,23 @@ def _check_body(ctx: Any, envelope_ns: str) -> None:
         operation.text = None
 
 
+def _malformed(fault: Any) -> bool:
+    """A Client fault raised before any operation ran (syntax, DTD, schema, unknown element):
+    the request message itself is malformed. The operations' own faults carry the legacy detail."""
+    code = str(getattr(fault, "faultcode", "") or "")
+    if code == "Client.BadRequest":  # the core found a required part missing or malformed
+        return True
+    return code.startswith(("Client", "Sender", "soap12env:Sender")) and not isinstance(
+        getattr(fault, "detail", None), etree._Element
+    )
+
+
 class SafeSoap11(Soap11):
+    def fault_to_http_response_code(self, fault: Any) -> str:
+        """WS-I Basic Profile: a malformed request message gets 400 (R1113); any other fault
+        travels on 500 (R1126), which .NET and Axis2 clients need to read it as a fault."""
+        return HTTP_400 if _malformed(fault) else str(super().fault_to_http_response_code(fault))
+
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():
             super().create_in_document(ctx, charset)

@@ -157,6 +157,12 @@ class UserRepository(Repository):
             )
         )
 
+    def rehash_password(self, user: User, password_hash: str) -> None:
+        """Store a new hash of the same password (not a change: password_changed_at stays)."""
+        self._c.execute(
+            update(users_t).where(users_t.c.id == user.id).values(password_hash=password_hash)
+        )
+
     def delete(self, user: User) -> None:
         """Remove the user; claims, answers, codes and guards go with it (ON DELETE CASCADE)."""
         for table in (claims_t, answers_t, codes_t, guards_t):

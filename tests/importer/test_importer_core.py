@@ -10,10 +10,12 @@ import pytest
 from recovery_soap.app import build_env, prepare_database
 from recovery_soap.config import Settings
 from recovery_soap.core import admin
+from recovery_soap.core.credentials import check_password
 from recovery_soap.core.env import Env
 from recovery_soap.core.imports import CHANGED_MEANWHILE, Importer
 from recovery_soap.core.legacy import ImportRecord, LegacySecret, PlainSecret
-from recovery_soap.core.passwords import legacy_digest
+from recovery_soap.core.model import User
+from recovery_soap.core.passwords import is_wrapped_legacy, legacy_digest
 from tests.conftest import unique
 
 
@@ -75,3 +77,30 @@ def test_progress_is_reported_after_every_batch(env: Env) -> None:
                for _ in range(2)]
     Importer(env, progress=seen.append, workers=2).run(batches)
     assert seen == [3, 6]
+
+
+def test_check_password_upgrades_an_imported_password_with_the_unit_of_work(env: Env) -> None:
+    tenant, name = f"{unique('login')}.test", unique("login")
+    Importer(env).run([[legacy(tenant, name, "Old#Legacy1", "salt-1")]])
+
+    def stored() -> User:
+        with env.uow() as uow:
+            return admin.find_user(uow, tenant, name)
+
+    imported = stored()
+    assert is_wrapped_legacy(imported.password_hash)
+    with env.uow() as uow:
+        assert not check_password(env, uow, imported, "Wrong#Legacy1")
+        assert not check_password(env, uow, None, "Old#Legacy1")
+        uow.commit()
+    assert stored() == imported
+    with env.uow() as uow:  # right, but rolled back: the wrap stays
+        assert check_password(env, uow, imported, "Old#Legacy1")
+    assert stored() == imported
+    with env.uow() as uow:
+        assert check_password(env, uow, imported, "Old#Legacy1")
+        uow.commit()
+    upgraded = stored()
+    assert upgraded.password_hash.startswith("$argon2id$")
+    assert env.slow.verify_and_update("Old#Legacy1", upgraded.password_hash) == (True, None)
+    assert upgraded.password_changed_at == imported.password_changed_at  # a rehash, no change

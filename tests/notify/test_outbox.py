@@ -150,3 +150,24 @@ def test_html_template_escapes_user_data(serve) -> None:
         "tenant_domain": "carbon.super", "userstore_domain": "PRIMARY"})
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<script>x</script>" in rendered.text  # plain text is not HTML
+
+
+def test_every_message_queued_during_an_outage_is_delivered_once(serve) -> None:
+    port = free_port()
+    live = serve(smtp_port=port, rate_limits="off")
+    addresses = [register(live) for _ in range(20)]
+    live.app.dispatcher.deliver_due(limit=10_000)  # SMTP is down: nothing leaves
+    queue = live.app.dispatcher._queue
+    ours = [m for m in queue.listing(limit=10_000) if m.recipient in addresses]
+    assert len(ours) == 20 and {m.status for m in ours} == {"pending"}
+    smtp = SmtpServer(port=port)
+    smtp.start()
+    try:
+        queue.retry_now(live.clock.now())
+        for _ in range(3):  # more passes must not send anything twice
+            live.app.dispatcher.deliver_due(limit=10_000)
+    finally:
+        smtp.stop()
+    delivered = [m for m in smtp.mailbox.messages if m["To"] in addresses]
+    assert len(delivered) == 20
+    assert sorted(m["To"] for m in delivered) == sorted(addresses)

@@ -418,3 +418,18 @@ def test_unknown_paths_are_not_found(live: LiveServer, path: str) -> None:
 def test_health_endpoints_take_no_post(live: LiveServer) -> None:
     response = requests.post(live.url + "/healthz", data=b"x", timeout=30)
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize(("soap12", "status"), [(False, 500), (True, 400)])
+def test_refused_operation_keeps_the_legacy_fault_status(serve, soap12: bool, status: int) -> None:
+    """A well-formed request the service refuses (here: a permission) is a fault carried on 500
+    over SOAP 1.1, as WS-I R1126 and .NET/Axis2 clients expect, and on 400 (Sender) over 1.2."""
+    from recovery_soap.core.model import Permission
+    from tests.soap.accounts import service_account
+
+    live = serve()
+    weak = service_account(live, "carbon.super", {Permission.VIEW})
+    body = envelope("verifyUser", "<ser:username>x</ser:username>", soap12=soap12)
+    response = post_envelope(live.url, body, auth=weak, soap12=soap12)
+    assert response.status_code == status
+    assert b"not authorized" in response.content
