@@ -90,6 +90,7 @@ def build_env(
         captcha_text=captcha_text or random_text,
         policy=policy_from(settings),
         limiter=limiter_from(settings),
+        callers=callers.CallerCache(ttl=settings.caller_cache_seconds),
     )
 
 

@@ -114,6 +114,11 @@ class Settings:
         default=False,
         metadata={"doc": "honour X-Forwarded-Proto/X-Forwarded-Host (behind a trusted proxy)"},
     )
+    caller_cache_seconds: float = field(
+        default=5.0,
+        metadata={"doc": "how long a successful service-account login is remembered in memory "
+                  "(a changed secret or permission takes effect within it)"},
+    )
     max_body_bytes: int = field(
         default=1024 * 1024, metadata={"doc": "largest accepted request body, bytes (413 above)"}
     )

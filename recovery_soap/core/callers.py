@@ -6,6 +6,8 @@ fast hash (HMAC-SHA-256 under the server key) rather than a slow password hash.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 
 from recovery_soap.core.env import Env
@@ -26,14 +28,40 @@ ALL_PERMISSIONS = frozenset(Permission)
 _ABSENT = "0" * 64
 
 
+class CallerCache:
+    """Successful logins remembered for a few seconds, so that a busy caller does not cost a
+    database read per request; a changed or removed account takes effect within ``ttl``."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self._ttl, self._size = ttl, size
+        self._entries: dict[tuple[str, str], tuple[float, ServiceAccount]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> ServiceAccount | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, str], account: ServiceAccount) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self._ttl, account)
+
+
 def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> Caller | None:
     """The caller for these HTTP Basic credentials, or None (unknown name and wrong secret alike)."""
     presented = env.keyed.exact_digest(SECRET_LABEL, secret)
-    with env.uow() as uow:
-        account = uow.accounts.get(name)
-    ok = env.keyed.same(presented, account.secret_hash if account else _ABSENT)
-    if not ok or account is None:
-        return None
+    account = env.callers.get((name, presented))
+    if account is None:
+        with env.uow(readonly=True) as uow:
+            stored = uow.accounts.get(name)
+        if not env.keyed.same(presented, stored.secret_hash if stored else _ABSENT):
+            return None
+        assert stored is not None
+        account = stored
+        env.callers.put((name, presented), account)
     return Caller(
         account=account.name, tenant=account.tenant, permissions=account.permissions,
         all_tenants=account.all_tenants, client_address=client_address,

@@ -52,7 +52,7 @@ def new_captcha(env: Env) -> CaptchaChallenge:
 
 
 def captcha_image(env: Env, image_id: str) -> bytes | None:
-    with env.uow() as uow:
+    with env.uow(readonly=True) as uow:
         return uow.captchas.image(image_id, env.clock.now())
 
 

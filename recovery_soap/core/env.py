@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from datetime import timedelta
 
 from recovery_soap.core.errors import PermissionDenied
-from recovery_soap.core.model import Caller, Limit, Permission
+from recovery_soap.core.model import Caller, Limit, Permission, ServiceAccount
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import (
     CaptchaRenderer,
@@ -61,6 +62,22 @@ class Env:
     captcha_text: Callable[[], str]
     policy: Policy = field(default_factory=Policy)
     limiter: RateLimiter = field(default_factory=Unlimited)
+    callers: CallerCache = field(default_factory=lambda: NoCallerCache())
+
+
+class CallerCache(Protocol):
+    def get(self, key: tuple[str, str]) -> ServiceAccount | None: ...
+    def put(self, key: tuple[str, str], account: ServiceAccount) -> None: ...
+
+
+class NoCallerCache:
+    """Remembers nothing: every login reads the store."""
+
+    def get(self, key: tuple[str, str]) -> ServiceAccount | None:
+        return None
+
+    def put(self, key: tuple[str, str], account: ServiceAccount) -> None:
+        return None
 
 
 def require(caller: Caller, permission: Permission | None) -> None:

@@ -150,7 +150,10 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, readonly: bool = False) -> UnitOfWork:
+        """A fresh unit of work; ``readonly`` ones take no write lock (they must not write)."""
+        ...
 
 #: Renders (kind, variables) to the subject, bodies and sender of an outbox message.
 MessageRenderer = Callable[[MessageKind, Mapping[str, str]], RenderedMessage]

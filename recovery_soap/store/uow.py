@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.store.db import READONLY
 from recovery_soap.store.repositories import (
     AccountRepository,
     AuditRepository,
@@ -23,13 +24,16 @@ from recovery_soap.store.repositories import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self._engine = engine
+        self._readonly = readonly
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
             connection = self._engine.connect()
+            if self._readonly:
+                connection = connection.execution_options(**{READONLY: True})
             connection.begin()
         except (OperationalError, DBAPIError) as exc:
             raise Unavailable("the database is unreachable") from exc
@@ -73,6 +77,10 @@ class SqlUnitOfWork:
             raise Unavailable("the database is unreachable") from exc
 
 
-def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
-    """A callable making a fresh unit of work per use."""
-    return lambda: SqlUnitOfWork(engine)
+def uow_factory(engine: Engine) -> Callable[..., SqlUnitOfWork]:
+    """A callable making a fresh unit of work per use (``readonly=True`` for pure reads)."""
+
+    def make(readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, readonly)
+
+    return make
