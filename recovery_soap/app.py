@@ -31,7 +31,7 @@ from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import SmtpSender
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
-from recovery_soap.soap.front import SERVICE_PATHS, BASE_PATH, SoapEndpoint, plain
+from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
 from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine
 from recovery_soap.store.keys import server_key
@@ -60,8 +60,10 @@ def policy_from(settings: Settings) -> Policy:
         lockout_window=timedelta(minutes=settings.lockout_window_minutes),
         lockout_duration=timedelta(minutes=settings.lockout_minutes),
         passwords=PasswordPolicy(
-            min_length=settings.password_min_length, max_length=settings.password_max_length,
-            regex=settings.password_regex, regex_message=settings.password_policy_message,
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
+            regex=settings.password_regex,
+            regex_message=settings.password_policy_message,
         ),
     )
 
@@ -77,7 +79,10 @@ def prepare_database(settings: Settings) -> Engine:
 
 
 def build_env(
-    settings: Settings, engine: Engine, *, clock: Clock | None = None,
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
     captcha_text: Callable[[], str] | None = None,
 ) -> Env:
     return Env(
@@ -100,8 +105,9 @@ def apply_bootstrap_account(env: Env, spec: str) -> str:
     if not sep:
         raise ValueError("the bootstrap account must be given as NAME:PASSWORD")
     with env.uow() as uow:
-        callers.put_account(env, uow, name, secret, admin.tenant(uow, SUPER_TENANT),
-                            all_tenants=True)
+        callers.put_account(
+            env, uow, name, secret, admin.tenant(uow, SUPER_TENANT), all_tenants=True
+        )
         uow.commit()
     return name
 
@@ -117,14 +123,19 @@ def _port_answers(host: str, port: int) -> bool:
 class RecoveryApp:
     """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
 
-    def __init__(self, settings: Settings, engine: Engine, env: Env, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, env: Env, dispatcher: Dispatcher
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.env = env
         self.dispatcher = dispatcher
-        self.soap = SoapEndpoint(env, max_body=settings.max_body_bytes,
-                                 trust_proxy=settings.trust_proxy,
-                                 require_https=settings.require_https)
+        self.soap = SoapEndpoint(
+            env,
+            max_body=settings.max_body_bytes,
+            trust_proxy=settings.trust_proxy,
+            require_https=settings.require_https,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -134,19 +145,21 @@ class RecoveryApp:
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
         if method not in ("GET", "HEAD"):
-            return plain(start_response, "405 Method Not Allowed", "Method not allowed.",
-                         [("Allow", "GET")])
+            return plain(
+                start_response, "405 Method Not Allowed", "Method not allowed.", [("Allow", "GET")]
+            )
         if path == "/healthz":
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
             return self._ready(start_response)
         if path == "/metrics" and self.settings.metrics:
             body, content_type = observe.exposition(self.dispatcher.outbox_counts)
-            start_response("200 OK", [("Content-Type", content_type),
-                                      ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            )
             return [body]
         if path.startswith(IMAGE_PREFIX) and path.endswith(".jpg"):
-            return self._captcha(path[len(IMAGE_PREFIX):-4], start_response)
+            return self._captcha(path[len(IMAGE_PREFIX) : -4], start_response)
         return plain(start_response, "404 Not Found", "Not found.")
 
     def _ready(self, start_response: StartResponse) -> list[bytes]:
@@ -173,19 +186,28 @@ class RecoveryApp:
 
     def _captcha(self, image_id: str, start_response: StartResponse) -> list[bytes]:
         try:
-            image = captcha_image(self.env, image_id) if image_id.replace("-", "").isalnum() else None
+            image = (
+                captcha_image(self.env, image_id) if image_id.replace("-", "").isalnum() else None
+            )
         except Unavailable:
             return plain(start_response, "503 Service Unavailable", "temporarily unavailable")
         if image is None:
             return plain(start_response, "404 Not Found", "Not found.")
-        start_response("200 OK", [("Content-Type", "image/jpeg"),
-                                  ("Content-Length", str(len(image))),
-                                  ("Cache-Control", "no-store")])
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "image/jpeg"),
+                ("Content-Length", str(len(image))),
+                ("Cache-Control", "no-store"),
+            ],
+        )
         return [image]
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None,
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
     captcha_text: Callable[[], str] | None = None,
 ) -> RecoveryApp:
     settings = settings or load_settings()

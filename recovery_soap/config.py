@@ -85,9 +85,7 @@ class Settings:
         default="", metadata={"doc": "SMTP server; empty: mail stays in the outbox"}
     )
     smtp_port: int = field(default=25, metadata={"doc": "SMTP port"})
-    smtp_security: str = field(
-        default="none", metadata={"doc": "none, starttls or ssl"}
-    )
+    smtp_security: str = field(default="none", metadata={"doc": "none, starttls or ssl"})
     smtp_user: str = field(default="", metadata={"doc": "SMTP login; empty: no authentication"})
     smtp_password: str = field(default="", metadata={"doc": "SMTP password", "secret": True})
     smtp_timeout_seconds: float = field(default=10.0, metadata={"doc": "SMTP socket timeout"})
@@ -96,13 +94,17 @@ class Settings:
     )
     templates_dir: str = field(
         default="",
-        metadata={"doc": "directory of mail templates overriding the shipped ones; "
-                  "a sub-directory per tenant domain overrides for that tenant"},
+        metadata={
+            "doc": "directory of mail templates overriding the shipped ones; "
+            "a sub-directory per tenant domain overrides for that tenant"
+        },
     )
     link_base_url: str = field(
         default="",
-        metadata={"doc": "URL of the page where users enter a code; mails then carry a link "
-                  "with code, user and tenant (per tenant: tenant.toml in templates_dir)"},
+        metadata={
+            "doc": "URL of the page where users enter a code; mails then carry a link "
+            "with code, user and tenant (per tenant: tenant.toml in templates_dir)"
+        },
     )
     outbox_poll_seconds: float = field(
         default=2.0, metadata={"doc": "how often the delivery loop looks for mail to send"}
@@ -116,8 +118,10 @@ class Settings:
     )
     caller_cache_seconds: float = field(
         default=5.0,
-        metadata={"doc": "how long a successful service-account login is remembered in memory "
-                  "(a changed secret or permission takes effect within it)"},
+        metadata={
+            "doc": "how long a successful service-account login is remembered in memory "
+            "(a changed secret or permission takes effect within it)"
+        },
     )
     max_body_bytes: int = field(
         default=1024 * 1024, metadata={"doc": "largest accepted request body, bytes (413 above)"}
@@ -139,23 +143,31 @@ class Settings:
     )
     notify_changes: bool = field(
         default=True,
-        metadata={"doc": "mail the user after a password change or account confirmation "
-                  "(per tenant: recovery-soap tenant set DOMAIN --notify-changes off)"},
+        metadata={
+            "doc": "mail the user after a password change or account confirmation "
+            "(per tenant: recovery-soap tenant set DOMAIN --notify-changes off)"
+        },
     )
     hide_user_existence: bool = field(
         default=False,
-        metadata={"doc": "answer alike for existing and unknown users (recommended for public "
-                  "deployments; off for legacy clients that expect 18003 for unknown users)"},
+        metadata={
+            "doc": "answer alike for existing and unknown users (recommended for public "
+            "deployments; off for legacy clients that expect 18003 for unknown users)"
+        },
     )
     require_https: bool = field(
         default=False,
-        metadata={"doc": "refuse SOAP calls not made over HTTPS (as seen through a trusted "
-                  "proxy with trust_proxy)"},
+        metadata={
+            "doc": "refuse SOAP calls not made over HTTPS (as seen through a trusted "
+            "proxy with trust_proxy)"
+        },
     )
     lockout_failures: int = field(
         default=10,
-        metadata={"doc": "failed code, answer or captcha attempts for one user, within "
-                  "lockout_window_minutes, that lock the user's recovery"},
+        metadata={
+            "doc": "failed code, answer or captcha attempts for one user, within "
+            "lockout_window_minutes, that lock the user's recovery"
+        },
     )
     lockout_window_minutes: int = field(
         default=60, metadata={"doc": "window in which failed attempts are counted, minutes"}
@@ -165,8 +177,9 @@ class Settings:
     )
     rate_limits: str = field(
         default="on",
-        metadata={"doc": "on, or off to disable every rate limit (load tests, conformance "
-                  "runs only)"},
+        metadata={
+            "doc": "on, or off to disable every rate limit (load tests, conformance runs only)"
+        },
     )
     rate_limit_storage: str = field(
         default="memory://",
@@ -314,7 +327,5 @@ def reference_table() -> str:
             default = "''"
         legacy = LEGACY_PROPERTY.get(f.name)
         meaning = f.metadata.get("doc", "") + (f" (legacy `{legacy}`)" if legacy else "")
-        rows.append(
-            f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | `{default}` | {meaning} |"
-        )
+        rows.append(f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | `{default}` | {meaning} |")
     return "\n".join(rows)

@@ -1,4 +1,4 @@
-"""`recovery-soap doctor`: check what the service depends on and say what is wrong in plain words."""
+"""`recovery-soap doctor`: check what the service depends on; say what is wrong in plain words."""
 
 from __future__ import annotations
 
@@ -26,8 +26,14 @@ def _database(settings: Settings) -> list[Finding]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - report any failure in words
-        return [Finding("database", False, f"cannot reach the database: {type(exc).__name__}. "
-                        "Check RECOVERY_DATABASE_URL, the server and its credentials.")]
+        return [
+            Finding(
+                "database",
+                False,
+                f"cannot reach the database: {type(exc).__name__}. "
+                "Check RECOVERY_DATABASE_URL, the server and its credentials.",
+            )
+        ]
     found = [Finding("database", True, f"reachable ({engine.dialect.name})")]
     try:
         current, head = schema.current_revision(engine), schema.head_revision()
@@ -36,8 +42,14 @@ def _database(settings: Settings) -> list[Finding]:
     if current == head:
         found.append(Finding("migrations", True, f"schema is current ({head})"))
     else:
-        found.append(Finding("migrations", False, f"schema is at {current or 'nothing'}, the code "
-                             f"expects {head}: run 'recovery-soap db upgrade'"))
+        found.append(
+            Finding(
+                "migrations",
+                False,
+                f"schema is at {current or 'nothing'}, the code "
+                f"expects {head}: run 'recovery-soap db upgrade'",
+            )
+        )
     return found
 
 
@@ -45,51 +57,88 @@ def _smtp(settings: Settings) -> Finding:
     if settings.notifications_external:
         return Finding("smtp", True, "not needed: notification sending is external")
     if not settings.smtp_host:
-        return Finding("smtp", True, "no SMTP server configured: mail stays in the outbox "
-                       "(set RECOVERY_SMTP_HOST to deliver it)", warning=True)
+        return Finding(
+            "smtp",
+            True,
+            "no SMTP server configured: mail stays in the outbox "
+            "(set RECOVERY_SMTP_HOST to deliver it)",
+            warning=True,
+        )
     try:
         client_class = smtplib.SMTP_SSL if settings.smtp_security == "ssl" else smtplib.SMTP
-        with client_class(settings.smtp_host, settings.smtp_port,
-                          timeout=settings.smtp_timeout_seconds) as client:
+        with client_class(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
+        ) as client:
             client.ehlo()
             if settings.smtp_security == "starttls":
                 client.starttls()
             if settings.smtp_user:
                 client.login(settings.smtp_user, settings.smtp_password)
     except (OSError, smtplib.SMTPException) as exc:
-        return Finding("smtp", False, f"cannot use {settings.smtp_host}:{settings.smtp_port}: "
-                       f"{type(exc).__name__}. Check host, port, security and login.")
+        return Finding(
+            "smtp",
+            False,
+            f"cannot use {settings.smtp_host}:{settings.smtp_port}: "
+            f"{type(exc).__name__}. Check host, port, security and login.",
+        )
     return Finding("smtp", True, f"{settings.smtp_host}:{settings.smtp_port} accepts us")
 
 
 def _rate_limits(settings: Settings) -> Finding:
     if settings.rate_limits == "off":
-        return Finding("rate limits", True, "OFF: only for load tests and conformance runs",
-                       warning=True)
+        return Finding(
+            "rate limits", True, "OFF: only for load tests and conformance runs", warning=True
+        )
     if settings.rate_limit_storage.startswith(("redis://", "rediss://")):
         from recovery_soap.ratelimit import Limiter
 
         if not Limiter(settings).reachable():
-            return Finding("rate limits", False, f"Redis at {settings.rate_limit_storage} does "
-                           "not answer: limits fail open until it does")
+            return Finding(
+                "rate limits",
+                False,
+                f"Redis at {settings.rate_limit_storage} does "
+                "not answer: limits fail open until it does",
+            )
         return Finding("rate limits", True, "shared in Redis")
-    return Finding("rate limits", True, "in memory: each process counts alone (use Redis for "
-                   "several workers)", warning=True)
+    return Finding(
+        "rate limits",
+        True,
+        "in memory: each process counts alone (use Redis for several workers)",
+        warning=True,
+    )
 
 
 def _advice(settings: Settings) -> list[Finding]:
     advice = []
     if not settings.hide_user_existence:
-        advice.append(Finding("enumeration", True, "unknown users are reported as such; set "
-                              "RECOVERY_HIDE_USER_EXISTENCE=true for public deployments",
-                              warning=True))
+        advice.append(
+            Finding(
+                "enumeration",
+                True,
+                "unknown users are reported as such; set "
+                "RECOVERY_HIDE_USER_EXISTENCE=true for public deployments",
+                warning=True,
+            )
+        )
     if settings.recovery_proof != "code_and_answers":
-        advice.append(Finding("proof", True, "challenge answers alone may reset a password; "
-                              "RECOVERY_RECOVERY_PROOF=code_and_answers is recommended",
-                              warning=True))
+        advice.append(
+            Finding(
+                "proof",
+                True,
+                "challenge answers alone may reset a password; "
+                "RECOVERY_RECOVERY_PROOF=code_and_answers is recommended",
+                warning=True,
+            )
+        )
     if not settings.secret_key:
-        advice.append(Finding("secret key", True, "the hashing key is kept in the database; set "
-                              "RECOVERY_SECRET_KEY to keep it apart", warning=True))
+        advice.append(
+            Finding(
+                "secret key",
+                True,
+                "the hashing key is kept in the database; set RECOVERY_SECRET_KEY to keep it apart",
+                warning=True,
+            )
+        )
     if settings.captcha_verification == "off":
         advice.append(Finding("captcha", True, "captcha verification is off", warning=True))
     return advice

@@ -50,7 +50,8 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Records on stderr: readable lines, or JSON objects with fmt="json"."""
     handler = logging.StreamHandler()
     handler.setFormatter(
-        JsonFormatter() if fmt == "json"
+        JsonFormatter()
+        if fmt == "json"
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger()

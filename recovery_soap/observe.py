@@ -26,11 +26,14 @@ REQUESTS = Counter(
     "recovery_soap_requests_total", "SOAP calls by operation and outcome", ["operation", "outcome"]
 )
 ERRORS = Counter(
-    "recovery_soap_errors_total", "Failed SOAP calls by operation and legacy error code",
+    "recovery_soap_errors_total",
+    "Failed SOAP calls by operation and legacy error code",
     ["operation", "code"],
 )
 LATENCY = Histogram(
-    "recovery_soap_request_seconds", "SOAP call duration by operation", ["operation"],
+    "recovery_soap_request_seconds",
+    "SOAP call duration by operation",
+    ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 DELIVERIES = Counter(
@@ -39,19 +42,35 @@ DELIVERIES = Counter(
 
 
 def record_call(
-    *, operation: str, outcome: str, code: str | None, seconds: float, request_id: str,
-    tenant: str | None, caller: str | None,
+    *,
+    operation: str,
+    outcome: str,
+    code: str | None,
+    seconds: float,
+    request_id: str,
+    tenant: str | None,
+    caller: str | None,
 ) -> None:
     REQUESTS.labels(operation, outcome).inc()
     LATENCY.labels(operation).observe(seconds)
     if code:
         ERRORS.labels(operation, code).inc()
     log.info(
-        "soap call %s %s %s%s in %.1f ms", request_id, operation, outcome,
-        f" {code}" if code else "", seconds * 1000,
-        extra={"request_id": request_id, "operation": operation, "outcome": outcome,
-               "code": code, "tenant": tenant, "caller": caller,
-               "duration_ms": round(seconds * 1000, 2)},
+        "soap call %s %s %s%s in %.1f ms",
+        request_id,
+        operation,
+        outcome,
+        f" {code}" if code else "",
+        seconds * 1000,
+        extra={
+            "request_id": request_id,
+            "operation": operation,
+            "outcome": outcome,
+            "code": code,
+            "tenant": tenant,
+            "caller": caller,
+            "duration_ms": round(seconds * 1000, 2),
+        },
     )
 
 
@@ -66,8 +85,9 @@ class OutboxCollector:
         self._counts = counts
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        family = GaugeMetricFamily("recovery_soap_outbox_messages",
-                                   "Messages in the outbox by status", labels=["status"])
+        family = GaugeMetricFamily(
+            "recovery_soap_outbox_messages", "Messages in the outbox by status", labels=["status"]
+        )
         try:
             counts = self._counts()
         except Exception:  # noqa: BLE001 - a scrape must not fail when the database is down

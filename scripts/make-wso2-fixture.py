@@ -67,20 +67,30 @@ def answers_of(index: int) -> tuple[tuple[str, str, str], ...]:
 
 
 def plan_users(
-    count: int, *, prefix: str = "user", answers_every: int = 2, locked_every: int = 10,
+    count: int,
+    *,
+    prefix: str = "user",
+    answers_every: int = 2,
+    locked_every: int = 10,
     other_every: int = 3,
 ) -> list[FixtureUser]:
     """Every ``other_every``-th user in the other tenant, the rest in the super tenant."""
     users = []
     for i in range(count):
         with_answers = answers_every > 0 and i % answers_every == 0
-        users.append(FixtureUser(
-            index=i, username=f"{prefix}{i:06d}",
-            tenant_id=OTHER_TENANT_ID if other_every and i % other_every == 1 else SUPER_TENANT_ID,
-            password=password_of(i), locked=locked_every > 0 and i % locked_every == 7,
-            answers=answers_of(i) if with_answers else (),
-            gender=None if with_answers else ("female" if i % 2 else "male"),
-        ))
+        users.append(
+            FixtureUser(
+                index=i,
+                username=f"{prefix}{i:06d}",
+                tenant_id=OTHER_TENANT_ID
+                if other_every and i % other_every == 1
+                else SUPER_TENANT_ID,
+                password=password_of(i),
+                locked=locked_every > 0 and i % locked_every == 7,
+                answers=answers_of(i) if with_answers else (),
+                gender=None if with_answers else ("female" if i % 2 else "male"),
+            )
+        )
     return users
 
 
@@ -94,7 +104,8 @@ def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, 
         return Column(name(text), *args, **kwargs)  # type: ignore[arg-type]
 
     tenant = Table(
-        name("UM_TENANT"), metadata,
+        name("UM_TENANT"),
+        metadata,
         col("UM_ID", Integer, primary_key=True, autoincrement=True),
         col("UM_DOMAIN_NAME", String(255), nullable=False, unique=True),
         col("UM_EMAIL", String(255)),
@@ -102,7 +113,8 @@ def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, 
         col("UM_CREATED_DATE", DateTime, nullable=False),
     )
     user = Table(
-        name("UM_USER"), metadata,
+        name("UM_USER"),
+        metadata,
         col("UM_ID", Integer, primary_key=True, autoincrement=True),
         col("UM_USER_NAME", String(255), nullable=False),
         col("UM_USER_PASSWORD", String(255), nullable=False),
@@ -112,7 +124,8 @@ def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, 
         col("UM_TENANT_ID", Integer, default=0),
     )
     attribute = Table(
-        name("UM_USER_ATTRIBUTE"), metadata,
+        name("UM_USER_ATTRIBUTE"),
+        metadata,
         col("UM_ID", Integer, primary_key=True, autoincrement=True),
         col("UM_ATTR_NAME", String(255), nullable=False),
         col("UM_ATTR_VALUE", String(1024)),
@@ -146,8 +159,13 @@ def _attributes(user: FixtureUser) -> list[tuple[str, str, str]]:
 
 
 def build(
-    url: str, users: list[FixtureUser], *, tenant_domain: str = "acme.com", broken: int = 0,
-    lower_case: bool = False, seed: int = 1234,
+    url: str,
+    users: list[FixtureUser],
+    *,
+    tenant_domain: str = "acme.com",
+    broken: int = 0,
+    lower_case: bool = False,
+    seed: int = 1234,
 ) -> None:
     """Create the tables at ``url`` and bulk-insert ``users`` (plus ``broken`` users whose
     password is not a SHA-256 digest, named broken000...)."""
@@ -160,33 +178,49 @@ def build(
     user_rows, attribute_rows = [], []
     for number, user in enumerate(users, start=1):
         salt = base64.b64encode(rng.randbytes(16)).decode()
-        user_rows.append({
-            c["UM_ID"]: number, c["UM_USER_NAME"]: user.username,
-            c["UM_USER_PASSWORD"]: digest(user.password, salt), c["UM_SALT_VALUE"]: salt,
-            c["UM_REQUIRE_CHANGE"]: False,
-            c["UM_CHANGED_TIME"]: CHANGED_BASE + timedelta(minutes=user.index),
-            c["UM_TENANT_ID"]: user.tenant_id,
-        })
+        user_rows.append(
+            {
+                c["UM_ID"]: number,
+                c["UM_USER_NAME"]: user.username,
+                c["UM_USER_PASSWORD"]: digest(user.password, salt),
+                c["UM_SALT_VALUE"]: salt,
+                c["UM_REQUIRE_CHANGE"]: False,
+                c["UM_CHANGED_TIME"]: CHANGED_BASE + timedelta(minutes=user.index),
+                c["UM_TENANT_ID"]: user.tenant_id,
+            }
+        )
         for attr, value, profile in _attributes(user):
             attribute_rows.append((attr, value, profile, number, user.tenant_id))
     for extra in range(broken):
-        user_rows.append({
-            c["UM_ID"]: len(users) + extra + 1, c["UM_USER_NAME"]: f"broken{extra:03d}",
-            c["UM_USER_PASSWORD"]: "plain-text-password", c["UM_SALT_VALUE"]: None,
-            c["UM_REQUIRE_CHANGE"]: True, c["UM_CHANGED_TIME"]: CHANGED_BASE,
-            c["UM_TENANT_ID"]: SUPER_TENANT_ID,
-        })
+        user_rows.append(
+            {
+                c["UM_ID"]: len(users) + extra + 1,
+                c["UM_USER_NAME"]: f"broken{extra:03d}",
+                c["UM_USER_PASSWORD"]: "plain-text-password",
+                c["UM_SALT_VALUE"]: None,
+                c["UM_REQUIRE_CHANGE"]: True,
+                c["UM_CHANGED_TIME"]: CHANGED_BASE,
+                c["UM_TENANT_ID"]: SUPER_TENANT_ID,
+            }
+        )
     names = [column.name for column in attribute.columns][1:]
     with engine.begin() as connection:
-        connection.execute(insert(tenant).values({
-            c["UM_ID"]: OTHER_TENANT_ID, c["UM_DOMAIN_NAME"]: tenant_domain,
-            c["UM_EMAIL"]: f"admin@{tenant_domain}", c["UM_ACTIVE"]: True,
-            c["UM_CREATED_DATE"]: CHANGED_BASE,
-        }))
+        connection.execute(
+            insert(tenant).values(
+                {
+                    c["UM_ID"]: OTHER_TENANT_ID,
+                    c["UM_DOMAIN_NAME"]: tenant_domain,
+                    c["UM_EMAIL"]: f"admin@{tenant_domain}",
+                    c["UM_ACTIVE"]: True,
+                    c["UM_CREATED_DATE"]: CHANGED_BASE,
+                }
+            )
+        )
         connection.execute(insert(user_table), user_rows)
         if attribute_rows:
-            connection.execute(insert(attribute), [dict(zip(names, row, strict=True))
-                                                   for row in attribute_rows])
+            connection.execute(
+                insert(attribute), [dict(zip(names, row, strict=True)) for row in attribute_rows]
+            )
     engine.dispose()
 
 
@@ -197,23 +231,37 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--tenant", default="acme.com", help="domain of the other tenant")
     parser.add_argument("--prefix", default="user")
-    parser.add_argument("--answers-every", type=int, default=2,
-                        help="every K-th user has two challenge answers (0: nobody)")
+    parser.add_argument(
+        "--answers-every",
+        type=int,
+        default=2,
+        help="every K-th user has two challenge answers (0: nobody)",
+    )
     parser.add_argument("--locked-every", type=int, default=10)
-    parser.add_argument("--broken", type=int, default=0,
-                        help="extra users whose password is not a digest (skipped at import)")
+    parser.add_argument(
+        "--broken",
+        type=int,
+        default=0,
+        help="extra users whose password is not a digest (skipped at import)",
+    )
     args = parser.parse_args()
     if bool(args.out) == bool(args.url):
         parser.error("give --out FILE or --url URL")
     if args.out and args.out.exists():
         parser.error(f"{args.out} exists")
     url = args.url or f"sqlite:///{args.out}"
-    users = plan_users(args.users, prefix=args.prefix, answers_every=args.answers_every,
-                       locked_every=args.locked_every)
+    users = plan_users(
+        args.users,
+        prefix=args.prefix,
+        answers_every=args.answers_every,
+        locked_every=args.locked_every,
+    )
     build(url, users, tenant_domain=args.tenant, broken=args.broken)
     with_answers = sum(1 for u in users if u.answers)
-    print(f"wrote {len(users) + args.broken} users ({with_answers} with challenge answers, "
-          f"{sum(u.locked for u in users)} locked) to {args.out or args.url}")
+    print(
+        f"wrote {len(users) + args.broken} users ({with_answers} with challenge answers, "
+        f"{sum(u.locked for u in users)} locked) to {args.out or args.url}"
+    )
 
 
 if __name__ == "__main__":

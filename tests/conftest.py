@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 import waitress
-from waitress import wasyncore
 import zeep
 from sqlalchemy import create_engine, text
+from waitress import wasyncore
 from zeep.transports import Transport
 
 from recovery_soap.app import RecoveryApp, create_app
@@ -134,8 +134,9 @@ class LiveServer:
         session = requests.Session()
         session.auth = auth or self.auth
         transport = Transport(session=session, timeout=30, operation_timeout=30)
-        client = zeep.Client(f"{self.url}/services/UserInformationRecoveryService?wsdl",
-                             transport=transport)
+        client = zeep.Client(
+            f"{self.url}/services/UserInformationRecoveryService?wsdl", transport=transport
+        )
         binding = "Soap12Binding" if soap12 else "Soap11Binding"
         return client.create_service(
             f"{{http://services.mgt.identity.carbon.wso2.org}}UserInformationRecoveryService{binding}",
@@ -148,8 +149,11 @@ class LiveServer:
 
     def solve_captcha(self, service: Any) -> dict[str, str]:
         bean = service.getCaptcha()
-        return {"imagePath": bean.imagePath, "secretKey": bean.secretKey,
-                "userAnswer": self.captcha.last}
+        return {
+            "imagePath": bean.imagePath,
+            "secretKey": bean.secretKey,
+            "userAnswer": self.captcha.last,
+        }
 
 
 @pytest.fixture
@@ -160,8 +164,9 @@ def serve(base_settings: Settings, smtp: SmtpServer) -> Iterator[Callable[..., L
     def start(**overrides: Any) -> LiveServer:
         clock, captcha = MovableClock(), CaptchaTexts()
         app = create_app(base_settings.replace(**overrides), clock=clock, captcha_text=captcha)
-        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
-                                        clear_untrusted_proxy_headers=True)
+        server = waitress.create_server(
+            app, host="127.0.0.1", port=0, threads=8, clear_untrusted_proxy_headers=True
+        )
         stop = threading.Event()
 
         def run() -> None:
@@ -206,8 +211,16 @@ def unique(prefix: str = "user") -> str:
 # --- log hygiene: every record the whole run writes is kept and scanned for secrets at the end ---
 
 #: The server side's loggers; the test clients (zeep, the SMTP server) log what they send.
-SERVER_SIDE = ("recovery_soap", "spyne", "waitress", "sqlalchemy", "alembic", "passlib",
-               "limits", "root")
+SERVER_SIDE = (
+    "recovery_soap",
+    "spyne",
+    "waitress",
+    "sqlalchemy",
+    "alembic",
+    "passlib",
+    "limits",
+    "root",
+)
 _records: list[logging.LogRecord] = []
 
 

@@ -20,8 +20,14 @@ SERVICE_NS = "http://services.mgt.identity.carbon.wso2.org"
 SERVICE_PATH = "/services/UserInformationRecoveryService"
 #: Passwords, answers and service secrets the suite uses: none may ever appear in a log.
 KNOWN_SECRETS = {
-    "Initial#Pass123", "Brand#New456", "Good#Password1", "test-admin-secret-0123456789",
-    "Colombo", "Cricket", "Init#Pass123", "New#Pass456",
+    "Initial#Pass123",
+    "Brand#New456",
+    "Good#Password1",
+    "test-admin-secret-0123456789",
+    "Colombo",
+    "Cricket",
+    "Init#Pass123",
+    "New#Pass456",
 }
 
 
@@ -115,8 +121,9 @@ class SmtpServer:
 
     def __init__(self, port: int | None = None) -> None:
         self.mailbox = Mailbox()
-        self._controller = Controller(_Handler(self.mailbox), hostname="127.0.0.1",
-                                      port=port or free_port())
+        self._controller = Controller(
+            _Handler(self.mailbox), hostname="127.0.0.1", port=port or free_port()
+        )
 
     def start(self) -> None:
         self._controller.start()
@@ -141,13 +148,20 @@ def envelope(operation: str, inner: str = "", *, soap12: bool = False, extra_ns:
 
 
 def post_envelope(
-    base_url: str, body: str | bytes, *, auth: tuple[str, str] | None, soap12: bool = False,
-    path: str = SERVICE_PATH, content_type: str | None = None, action: str = "",
+    base_url: str,
+    body: str | bytes,
+    *,
+    auth: tuple[str, str] | None,
+    soap12: bool = False,
+    path: str = SERVICE_PATH,
+    content_type: str | None = None,
+    action: str = "",
     headers: dict[str, str] | None = None,
 ) -> requests.Response:
     if content_type is None:
         content_type = (
-            f'application/soap+xml; charset=UTF-8; action="{action}"' if soap12
+            f'application/soap+xml; charset=UTF-8; action="{action}"'
+            if soap12
             else "text/xml; charset=UTF-8"
         )
     sent = {"Content-Type": content_type, **(headers or {})}

@@ -16,7 +16,13 @@ from spyne import Application, Fault
 
 import recovery_soap.core
 from recovery_soap.core import errors
-from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, StoreConflict, Unavailable
+from recovery_soap.core.errors import (
+    BadRequest,
+    RecoveryError,
+    RequestRefused,
+    StoreConflict,
+    Unavailable,
+)
 from recovery_soap.soap import convert
 from recovery_soap.soap.faults import UNEXPECTED, RecoveryApplication
 from recovery_soap.soap.protocol import SafeSoap11
@@ -155,7 +161,7 @@ def test_every_core_exception_has_a_mapped_root(cls: type) -> None:
 
 
 def test_errors_module_draws_its_tree() -> None:
-    drawn = set(re.findall(r"^\s+(?:[│├└─ ]+)?(\w+)", errors.__doc__ or "", re.MULTILINE))
+    drawn = set(re.findall(r"^\s*(?:[│├└─ ]+)?(\w+)", errors.__doc__ or "", re.MULTILINE))
     defined = {
         name
         for name, cls in inspect.getmembers(errors, inspect.isclass)

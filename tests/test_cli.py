@@ -49,23 +49,52 @@ def test_tenant_add_and_list(db: Path, capsys) -> None:
 def test_questions_list_and_add(db: Path, capsys) -> None:
     code, out = run(capsys, "questions", "list", "--json")
     assert code == 0 and len(json.loads(out)) == 8
-    assert run(capsys, "questions", "add", "http://wso2.org/claims/challengeQuestion3",
-               "Name of your first school ?")[0] == 0
+    assert (
+        run(
+            capsys,
+            "questions",
+            "add",
+            "http://wso2.org/claims/challengeQuestion3",
+            "Name of your first school ?",
+        )[0]
+        == 0
+    )
     _, out = run(capsys, "questions", "list", "--json")
-    assert {"set": "http://wso2.org/claims/challengeQuestion3",
-            "question": "Name of your first school ?"} in json.loads(out)
+    assert {
+        "set": "http://wso2.org/claims/challengeQuestion3",
+        "question": "Name of your first school ?",
+    } in json.loads(out)
 
 
 def test_user_add_and_set_answers(db: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Secret#pass1\n"))
-    code, _ = run(capsys, "user", "add", "bob", "--password-stdin",
-                  "--claim", "http://wso2.org/claims/emailaddress=bob@example.test")
+    code, _ = run(
+        capsys,
+        "user",
+        "add",
+        "bob",
+        "--password-stdin",
+        "--claim",
+        "http://wso2.org/claims/emailaddress=bob@example.test",
+    )
     assert code == 0
-    code, out = run(capsys, "user", "set-answers", "bob", "--answer",
-                    "http://wso2.org/claims/challengeQuestion1=Favorite food ?!Pizza")
+    code, out = run(
+        capsys,
+        "user",
+        "set-answers",
+        "bob",
+        "--answer",
+        "http://wso2.org/claims/challengeQuestion1=Favorite food ?!Pizza",
+    )
     assert code == 0 and "1 challenge answer" in out
-    code, _ = run(capsys, "user", "set-answers", "bob", "--answer",
-                  "http://wso2.org/claims/challengeQuestion1=Not a question ?!x")
+    code, _ = run(
+        capsys,
+        "user",
+        "set-answers",
+        "bob",
+        "--answer",
+        "http://wso2.org/claims/challengeQuestion1=Not a question ?!x",
+    )
     assert code == 1
 
 
@@ -100,19 +129,32 @@ def test_serve_bootstraps_an_account_and_answers(tmp_path: Path) -> None:
         "RECOVERY_CAPTCHA_VERIFICATION": "off",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "recovery_soap.cli", "serve", "--port", str(port),
-         "--bootstrap-account", "boot:boot-secret-0123456789"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "recovery_soap.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--bootstrap-account",
+            "boot:boot-secret-0123456789",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
-        answer = post_envelope(base, envelope("getAllChallengeQuestions"),
-                               auth=("boot", "boot-secret-0123456789"))
+        answer = post_envelope(
+            base, envelope("getAllChallengeQuestions"), auth=("boot", "boot-secret-0123456789")
+        )
         assert answer.status_code == 200
         assert b"Favorite sport ?" in answer.content
-        refused = post_envelope(base, envelope("getAllChallengeQuestions"),
-                                auth=("boot", "wrong-secret-0123456789"))
+        refused = post_envelope(
+            base, envelope("getAllChallengeQuestions"), auth=("boot", "wrong-secret-0123456789")
+        )
         assert refused.status_code == 401
     finally:
         process.terminate()
@@ -127,7 +169,10 @@ def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
     env = {**os.environ, "RECOVERY_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
     process = subprocess.Popen(
         [sys.executable, "-m", "recovery_soap.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         lines = []
@@ -138,8 +183,9 @@ def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
                 break
         secret = next(line.strip() for line in lines if line.startswith("    "))
         wait_until_up(f"http://127.0.0.1:{port}")
-        answer = post_envelope(f"http://127.0.0.1:{port}", envelope("getAllChallengeQuestions"),
-                               auth=("demo", secret))
+        answer = post_envelope(
+            f"http://127.0.0.1:{port}", envelope("getAllChallengeQuestions"), auth=("demo", secret)
+        )
         assert answer.status_code == 200
     finally:
         process.terminate()
@@ -165,8 +211,7 @@ def test_audit_list_shows_events_with_filters(db: Path, capsys) -> None:
         uow.commit()
     code, out = run(capsys, "audit", "list", "--user", "alice", "--json")
     assert code == 0
-    assert [(e["event"], e["username"]) for e in json.loads(out)] == [
-        ("password_changed", "alice")]
+    assert [(e["event"], e["username"]) for e in json.loads(out)] == [("password_changed", "alice")]
     code, out = run(capsys, "audit", "list", "--event", "recovery_started")
     assert "bob" in out and "alice" not in out
 
@@ -193,8 +238,18 @@ def test_doctor_names_what_is_wrong(db: Path, capsys, monkeypatch) -> None:
 
 def test_user_show_lock_unlock_delete(db: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Secret#pass1\n"))
-    assert run(capsys, "user", "add", "carol", "--password-stdin",
-               "--claim", "http://wso2.org/claims/emailaddress=carol@example.test")[0] == 0
+    assert (
+        run(
+            capsys,
+            "user",
+            "add",
+            "carol",
+            "--password-stdin",
+            "--claim",
+            "http://wso2.org/claims/emailaddress=carol@example.test",
+        )[0]
+        == 0
+    )
     code, out = run(capsys, "user", "show", "carol", "--json")
     shown = json.loads(out)
     assert code == 0 and shown["locked"] is False

@@ -23,5 +23,8 @@ def test_readme_configuration_table_matches_the_settings() -> None:
 
 def test_readme_keeps_the_two_one_line_commands() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/recovery-soap serve" in text
+    assert (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/recovery-soap serve"
+        in text
+    )
     assert "    bash scripts/test\n" in text

@@ -16,32 +16,44 @@ from tests.support import envelope, free_port, post_envelope
 
 def test_each_call_gets_a_request_id_and_one_log_record(live: LiveServer) -> None:
     seen = len(conftest._records)
-    answer = post_envelope(live.url, envelope("getAllChallengeQuestions"), auth=live.auth,
-                           headers={"X-Request-Id": "trace-42"})
+    answer = post_envelope(
+        live.url,
+        envelope("getAllChallengeQuestions"),
+        auth=live.auth,
+        headers={"X-Request-Id": "trace-42"},
+    )
     assert answer.headers["X-Request-Id"] == "trace-42"
     calls = [r for r in conftest._records[seen:] if r.name == "recovery_soap.calls"]
     assert len(calls) == 1
     record = calls[0]
     assert (record.request_id, record.operation, record.outcome) == (
-        "trace-42", "getAllChallengeQuestions", "ok")
+        "trace-42",
+        "getAllChallengeQuestions",
+        "ok",
+    )
     assert record.tenant == "carbon.super" and record.duration_ms >= 0
 
 
 def test_call_records_carry_no_arguments(live: LiveServer) -> None:
     seen = len(conftest._records)
     name = unique()
-    live.client().registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                               profileName="default", tenantDomain="")
-    messages = [r.getMessage() for r in conftest._records[seen:]
-                if r.name == "recovery_soap.calls"]
+    live.client().registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
+    messages = [r.getMessage() for r in conftest._records[seen:] if r.name == "recovery_soap.calls"]
     assert messages and not any(PASSWORD in m for m in messages)
 
 
 def test_json_log_lines_hold_the_call_fields() -> None:
     from recovery_soap.logs import JsonFormatter
 
-    record = logging.LogRecord("recovery_soap.calls", logging.INFO, __file__, 1, "soap call",
-                               None, None)
+    record = logging.LogRecord(
+        "recovery_soap.calls", logging.INFO, __file__, 1, "soap call", None, None
+    )
     record.operation, record.outcome, record.code = "verifyUser", "error", "18003"
     data = json.loads(JsonFormatter().format(record))
     assert data["operation"] == "verifyUser" and data["code"] == "18003"

@@ -17,10 +17,24 @@ SET_2 = "http://wso2.org/claims/challengeQuestion2"
 DEFAULT_QUESTIONS: tuple[Question, ...] = tuple(
     Question(set_id=set_id, question=text, order=order)
     for set_id, texts in (
-        (SET_1, ("City where you were born ?", "Father's middle name ?", "Favorite food ?",
-                 "Favorite vacation location ?")),
-        (SET_2, ("Model of your first car ?", "Name of the hospital where you were born ?",
-                 "Name of your first pet ?", "Favorite sport ?")),
+        (
+            SET_1,
+            (
+                "City where you were born ?",
+                "Father's middle name ?",
+                "Favorite food ?",
+                "Favorite vacation location ?",
+            ),
+        ),
+        (
+            SET_2,
+            (
+                "Model of your first car ?",
+                "Name of the hospital where you were born ?",
+                "Name of your first pet ?",
+                "Favorite sport ?",
+            ),
+        ),
     )
     for order, text in enumerate(texts)
 )
@@ -47,7 +61,11 @@ def add_tenant(uow: UnitOfWork, domain: str) -> Tenant:
 
 
 def add_user(
-    env: Env, uow: UnitOfWork, tenant_domain: str, username: str, password: str,
+    env: Env,
+    uow: UnitOfWork,
+    tenant_domain: str,
+    username: str,
+    password: str,
     claims: Mapping[str, str],
 ) -> User:
     """An active user, created by an administrator (no confirmation needed)."""
@@ -58,7 +76,11 @@ def add_user(
     if uow.users.get(where, username) is not None:
         raise BadRequest(f"User {username} exists already in {where.domain}")
     user = uow.users.add(
-        where, username, env.slow.hash(password), locked=False, pending=False,
+        where,
+        username,
+        env.slow.hash(password),
+        locked=False,
+        pending=False,
         now=env.clock.now(),
     )
     uow.users.set_claims(user, dict(claims))
@@ -73,7 +95,10 @@ def find_user(uow: UnitOfWork, tenant_domain: str, username: str) -> User:
 
 
 def set_user_answers(
-    env: Env, uow: UnitOfWork, tenant_domain: str, username: str,
+    env: Env,
+    uow: UnitOfWork,
+    tenant_domain: str,
+    username: str,
     chosen: Sequence[tuple[str, str, str]],
 ) -> None:
     set_answers(env, uow, find_user(uow, tenant_domain, username), chosen)
@@ -81,7 +106,9 @@ def set_user_answers(
 
 def add_question(uow: UnitOfWork, tenant_domain: str, question: Question) -> None:
     where = tenant(uow, tenant_domain)
-    if any(q.set_id == question.set_id and q.question == question.question
-           for q in uow.questions.for_tenant(where)):
+    if any(
+        q.set_id == question.set_id and q.question == question.question
+        for q in uow.questions.for_tenant(where)
+    ):
         raise BadRequest("That question exists already in the set")
     uow.questions.add(where, question)

@@ -51,7 +51,7 @@ class CallerCache:
 
 
 def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> Caller | None:
-    """The caller for these HTTP Basic credentials, or None (unknown name and wrong secret alike)."""
+    """The caller for these HTTP Basic credentials, or None (unknown name, wrong secret alike)."""
     presented = env.keyed.exact_digest(SECRET_LABEL, secret)
     account = env.callers.get((name, presented))
     if account is None:
@@ -63,8 +63,11 @@ def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> 
         account = stored
         env.callers.put((name, presented), account)
     return Caller(
-        account=account.name, tenant=account.tenant, permissions=account.permissions,
-        all_tenants=account.all_tenants, client_address=client_address,
+        account=account.name,
+        tenant=account.tenant,
+        permissions=account.permissions,
+        all_tenants=account.all_tenants,
+        client_address=client_address,
     )
 
 
@@ -73,8 +76,13 @@ def record_auth_failure(env: Env, name: str, client_address: str) -> None:
     env.limiter.allow(Limit.AUTH_FAILURES_PER_ADDRESS, client_address or "-")
     with env.uow() as uow:
         uow.audit.record(
-            AuditEvent(at=env.clock.now(), event="caller_authentication", outcome="failure",
-                       caller=name[:255], client_address=client_address)
+            AuditEvent(
+                at=env.clock.now(),
+                event="caller_authentication",
+                outcome="failure",
+                caller=name[:255],
+                client_address=client_address,
+            )
         )
         uow.commit()
 
@@ -84,8 +92,14 @@ def too_many_failures(env: Env, client_address: str) -> bool:
 
 
 def put_account(
-    env: Env, uow: UnitOfWork, name: str, secret: str, tenant: Tenant,
-    permissions: Iterable[Permission] = ALL_PERMISSIONS, *, all_tenants: bool = False,
+    env: Env,
+    uow: UnitOfWork,
+    name: str,
+    secret: str,
+    tenant: Tenant,
+    permissions: Iterable[Permission] = ALL_PERMISSIONS,
+    *,
+    all_tenants: bool = False,
 ) -> ServiceAccount:
     """Create the account or replace its secret and grants."""
     if not name or ":" in name or not name.strip():
@@ -93,8 +107,11 @@ def put_account(
     if len(secret) < 12:
         raise BadRequest("A service-account secret must be at least 12 characters")
     account = ServiceAccount(
-        name=name, tenant=tenant, secret_hash=env.keyed.exact_digest(SECRET_LABEL, secret),
-        permissions=frozenset(permissions), all_tenants=all_tenants,
+        name=name,
+        tenant=tenant,
+        secret_hash=env.keyed.exact_digest(SECRET_LABEL, secret),
+        permissions=frozenset(permissions),
+        all_tenants=all_tenants,
     )
     uow.accounts.put(account)
     return account

@@ -16,7 +16,9 @@ from recovery_soap.core.model import CaptchaChallenge, CaptchaInput
 from recovery_soap.core.secrets import new_code
 
 #: Where legacy clients expect the image, relative to the server's base URL.
-IMAGE_DIRECTORY = "registry/resource/_system/config/repository/components/org.wso2.carbon.captcha-images"
+IMAGE_DIRECTORY = (
+    "registry/resource/_system/config/repository/components/org.wso2.carbon.captcha-images"
+)
 KEY_LABEL = "captcha-key"
 ANSWER_LABEL = "captcha-answer"
 # No look-alikes (0/O, 1/I/L, 5/S, 2/Z, 8/B): the answer is compared case-insensitively.

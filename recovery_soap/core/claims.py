@@ -13,12 +13,21 @@ ANSWER_SEPARATOR = "!"
 
 
 def _claim(
-    suffix: str, display: str, *, supported: bool = False, required: bool = False,
-    read_only: bool = False, settable: bool = True,
+    suffix: str,
+    display: str,
+    *,
+    supported: bool = False,
+    required: bool = False,
+    read_only: bool = False,
+    settable: bool = True,
 ) -> ClaimDefinition:
     return ClaimDefinition(
-        uri=f"{DIALECT}/{suffix}", display_name=display, required=required,
-        supported=supported, read_only=read_only, settable=settable and not read_only,
+        uri=f"{DIALECT}/{suffix}",
+        display_name=display,
+        required=required,
+        supported=supported,
+        read_only=read_only,
+        settable=settable and not read_only,
     )
 
 
@@ -59,7 +68,7 @@ _BY_URI = {claim.uri: claim for claim in DEFAULT_CLAIMS}
 
 
 def supported_claims(dialect: str | None) -> list[ClaimDefinition]:
-    """What getUserIdentitySupportedClaims lists: supported by default, writable, no account state."""
+    """What getUserIdentitySupportedClaims lists: supported, writable, no account state."""
     if (dialect or "").strip().rstrip("/") != DIALECT:
         return []
     return [c for c in DEFAULT_CLAIMS if c.supported and not c.read_only and c.settable]
@@ -67,9 +76,11 @@ def supported_claims(dialect: str | None) -> list[ClaimDefinition]:
 
 def is_challenge_set(uri: str) -> bool:
     """Challenge answers travel as claims named by their question set."""
-    return uri.startswith(CHALLENGE_SET_PREFIX) and uri != CHALLENGE_URIS and uri[
-        len(CHALLENGE_SET_PREFIX):
-    ].isdigit()
+    return (
+        uri.startswith(CHALLENGE_SET_PREFIX)
+        and uri != CHALLENGE_URIS
+        and uri[len(CHALLENGE_SET_PREFIX) :].isdigit()
+    )
 
 
 def settable_profile_claim(uri: str) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 from datetime import timedelta
+from typing import Protocol
 
 from recovery_soap.core.errors import PermissionDenied
 from recovery_soap.core.model import Caller, Limit, Permission, ServiceAccount

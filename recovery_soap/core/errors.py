@@ -1,24 +1,24 @@
 """Domain errors, each carrying the legacy error code the wire reports.
 
-    RecoveryError                 a business failure: the wire answers an error bean (verified=false)
-    ├── InvalidCode        18001  a code or key that is unknown, used, of another step or user
-    ├── ExpiredCode        18002  a code or key past its expiry (a client may offer a resend)
-    ├── InvalidUser        18003  unknown, ambiguous or unusable user
-    ├── InvalidCaptcha     18004  wrong, unknown, used or expired captcha
-    ├── InvalidCredential  17002  a password the policy refuses at registration
-    ├── UpdateFailed       18013  the password could not be changed (policy, missing proof)
-    ├── AccountLocked      18013  the account is locked
-    ├── RegistrationFailed 18013  the account could not be created as asked
-    ├── WrongAnswer        17002  a challenge answer did not match
-    ├── NotificationFailed 18015  the message could not be prepared (no address)
-    ├── InvalidTenant      18016  unknown tenant, or a tenant the caller may not use here
-    └── QuestionsMissing   18016  the user has no challenge questions / unknown question
-    RequestRefused                the caller may not make this request: the wire answers a fault
-    ├── PermissionDenied          the service account lacks the operation's permission
-    ├── TenantRefused             a tenant other than the caller's, outside SaaS mode
-    └── BadRequest                required input missing or malformed
-    StoreConflict                 the store refused a duplicate (raised by the store, mapped by use cases)
-    Unavailable                   the store cannot be reached: a Server fault, try again later
+RecoveryError                 a business failure: the wire answers an error bean (verified=false)
+├── InvalidCode        18001  a code or key that is unknown, used, of another step or user
+├── ExpiredCode        18002  a code or key past its expiry (a client may offer a resend)
+├── InvalidUser        18003  unknown, ambiguous or unusable user
+├── InvalidCaptcha     18004  wrong, unknown, used or expired captcha
+├── InvalidCredential  17002  a password the policy refuses at registration
+├── UpdateFailed       18013  the password could not be changed (policy, missing proof)
+├── AccountLocked      18013  the account is locked
+├── RegistrationFailed 18013  the account could not be created as asked
+├── WrongAnswer        17002  a challenge answer did not match
+├── NotificationFailed 18015  the message could not be prepared (no address)
+├── InvalidTenant      18016  unknown tenant, or a tenant the caller may not use here
+└── QuestionsMissing   18016  the user has no challenge questions / unknown question
+RequestRefused                the caller may not make this request: the wire answers a fault
+├── PermissionDenied          the service account lacks the operation's permission
+├── TenantRefused             a tenant other than the caller's, outside SaaS mode
+└── BadRequest                required input missing or malformed
+StoreConflict                 the store refused a duplicate (use cases map it)
+Unavailable                   the store cannot be reached: a Server fault, try again later
 """
 
 from __future__ import annotations

@@ -75,13 +75,21 @@ def ensure_unlocked(env: Env, uow: UnitOfWork, user: User | None, shown_name: st
 
 
 def audit(
-    env: Env, uow: UnitOfWork, caller: Caller | None, event: str, outcome: str,
-    user: User | None = None, detail: str | None = None, username: str | None = None,
+    env: Env,
+    uow: UnitOfWork,
+    caller: Caller | None,
+    event: str,
+    outcome: str,
+    user: User | None = None,
+    detail: str | None = None,
+    username: str | None = None,
 ) -> None:
     """Append a security event; never give it a secret."""
     uow.audit.record(
         AuditEvent(
-            at=env.clock.now(), event=event, outcome=outcome,
+            at=env.clock.now(),
+            event=event,
+            outcome=outcome,
             tenant=user.tenant.domain if user else (caller.tenant.domain if caller else None),
             username=user.username if user else username,
             caller=caller.account if caller else None,
@@ -120,8 +128,16 @@ def _record_failure(
     if counted:
         env.limiter.allow(Limit.FAILURES_PER_ADDRESS, address_of(caller))
     with env.uow() as uow:
-        audit(env, uow, caller, event, "failure", seen.user, type(error).__name__,
-              username=seen.username)
+        audit(
+            env,
+            uow,
+            caller,
+            event,
+            "failure",
+            seen.user,
+            type(error).__name__,
+            username=seen.username,
+        )
         if counted and seen.user is not None:
             state = uow.guards.record_failure(seen.user, now, env.policy.lockout_window)
             if state.failures >= env.policy.lockout_failures:

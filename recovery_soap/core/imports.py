@@ -71,10 +71,15 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "dry_run": self.dry_run, "read": self.read, "created": self.created,
-            "updated": self.updated, "unchanged": self.unchanged,
-            "skipped": sum(self.skipped.values()), "skipped_reasons": dict(self.skipped),
-            "skipped_examples": list(self.examples), "tenants_created": self.tenants_created,
+            "dry_run": self.dry_run,
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": sum(self.skipped.values()),
+            "skipped_reasons": dict(self.skipped),
+            "skipped_examples": list(self.examples),
+            "tenants_created": self.tenants_created,
         }
 
 
@@ -114,7 +119,11 @@ class Importer:
     """Imports batches of records into the store of ``env``; one instance per run."""
 
     def __init__(
-        self, env: Env, *, dry_run: bool = False, workers: int | None = None,
+        self,
+        env: Env,
+        *,
+        dry_run: bool = False,
+        workers: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
         self._env = env
@@ -197,28 +206,42 @@ class Importer:
 
     # --- planning: every slow hash and check happens here, outside transactions --------------
 
-    def _plan(
-        self, record: ImportRecord, tenant: Tenant | None, current: _Current | None
-    ) -> _Plan:
+    def _plan(self, record: ImportRecord, tenant: Tenant | None, current: _Current | None) -> _Plan:
         problem = self._secret_problem(record.password)
         if current is None:
             if problem:
                 return _Plan(record, tenant, None, SKIPPED, reason=problem)
             answers = tuple(self._answer_hash(a) for a in record.answers)
-            return _Plan(record, tenant, None, CREATED, password_hash=self._hash(record.password),
-                         claims=dict(record.claims), answers=answers)
+            return _Plan(
+                record,
+                tenant,
+                None,
+                CREATED,
+                password_hash=self._hash(record.password),
+                claims=dict(record.claims),
+                answers=answers,
+            )
         password_hash = self._password_change(record, current.user)
         if password_hash is not None and problem:
             return _Plan(record, tenant, current, SKIPPED, reason=problem)
         answers = tuple(
-            new for a in record.answers
+            new
+            for a in record.answers
             if (new := self._answer_change(a, current.answers.get(a.set_id))) is not None
         )
         claims = {uri: v for uri, v in record.claims.items() if current.claims.get(uri) != v}
         locked = record.locked if record.locked not in (None, current.user.locked) else None
         changed = password_hash is not None or answers or claims or locked is not None
-        return _Plan(record, tenant, current, UPDATED if changed else UNCHANGED,
-                     password_hash=password_hash, locked=locked, claims=claims, answers=answers)
+        return _Plan(
+            record,
+            tenant,
+            current,
+            UPDATED if changed else UNCHANGED,
+            password_hash=password_hash,
+            locked=locked,
+            claims=claims,
+            answers=answers,
+        )
 
     def _secret_problem(self, secret: Secret) -> str | None:
         if isinstance(secret, PlainSecret):
@@ -248,9 +271,13 @@ class Importer:
         stored, secret = user.password_hash, record.password
         if not is_wrapped_legacy(stored):
             return None  # the service owns this password now
-        if isinstance(secret, LegacySecret) and legacy_salt(stored) == secret.salt and (
-            (record.changed_at is not None and record.changed_at == user.password_changed_at)
-            or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
+        if (
+            isinstance(secret, LegacySecret)
+            and legacy_salt(stored) == secret.salt
+            and (
+                (record.changed_at is not None and record.changed_at == user.password_changed_at)
+                or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
+            )
         ):
             return None
         return self._hash(secret)
@@ -262,9 +289,12 @@ class Importer:
         if stored is not None and not is_wrapped_legacy(stored.answer_hash):
             return None  # answered right since, or set here: the service owns it
         secret = answer.secret
-        if (stored is not None and stored.question == answer.question
-                and isinstance(secret, LegacySecret)
-                and self._env.slow.holds_legacy(stored.answer_hash, secret.digest, secret.salt)):
+        if (
+            stored is not None
+            and stored.question == answer.question
+            and isinstance(secret, LegacySecret)
+            and self._env.slow.holds_legacy(stored.answer_hash, secret.digest, secret.salt)
+        ):
             return None
         return self._answer_hash(answer)
 
@@ -275,8 +305,9 @@ class Importer:
         with self._env.uow() as uow:
             for plan in plans:
                 if plan.outcome in (CREATED, UPDATED) and not self._still_current(uow, plan):
-                    plan = _Plan(plan.record, plan.tenant, plan.current, SKIPPED,
-                                 reason=CHANGED_MEANWHILE)
+                    plan = _Plan(
+                        plan.record, plan.tenant, plan.current, SKIPPED, reason=CHANGED_MEANWHILE
+                    )
                 elif plan.outcome in (CREATED, UPDATED):
                     self._apply(uow, plan)
                 written.append(plan)
@@ -290,21 +321,29 @@ class Importer:
         user = uow.users.get(plan.tenant, plan.record.username)
         if user is None or plan.current is None:
             return user is None and plan.current is None
-        return (user.password_hash == plan.current.user.password_hash
-                and set(uow.users.answers(user)) == set(plan.current.answers.values()))
+        return user.password_hash == plan.current.user.password_hash and set(
+            uow.users.answers(user)
+        ) == set(plan.current.answers.values())
 
     def _apply(self, uow: UnitOfWork, plan: _Plan) -> None:
         record, now = plan.record, self._env.clock.now()
         assert plan.tenant is not None
         if plan.current is None:
             assert plan.password_hash is not None
-            user = uow.users.add(plan.tenant, record.username, plan.password_hash,
-                                 locked=bool(record.locked), pending=False, now=now)
+            user = uow.users.add(
+                plan.tenant,
+                record.username,
+                plan.password_hash,
+                locked=bool(record.locked),
+                pending=False,
+                now=now,
+            )
         else:
             user = plan.current.user
             if plan.locked is not None:
-                uow.users.set_lock(user, locked=plan.locked,
-                                   pending=user.pending_confirmation and plan.locked)
+                uow.users.set_lock(
+                    user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
+                )
         if plan.password_hash is not None and (plan.current or record.changed_at):
             uow.users.set_password(user, plan.password_hash, _naive(record.changed_at) or now)
         uow.users.set_claims(user, plan.claims)
@@ -312,8 +351,10 @@ class Importer:
 
     def _audit(self, source: str) -> None:
         counts = self.report.as_dict()
-        detail = (f"source={source} created={counts['created']} updated={counts['updated']} "
-                  f"unchanged={counts['unchanged']} skipped={counts['skipped']}")
+        detail = (
+            f"source={source} created={counts['created']} updated={counts['updated']} "
+            f"unchanged={counts['unchanged']} skipped={counts['skipped']}"
+        )
         with self._env.uow() as uow:
             audit(self._env, uow, None, "users_imported", "success", detail=detail[:1024])
             uow.commit()

@@ -26,9 +26,14 @@ ACCOUNT_LOCKED = f"{DIALECT}/identity/accountLocked"
 PRIMARY_QUESTION = f"{DIALECT}/primaryChallengeQuestion"
 IDENTITY_PREFIX = f"{DIALECT}/identity/"
 #: Claims that are account state, secrets or names, never copied into the profile.
-NOT_PROFILE = frozenset({
-    CHALLENGE_URIS, PRIMARY_QUESTION, f"{DIALECT}/oneTimePassword", f"{DIALECT}/username",
-})
+NOT_PROFILE = frozenset(
+    {
+        CHALLENGE_URIS,
+        PRIMARY_QUESTION,
+        f"{DIALECT}/oneTimePassword",
+        f"{DIALECT}/username",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,9 @@ def _shaped_for(claim: str, value: str) -> bool:
 def claim_for_value(candidates: Sequence[str], value: str) -> str | None:
     """Which of the claims mapped to one attribute a value belongs to: a challenge claim when the
     value is shaped like its data, otherwise the first other claim (None: no claim fits)."""
-    challenge = [c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION)
-                 or is_challenge_set(c)]
+    challenge = [
+        c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION) or is_challenge_set(c)
+    ]
     for claim in challenge:
         if _shaped_for(claim, value):
             return claim
@@ -148,7 +154,5 @@ def split_claims(
         answers = [a for a in answers if a.set_id in wanted]
     lock = claims.get(ACCOUNT_LOCKED)
     locked = None if lock is None else lock.strip().lower() == "true"
-    profile = {
-        uri: value for uri, value in claims.items() if is_profile_claim(uri) and value != ""
-    }
+    profile = {uri: value for uri, value in claims.items() if is_profile_claim(uri) and value != ""}
     return profile, tuple(answers), locked

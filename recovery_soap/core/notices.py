@@ -15,7 +15,12 @@ from recovery_soap.core.ports import UnitOfWork
 
 
 def _enqueue(
-    env: Env, uow: UnitOfWork, user: User, kind: MessageKind, address: str, secret: str,
+    env: Env,
+    uow: UnitOfWork,
+    user: User,
+    kind: MessageKind,
+    address: str,
+    secret: str,
     first_name: str | None,
 ) -> int:
     variables = {
@@ -28,15 +33,25 @@ def _enqueue(
     rendered = env.render_message(kind, variables)
     return uow.outbox.enqueue(
         OutgoingMessage(
-            tenant_id=user.tenant.id, kind=kind, recipient=address, subject=rendered.subject,
-            body=rendered.text, html=rendered.html, sender=rendered.sender,
+            tenant_id=user.tenant.id,
+            kind=kind,
+            recipient=address,
+            subject=rendered.subject,
+            body=rendered.text,
+            html=rendered.html,
+            sender=rendered.sender,
         ),
         env.clock.now(),
     )
 
 
 def deliver(
-    env: Env, uow: UnitOfWork, user: User, kind: MessageKind, secret: str, *,
+    env: Env,
+    uow: UnitOfWork,
+    user: User,
+    kind: MessageKind,
+    secret: str,
+    *,
     is_code: bool = True,
 ) -> NotificationData | None:
     """Queue ``kind`` for the user's e-mail address, or hand it back when sending is external.
@@ -51,8 +66,12 @@ def deliver(
     first_name = claims.get(GIVEN_NAME)
     if env.policy.notifications_external:
         return NotificationData(
-            code=secret, address=address, user_id=user.username, first_name=first_name,
-            domain=user.tenant.domain, kind=kind,
+            code=secret,
+            address=address,
+            user_id=user.username,
+            first_name=first_name,
+            domain=user.tenant.domain,
+            kind=kind,
         )
     message_id = _enqueue(env, uow, user, kind, address, secret, first_name)
     if is_code:

@@ -8,8 +8,8 @@ from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import AccountLocked, InvalidUser, RecoveryError, UpdateFailed
 from recovery_soap.core.model import (
-    CaptchaInput,
     Caller,
+    CaptchaInput,
     MessageKind,
     Permission,
     Purpose,
@@ -85,7 +85,10 @@ def send_recovery_notification(
 
 
 def verify_confirmation_code(
-    env: Env, caller: Caller, username: str | None, code: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    code: str | None,
     captcha: CaptchaInput | None,
 ) -> Verification:
     """Spend the mailed code (single use, unlike the legacy server) for a password-change key."""
@@ -102,9 +105,7 @@ def verify_confirmation_code(
             invalid = f"Error verifying confirmation code for user : {given}"
             codes.redeem(env, uow, user, code, {Step.CODE_MAILED}, invalid)
             assert user is not None
-            key = codes.issue(
-                env, uow, user, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF})
-            )
+            key = codes.issue(env, uow, user, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF}))
             uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
@@ -115,8 +116,10 @@ def proof_is_complete(env: Env, uow: UnitOfWork, user: User, proof: frozenset[st
     mailbox = MAILBOX_PROOF in proof
     stored = {answer.set_id for answer in uow.users.answers(user)}
     answered = proof & stored
-    answers_ok = bool(stored) and bool(answered) and (
-        answered == stored or not env.policy.all_answers_required
+    answers_ok = (
+        bool(stored)
+        and bool(answered)
+        and (answered == stored or not env.policy.all_answers_required)
     )
     if env.policy.code_and_answers_required:
         return mailbox and answers_ok
@@ -139,14 +142,14 @@ def update_password(
             problem = env.policy.passwords.problem(new_password)
             if problem:
                 raise UpdateFailed(f"{failed}. {problem}")
-            record = codes.find(
-                env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed
-            )
+            record = codes.find(env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed)
             assert user is not None and new_password is not None
             if not proof_is_complete(env, uow, user, record.proof):
-                needed = ("The e-mailed code and every challenge answer are needed."
-                          if env.policy.code_and_answers_required
-                          else "Every challenge question must be answered first.")
+                needed = (
+                    "The e-mailed code and every challenge answer are needed."
+                    if env.policy.code_and_answers_required
+                    else "Every challenge question must be answered first."
+                )
                 raise UpdateFailed(f"{failed}. {needed}")
             codes.spend(env, uow, record, failed)
             now = env.clock.now()

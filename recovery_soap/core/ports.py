@@ -1,4 +1,4 @@
-"""What the core needs from the outside world, as Protocols the store and notify layers implement."""
+"""What the core needs from outside, as Protocols the store and notify layers implement."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Protocol
 
 from recovery_soap.core.model import (
     AuditEvent,
-    GuardState,
-    Limit,
     CaptchaRecord,
     ChallengeAnswer,
     CodeRecord,
+    GuardState,
+    Limit,
     MessageKind,
     NewCode,
     OutgoingMessage,
@@ -42,13 +42,20 @@ class Tenants(Protocol):
 class Users(Protocol):
     def get(self, tenant: Tenant, username: str) -> User | None: ...
     def add(
-        self, tenant: Tenant, username: str, password_hash: str, *, locked: bool, pending: bool,
+        self,
+        tenant: Tenant,
+        username: str,
+        password_hash: str,
+        *,
+        locked: bool,
+        pending: bool,
         now: datetime,
     ) -> User: ...
     def set_password(self, user: User, password_hash: str, now: datetime) -> None: ...
     def rehash_password(self, user: User, password_hash: str) -> None:
         """Store a new hash of the same password (an upgrade after a right password)."""
         ...
+
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None: ...
     def claims(self, user: User) -> dict[str, str]: ...
     def set_claims(self, user: User, claims: Mapping[str, str]) -> None: ...
@@ -66,27 +73,36 @@ class Users(Protocol):
 class Codes(Protocol):
     def add(self, code: NewCode) -> None: ...
     def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
-        """The record with this keyed hash and the stored hash itself (for a constant-time check)."""
+        """The record with this keyed hash, and the stored hash (for a constant-time check)."""
         ...
+
     def consume(self, record_id: int, now: datetime) -> bool:
         """Mark the code used if it is still unused; True only for the one caller that did."""
         ...
+
     def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None: ...
     def spend_step(self, user_id: int, step: Step, now: datetime) -> None: ...
     def live(self, user_id: int, purpose: Purpose, now: datetime) -> CodeRecord | None:
         """The user's newest unused, unexpired code of this purpose."""
         ...
+
     def link_message(self, code_hash: str, message_id: int) -> None: ...
 
 
 class Captchas(Protocol):
     def add(
-        self, key_hash: str, image_id: str, answer_hash: str, image: bytes, now: datetime,
+        self,
+        key_hash: str,
+        image_id: str,
+        answer_hash: str,
+        image: bytes,
+        now: datetime,
         expires_at: datetime,
     ) -> None: ...
     def take(self, key_hash: str, now: datetime) -> CaptchaRecord | None:
         """Remove the captcha and return it; None when unknown or already taken."""
         ...
+
     def image(self, image_id: str, now: datetime) -> bytes | None: ...
     def purge(self, now: datetime) -> None: ...
 
@@ -118,6 +134,7 @@ class RateLimiter(Protocol):
     def allow(self, limit: Limit, *identifiers: str) -> bool:
         """Count a hit; False when the limit is exceeded."""
         ...
+
     def exhausted(self, limit: Limit, *identifiers: str) -> bool:
         """Whether the limit is used up, without counting a hit."""
         ...
@@ -144,7 +161,9 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
     def commit(self) -> None: ...
@@ -154,6 +173,7 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, readonly: bool = False) -> UnitOfWork:
         """A fresh unit of work; ``readonly`` ones take no write lock (they must not write)."""
         ...
+
 
 #: Renders (kind, variables) to the subject, bodies and sender of an outbox message.
 MessageRenderer = Callable[[MessageKind, Mapping[str, str]], RenderedMessage]

@@ -22,8 +22,8 @@ from recovery_soap.core.errors import (
     TenantRefused,
 )
 from recovery_soap.core.model import (
-    CaptchaInput,
     Caller,
+    CaptchaInput,
     Limit,
     MessageKind,
     NotificationData,
@@ -75,8 +75,12 @@ def _split_claims(
 
 
 def register_user(
-    env: Env, caller: Caller, username: str | None, password: str | None,
-    claims: Sequence[tuple[str | None, str | None]] | None, profile_name: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    password: str | None,
+    claims: Sequence[tuple[str | None, str | None]] | None,
+    profile_name: str | None,
     tenant_domain: str | None,
 ) -> Verification:
     """Create the user with claims and challenge answers; with lock on creation the account waits
@@ -92,7 +96,11 @@ def register_user(
     hide = env.policy.hide_user_existence and not env.policy.notifications_external
     with env.uow() as uow:
         name = qualify(
-            env, uow, caller, username, tenant_domain,
+            env,
+            uow,
+            caller,
+            username,
+            tenant_domain,
             lambda: TenantRefused("Trying to create users in unauthorized tenant space"),
         )
         if USERNAME.fullmatch(name.name) is None:
@@ -116,12 +124,16 @@ def register_user(
             raise _exists(name.name)
         try:
             user = uow.users.add(
-                name.tenant, name.name, password_hash, locked=lock, pending=lock,
+                name.tenant,
+                name.name,
+                password_hash,
+                locked=lock,
+                pending=lock,
                 now=env.clock.now(),
             )
         except StoreConflict:
             raise _exists(name.name) from None
-        # Counted once the name is ours, so concurrent duplicates are told "exists", not "slow down".
+        # Counted once the name is ours: concurrent duplicates are told "exists", not "slow down".
         guard.admit(env, (Limit.MAIL_PER_USER, f"{name.tenant.domain}/{name.name}"))
         uow.users.set_claims(user, profile)
         uow.users.set_answers(user, hash_answers(env, uow, user, chosen))
@@ -139,7 +151,11 @@ def register_user(
 
 
 def _pending_user(
-    env: Env, uow: UnitOfWork, caller: Caller, username: str | None, tenant_domain: str | None,
+    env: Env,
+    uow: UnitOfWork,
+    caller: Caller,
+    username: str | None,
+    tenant_domain: str | None,
     refused: TenantRefused | InvalidTenant,
 ) -> tuple[User | None, str]:
     name = qualify(env, uow, caller, username, tenant_domain, lambda: refused)
@@ -153,7 +169,8 @@ def _resend(env: Env, uow: UnitOfWork, user: User) -> NotificationData | None:
     now = env.clock.now()
     live = uow.codes.live(user.id, Purpose.SIGNUP, now)
     if (
-        live is not None and live.message_id is not None
+        live is not None
+        and live.message_id is not None
         and not env.policy.notifications_external
         and uow.outbox.requeue(live.message_id, now)
     ):
@@ -163,8 +180,12 @@ def _resend(env: Env, uow: UnitOfWork, user: User) -> NotificationData | None:
 
 
 def resend_signup_code(
-    env: Env, caller: Caller, username: str | None, code: str | None,
-    profile_name: str | None, tenant_domain: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    code: str | None,
+    profile_name: str | None,
+    tenant_domain: str | None,
 ) -> Verification:
     """Mail the confirmation code again to the registered address. Since callers no longer
     receive the code itself, an empty code is accepted for an account awaiting confirmation."""
@@ -193,8 +214,12 @@ def resend_signup_code(
 
 
 def confirm_registration(
-    env: Env, caller: Caller, username: str | None, code: str | None,
-    captcha: CaptchaInput | None, tenant_domain: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    code: str | None,
+    captcha: CaptchaInput | None,
+    tenant_domain: str | None,
 ) -> Verification:
     """Spend the sign-up code and unlock the account; a notice mail confirms it to the user."""
     require(caller, Permission.REGISTER)

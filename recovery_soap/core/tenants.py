@@ -31,7 +31,7 @@ def target_tenant(
     tenant_domain: str | None,
     refused: Callable[[], RecoveryError | RequestRefused],
 ) -> Tenant:
-    """The tenant named by a tenantDomain argument (empty: the caller's), if the caller may use it."""
+    """The tenant a tenantDomain argument names (empty: the caller's), if the caller may use it."""
     domain = (tenant_domain or "").strip()
     if not domain or domain == caller.tenant.domain:
         return caller.tenant
@@ -51,7 +51,7 @@ def qualify(
     tenant_domain: str | None = None,
     refused: Callable[[], RecoveryError | RequestRefused] | None = None,
 ) -> QualifiedName:
-    """Split ``name@tenant``: the part after the last ``@`` is a tenant only if such a tenant exists.
+    """Split ``name@tenant``: the part after the last ``@`` is a tenant only if that tenant exists.
 
     So ``alice@example.org`` stays a username (unless example.org is a tenant) and
     ``alice@example.org@acme.com`` is alice@example.org in tenant acme.com.

@@ -10,8 +10,8 @@ from recovery_soap.core.claims import settable_profile_claim
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import InvalidUser, TenantRefused
 from recovery_soap.core.model import (
-    CaptchaInput,
     Caller,
+    CaptchaInput,
     Limit,
     MessageKind,
     Permission,
@@ -24,8 +24,11 @@ NOT_FOUND = "Error verifying user account"
 
 
 def verify_account(
-    env: Env, caller: Caller, claims: Sequence[tuple[str | None, str | None]],
-    captcha: CaptchaInput | None, tenant_domain: str | None,
+    env: Env,
+    caller: Caller,
+    claims: Sequence[tuple[str | None, str | None]],
+    captcha: CaptchaInput | None,
+    tenant_domain: str | None,
 ) -> Verification:
     """Every claim given must match the same single user (stricter than the legacy server, which
     stopped at the first claim matching one user); challenge answers are never searchable."""
@@ -35,12 +38,16 @@ def verify_account(
         check_captcha(env, captcha, "Error processing captcha")
     hide = env.policy.hide_user_existence and not env.policy.notifications_external
     wanted = [
-        ((uri or "").strip(), (value or "").strip()) for uri, value in claims
+        ((uri or "").strip(), (value or "").strip())
+        for uri, value in claims
         if (uri or "").strip() and (value or "").strip()
     ]
     with env.uow() as uow:
         tenant = target_tenant(
-            env, uow, caller, tenant_domain,
+            env,
+            uow,
+            caller,
+            tenant_domain,
             lambda: TenantRefused("Trying to verify account unauthorized tenant space"),
         )
         if not all(settable_profile_claim(uri) for uri, _ in wanted):
@@ -55,8 +62,9 @@ def verify_account(
         user = uow.users.by_id(next(iter(candidates)))
         assert user is not None
         guard.admit(env, (Limit.MAIL_PER_USER, f"{user.tenant.domain}/{user.username}"))
-        data = deliver(env, uow, user, MessageKind.ACCOUNT_ID_RECOVERY, user.username,
-                       is_code=False)
+        data = deliver(
+            env, uow, user, MessageKind.ACCOUNT_ID_RECOVERY, user.username, is_code=False
+        )
         guard.audit(env, uow, caller, "username_recovered", "success", user)
         uow.commit()
     # As the legacy service: verified says whether the service sent the message itself.

@@ -83,13 +83,17 @@ def _run(args: argparse.Namespace, source: Source, label: str) -> int:
     settings = _settings(args)
     engine = prepare_database(settings)
     progress = Progress(source.count())
-    importer = Importer(build_env(settings, engine), dry_run=args.dry_run,
-                        workers=args.workers, progress=progress)
+    importer = Importer(
+        build_env(settings, engine), dry_run=args.dry_run, workers=args.workers, progress=progress
+    )
     try:
         report = importer.run(source.batches(), source=label)
     except (StoreConflict, Unavailable) as error:
-        print(f"recovery-soap: import stopped ({error}); the batches written so far are kept, "
-              "run the import again", file=sys.stderr)
+        print(
+            f"recovery-soap: import stopped ({error}); the batches written so far are kept, "
+            "run the import again",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     finally:
         progress.close()
@@ -120,8 +124,12 @@ def cmd_import_wso2(args: argparse.Namespace) -> int:
     if not url:
         raise SettingsError(f"give the WSO2 database as --source URL or {SOURCE_VARIABLE}")
     claim_map = load_claim_map(args.claim_map)
-    with Wso2Store(url, claim_map=claim_map, tenant_map=_tenant_map(args.tenant_map),
-                   batch_size=args.batch_size) as store:
+    with Wso2Store(
+        url,
+        claim_map=claim_map,
+        tenant_map=_tenant_map(args.tenant_map),
+        batch_size=args.batch_size,
+    ) as store:
         return _run(args, store, make_url(url).render_as_string(hide_password=True))
 
 
@@ -135,29 +143,54 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
 
 def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
     """The ``import`` actions, added to the group ``under`` with cli.py's ``command`` helper."""
-    wso2 = command("wso2", cmd_import_wso2,
-                   "import users, claims, locks and challenge answers from a WSO2 JDBC user "
-                   "store; re-running updates, never duplicates", under)
-    wso2.add_argument("--source", metavar="URL",
-                      help="SQLAlchemy URL of the WSO2 database, e.g. sqlite:///wso2.db, "
-                      "postgresql+psycopg://u@host/db, mysql+pymysql://u@host/db "
-                      f"(or {SOURCE_VARIABLE}, which keeps a password off the command line)")
-    wso2.add_argument("--tenant-map", action="append", metavar="SOURCE=TARGET",
-                      help="import legacy tenant SOURCE (domain or UM_ID) as TARGET; an empty "
-                      "TARGET leaves it out (repeatable, or comma-separated)")
-    wso2.add_argument("--claim-map", metavar="FILE",
-                      help="JSON or TOML file: attribute = claim URI (or a list); replaces the "
-                      "default mapping of the attributes it names")
+    wso2 = command(
+        "wso2",
+        cmd_import_wso2,
+        "import users, claims, locks and challenge answers from a WSO2 JDBC user "
+        "store; re-running updates, never duplicates",
+        under,
+    )
+    wso2.add_argument(
+        "--source",
+        metavar="URL",
+        help="SQLAlchemy URL of the WSO2 database, e.g. sqlite:///wso2.db, "
+        "postgresql+psycopg://u@host/db, mysql+pymysql://u@host/db "
+        f"(or {SOURCE_VARIABLE}, which keeps a password off the command line)",
+    )
+    wso2.add_argument(
+        "--tenant-map",
+        action="append",
+        metavar="SOURCE=TARGET",
+        help="import legacy tenant SOURCE (domain or UM_ID) as TARGET; an empty "
+        "TARGET leaves it out (repeatable, or comma-separated)",
+    )
+    wso2.add_argument(
+        "--claim-map",
+        metavar="FILE",
+        help="JSON or TOML file: attribute = claim URI (or a list); replaces the "
+        "default mapping of the attributes it names",
+    )
     csv_command = command("csv", cmd_import_csv, "import users from a CSV file", under)
     csv_command.description = f"Import users from a CSV file. {FORMAT_HELP}"
     csv_command.add_argument("--file", required=True, help="the CSV file")
-    csv_command.add_argument("--tenant", default="carbon.super",
-                             help="tenant of every user (created when missing)")
+    csv_command.add_argument(
+        "--tenant", default="carbon.super", help="tenant of every user (created when missing)"
+    )
     for sub in (wso2, csv_command):
-        sub.add_argument("--batch-size", type=int, default=500, metavar="N",
-                         help="users per transaction (default 500)")
-        sub.add_argument("--workers", type=int, default=None, metavar="N",
-                         help="threads computing hashes (default: the number of CPUs)")
-        sub.add_argument("--dry-run", action="store_true",
-                         help="read and compare everything, write nothing")
-
+        sub.add_argument(
+            "--batch-size",
+            type=int,
+            default=500,
+            metavar="N",
+            help="users per transaction (default 500)",
+        )
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            metavar="N",
+            help="threads computing hashes (default: the number of CPUs)",
+        )
+        sub.add_argument(
+            "--dry-run", action="store_true", help="read and compare everything, write nothing"
+        )

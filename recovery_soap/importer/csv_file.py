@@ -46,8 +46,9 @@ FORMAT_HELP = (
 class CsvUsers:
     """The users of one CSV file as import records, in batches."""
 
-    def __init__(self, path: str | Path, *, tenant: str = SUPER_TENANT,
-                 batch_size: int = 500) -> None:
+    def __init__(
+        self, path: str | Path, *, tenant: str = SUPER_TENANT, batch_size: int = 500
+    ) -> None:
         self._path = Path(path)
         self._tenant = tenant.strip().lower()
         self._batch_size = max(1, batch_size)
@@ -99,8 +100,14 @@ class CsvUsers:
             if column not in ACCOUNT_COLUMNS and cell(column)
         }
         profile, answers, locked = split_claims(claims)
-        return ImportRecord(tenant=self._tenant, username=username, password=password,
-                            locked=locked, claims=profile, answers=answers)
+        return ImportRecord(
+            tenant=self._tenant,
+            username=username,
+            password=password,
+            locked=locked,
+            claims=profile,
+            answers=answers,
+        )
 
 
 def _password(plain: str, hashed: str, salt: str | None) -> Secret | str:
@@ -120,14 +127,18 @@ def _check_header(header: list[str] | None) -> list[str]:
     if not header:
         raise SourceError("the CSV file is empty: a header row is needed")
     columns = [c.strip() for c in header]
-    unknown = [c for c in columns
-               if c not in ACCOUNT_COLUMNS and c not in NAMED_CLAIMS and "://" not in c]
+    unknown = [
+        c for c in columns if c not in ACCOUNT_COLUMNS and c not in NAMED_CLAIMS and "://" not in c
+    ]
     if unknown:
-        raise SourceError(f"unknown CSV columns {unknown}: expected {', '.join(ACCOUNT_COLUMNS)}, "
-                          f"{', '.join(NAMED_CLAIMS)} or claim URIs")
+        raise SourceError(
+            f"unknown CSV columns {unknown}: expected {', '.join(ACCOUNT_COLUMNS)}, "
+            f"{', '.join(NAMED_CLAIMS)} or claim URIs"
+        )
     if "username" not in columns or not {"password", "password_hash"} & set(columns):
-        raise SourceError("the CSV file needs a username column and a password or "
-                          "password_hash column")
+        raise SourceError(
+            "the CSV file needs a username column and a password or password_hash column"
+        )
     if len(set(columns)) != len(columns):
         raise SourceError("the CSV header names a column twice")
     return columns

@@ -58,13 +58,18 @@ class Wso2Store:
     """Users of a WSO2 JDBC store as import records, in batches ordered by user id."""
 
     def __init__(
-        self, url: str, *, claim_map: ClaimMap | None = None,
-        tenant_map: Mapping[str, str] | None = None, batch_size: int = 500,
+        self,
+        url: str,
+        *,
+        claim_map: ClaimMap | None = None,
+        tenant_map: Mapping[str, str] | None = None,
+        batch_size: int = 500,
     ) -> None:
         self._engine = _open(url)
         self._claim_map = claim_map if claim_map is not None else dict(DEFAULT_CLAIM_MAP)
-        self._tenant_map = {k.strip().lower(): v.strip().lower()
-                            for k, v in (tenant_map or {}).items()}
+        self._tenant_map = {
+            k.strip().lower(): v.strip().lower() for k, v in (tenant_map or {}).items()
+        }
         self._batch_size = max(1, batch_size)
         try:
             self._reflect()
@@ -112,8 +117,9 @@ class Wso2Store:
         """How many users the store holds (for progress)."""
         try:
             with self._engine.connect() as connection:
-                return int(connection.execute(
-                    select(func.count()).select_from(self._users)).scalar_one())
+                return int(
+                    connection.execute(select(func.count()).select_from(self._users)).scalar_one()
+                )
         except SQLAlchemyError as error:
             raise _unreadable(error) from None
 
@@ -126,8 +132,14 @@ class Wso2Store:
     def _batches(self) -> Iterator[list[ImportRecord | Skipped]]:
         u = self._users
         uid, tid = _col(u, "UM_ID"), _col(u, "UM_TENANT_ID")
-        columns = (uid, tid, _col(u, "UM_USER_NAME"), _col(u, "UM_USER_PASSWORD"),
-                   _col(u, "UM_SALT_VALUE"), _col(u, "UM_CHANGED_TIME"))
+        columns = (
+            uid,
+            tid,
+            _col(u, "UM_USER_NAME"),
+            _col(u, "UM_USER_PASSWORD"),
+            _col(u, "UM_SALT_VALUE"),
+            _col(u, "UM_CHANGED_TIME"),
+        )
         last: tuple[Any, Any] | None = None
         while True:
             query = select(*columns).order_by(uid, tid).limit(self._batch_size)
@@ -146,14 +158,17 @@ class Wso2Store:
     ) -> dict[tuple[Any, Any], dict[str, str]]:
         a = self._attributes
         user_id, tenant_id = _col(a, "UM_USER_ID"), _col(a, "UM_TENANT_ID")
-        name, value, profile = _col(a, "UM_ATTR_NAME"), _col(a, "UM_ATTR_VALUE"), _col(
-            a, "UM_PROFILE_ID")
+        name, value, profile = (
+            _col(a, "UM_ATTR_NAME"),
+            _col(a, "UM_ATTR_VALUE"),
+            _col(a, "UM_PROFILE_ID"),
+        )
         found: dict[tuple[Any, Any], dict[str, str]] = defaultdict(dict)
         ids = sorted({row[0] for row in rows})
         for start in range(0, len(ids), ID_CHUNK):
             query = (
                 select(user_id, tenant_id, name, value)
-                .where(user_id.in_(ids[start:start + ID_CHUNK]))
+                .where(user_id.in_(ids[start : start + ID_CHUNK]))
                 .where(or_(profile.is_(None), profile == DEFAULT_PROFILE))
                 .order_by(_col(a, "UM_ID"))
             )
@@ -175,8 +190,13 @@ class Wso2Store:
             return Skipped(target, username, NOT_A_DIGEST)
         profile, answers, locked = split_claims(claims_of(self._claim_map, attributes))
         return ImportRecord(
-            tenant=target, username=username, password=LegacySecret(digest, salt),
-            changed_at=_naive_utc(row[5]), locked=bool(locked), claims=profile, answers=answers,
+            tenant=target,
+            username=username,
+            password=LegacySecret(digest, salt),
+            changed_at=_naive_utc(row[5]),
+            locked=bool(locked),
+            claims=profile,
+            answers=answers,
         )
 
 

@@ -39,25 +39,36 @@ class Dispatcher:
         sent = failed = 0
         for message in self._queue.claim(self._clock.now(), LEASE, limit):
             try:
-                self._sender.send(message.recipient, message.subject, message.body, message.html,
-                                  message.sender)
+                self._sender.send(
+                    message.recipient, message.subject, message.body, message.html, message.sender
+                )
             except (OSError, smtplib.SMTPException) as exc:
                 failed += 1
                 observe.record_delivery("failed")
                 status = self._queue.mark_failed(
-                    message, self._clock.now(), f"{type(exc).__name__}: {exc}",
+                    message,
+                    self._clock.now(),
+                    f"{type(exc).__name__}: {exc}",
                     self._settings.outbox_max_attempts,
                 )
                 log.warning(
                     "outbox message %s (%s) to %s not delivered: %s; now %s",
-                    message.id, message.kind, message.recipient, type(exc).__name__, status,
+                    message.id,
+                    message.kind,
+                    message.recipient,
+                    type(exc).__name__,
+                    status,
                 )
                 continue
             self._queue.mark_sent(message.id, self._clock.now())
             observe.record_delivery("sent")
             sent += 1
-            log.info("outbox message %s (%s) delivered to %s", message.id, message.kind,
-                     message.recipient)
+            log.info(
+                "outbox message %s (%s) delivered to %s",
+                message.id,
+                message.kind,
+                message.recipient,
+            )
         return sent, failed
 
     def run(self, stop: threading.Event) -> None:

@@ -19,7 +19,11 @@ class SmtpSender:
         return bool(self._settings.smtp_host)
 
     def send(
-        self, recipient: str, subject: str, body: str, html: str | None = None,
+        self,
+        recipient: str,
+        subject: str,
+        body: str,
+        html: str | None = None,
         sender: str | None = None,
     ) -> str:
         """Deliver one message (plain text, with an HTML alternative when given); returns its

@@ -42,7 +42,9 @@ class TemplateRenderer:
             loaders.append(FileSystemLoader(self._directory))
         loaders.append(PackageLoader("recovery_soap.notify", "templates"))
         return SandboxedEnvironment(
-            loader=ChoiceLoader(loaders), autoescape=html, undefined=StrictUndefined,
+            loader=ChoiceLoader(loaders),
+            autoescape=html,
+            undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
 
@@ -64,8 +66,13 @@ class TemplateRenderer:
         link = ""
         if link_base and code:
             separator = "&" if "?" in link_base else "?"
-            link = link_base + separator + urlencode(
-                {"code": code, "user": variables.get("user_name", ""), "tenant": tenant})
+            link = (
+                link_base
+                + separator
+                + urlencode(
+                    {"code": code, "user": variables.get("user_name", ""), "tenant": tenant}
+                )
+            )
         context = {**variables, "link": link, "kind": kind.value}
         text_env, html_env = self._environment(tenant, False), self._environment(tenant, True)
         subject = text_env.get_template(f"{kind.value}.subject.j2").render(context).strip()
@@ -75,6 +82,8 @@ class TemplateRenderer:
         except TemplateNotFound:
             html = None
         return RenderedMessage(
-            subject=" ".join(subject.split()), text=body, html=html,
+            subject=" ".join(subject.split()),
+            text=body,
+            html=html,
             sender=options.get("mail_from", self._mail_from),
         )

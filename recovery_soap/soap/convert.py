@@ -34,11 +34,15 @@ def captcha_input(bean: CaptchaInfoBean | None) -> CaptchaInput | None:
     return CaptchaInput(secret_key=bean.secretKey, user_answer=bean.userAnswer)
 
 
-def claim_pairs(beans: Iterable[UserIdentityClaimDTO | None] | None) -> list[tuple[str | None, str | None]]:
+def claim_pairs(
+    beans: Iterable[UserIdentityClaimDTO | None] | None,
+) -> list[tuple[str | None, str | None]]:
     return [(b.claimUri, b.claimValue) for b in beans or () if b is not None]
 
 
-def answer_pairs(beans: Iterable[UserChallengesDTO | None] | None) -> list[tuple[str | None, str | None]]:
+def answer_pairs(
+    beans: Iterable[UserChallengesDTO | None] | None,
+) -> list[tuple[str | None, str | None]]:
     return [(b.id, b.answer) for b in beans or () if b is not None]
 
 
@@ -75,7 +79,11 @@ def question_ids_bean(result: ChallengeIds) -> ChallengeQuestionIdsDTO:
 
 def user_challenge_bean(result: UserChallenge) -> UserChallengesDTO:
     return UserChallengesDTO(
-        id=result.set_id, question=result.question, key=result.key, verfied=True, order=0,
+        id=result.set_id,
+        question=result.question,
+        key=result.key,
+        verfied=True,
+        order=0,
         primary=False,
     )
 
@@ -84,8 +92,9 @@ def user_challenges_bean(result: UserChallenges) -> UserChallengesCollectionDTO:
     return UserChallengesCollectionDTO(
         key=result.key,
         userChallengesDTOs=[
-            UserChallengesDTO(id=c.set_id, question=c.question, order=order, primary=False,
-                              verfied=False)
+            UserChallengesDTO(
+                id=c.set_id, question=c.question, order=order, primary=False, verfied=False
+            )
             for order, c in enumerate(result.challenges)
         ],
     )
@@ -94,8 +103,9 @@ def user_challenges_bean(result: UserChallenges) -> UserChallengesCollectionDTO:
 def question_beans(questions: Sequence[Question]) -> list[ChallengeQuestionDTO]:
     # The legacy service forced promoteQuestion=false and order=0 on every question.
     return [
-        ChallengeQuestionDTO(question=q.question, questionSetId=q.set_id, promoteQuestion=False,
-                             order=0)
+        ChallengeQuestionDTO(
+            question=q.question, questionSetId=q.set_id, promoteQuestion=False, order=0
+        )
         for q in questions
     ]
 

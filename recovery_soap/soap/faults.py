@@ -14,8 +14,8 @@ from typing import Any
 from lxml import etree
 from spyne import Application, Fault
 
-from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, Unavailable
 from recovery_soap import observe
+from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, Unavailable
 from recovery_soap.soap import convert
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.types import BASE_NS, MGT_NS, SERVICE_NS
@@ -35,12 +35,15 @@ def fault_detail(operation: str, error_code: str | None) -> etree._Element:
 
     The protocol puts it inside the fault's <detail> (SOAP 1.1) or <Detail> (SOAP 1.2).
     """
-    name = "IdentityException" if operation in BASE_EXCEPTION_OPERATIONS else (
-        "IdentityMgtServiceException"
+    name = (
+        "IdentityException"
+        if operation in BASE_EXCEPTION_OPERATIONS
+        else ("IdentityMgtServiceException")
     )
     wrapper = etree.Element(f"{{{SERVICE_NS}}}UserInformationRecoveryService{name}")
     exception = etree.SubElement(
-        wrapper, f"{{{SERVICE_NS}}}{name}",
+        wrapper,
+        f"{{{SERVICE_NS}}}{name}",
         nsmap={"ax": BASE_NS, "mgt": MGT_NS},
     )
     if error_code:
@@ -105,14 +108,20 @@ class RecoveryApplication(Application):
         except Exception as unexpected:
             outcome, code = "fault", "18013"
             # The type only: a message may quote request data.
-            log.error("operation %s failed unexpectedly: %s", operation,
-                      type(unexpected).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.error(
+                "operation %s failed unexpectedly: %s",
+                operation,
+                type(unexpected).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None
         finally:
             environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
             caller = environ.get(CALLER_KEY)
             observe.record_call(
-                operation=operation, outcome=outcome, code=code,
+                operation=operation,
+                outcome=outcome,
+                code=code,
                 seconds=time.perf_counter() - started,
                 request_id=environ.get(REQUEST_ID_KEY, "-"),
                 tenant=caller.tenant.domain if caller else None,

@@ -57,21 +57,31 @@ def service_paths() -> frozenset[str]:
 SERVICE_PATHS = service_paths()
 
 
-def plain(start_response: StartResponse, status: str, text: str,
-          headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+def plain(
+    start_response: StartResponse, status: str, text: str, headers: Iterable[tuple[str, str]] = ()
+) -> list[bytes]:
     body = (text + "\n").encode()
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                            ("Content-Length", str(len(body))), *headers])
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
+    )
     return [body]
 
 
-def soap_fault(start_response: StartResponse, media_type: str, status: str, message: str,
-               exc_info: Any = None) -> list[bytes]:
+def soap_fault(
+    start_response: StartResponse, media_type: str, status: str, message: str, exc_info: Any = None
+) -> list[bytes]:
     """A fault in the request's SOAP version: Client/Sender for 4xx, Server/Receiver otherwise."""
     soap12 = media_type == SOAP12
     body = fault_envelope(soap12=soap12, sender=status.startswith("4"), message=message)
-    headers = [("Content-Type", f"{SOAP12 if soap12 else SOAP11}; charset=utf-8"),
-               ("Content-Length", str(len(body)))]
+    headers = [
+        ("Content-Type", f"{SOAP12 if soap12 else SOAP11}; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+    ]
     start_response(status, headers, exc_info)
     return [body]
 
@@ -90,7 +100,7 @@ class BodyTooLarge(Exception):
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes:
-    """The request body, at most ``limit`` bytes, by Content-Length or to the end of a chunked one."""
+    """The body, at most ``limit`` bytes, by Content-Length or to the end of a chunked one."""
     stream = environ["wsgi.input"]
     length = (environ.get("CONTENT_LENGTH") or "").strip()
     if length:
@@ -152,8 +162,11 @@ def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
 
 def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
     application = RecoveryApplication(
-        [UserInformationRecoveryService], tns=SERVICE_NS, name=SERVICE,
-        in_protocol=protocol(validator="lxml"), out_protocol=protocol(),
+        [UserInformationRecoveryService],
+        tns=SERVICE_NS,
+        name=SERVICE,
+        in_protocol=protocol(validator="lxml"),
+        out_protocol=protocol(),
     )
     application.recovery_env = env
     return WsgiApplication(application, max_content_length=max_body)
@@ -180,43 +193,69 @@ class SoapEndpoint:
         if method in ("GET", "HEAD"):
             if query.lower() in ("wsdl", "wsdl="):
                 document = render_wsdl(base_url(environ, self._trust_proxy))
-                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
-                                          ("Content-Length", str(len(document)))])
+                start_response(
+                    "200 OK",
+                    [
+                        ("Content-Type", "text/xml; charset=utf-8"),
+                        ("Content-Length", str(len(document))),
+                    ],
+                )
                 return [] if method == "HEAD" else [document]
-            return plain(start_response, "405 Method Not Allowed",
-                         "Operations are invoked by POSTing a SOAP envelope; GET serves ?wsdl only.",
-                         [("Allow", "POST")])
+            return plain(
+                start_response,
+                "405 Method Not Allowed",
+                "Operations are invoked by POSTing a SOAP envelope; GET serves ?wsdl only.",
+                [("Allow", "POST")],
+            )
         if method != "POST" or query:
-            return plain(start_response, "405 Method Not Allowed",
-                         "Operations are invoked by POSTing a SOAP envelope to the service "
-                         "address, without a query string.", [("Allow", "POST")])
+            return plain(
+                start_response,
+                "405 Method Not Allowed",
+                "Operations are invoked by POSTing a SOAP envelope to the service "
+                "address, without a query string.",
+                [("Allow", "POST")],
+            )
         media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         spyne_app = self._by_type.get(media_type)
         if spyne_app is None:
-            return plain(start_response, "415 Unsupported Media Type",
-                         "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).")
+            return plain(
+                start_response,
+                "415 Unsupported Media Type",
+                "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).",
+            )
         if self._require_https and scheme_of(environ, self._trust_proxy) != "https":
             return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
         address = client_address(environ, self._trust_proxy)
         try:
             if callers.too_many_failures(self._env, address):
-                return plain(start_response, "429 Too Many Requests",
-                             "Too many failed logins; try again later.", [("Retry-After", "60")])
+                return plain(
+                    start_response,
+                    "429 Too Many Requests",
+                    "Too many failed logins; try again later.",
+                    [("Retry-After", "60")],
+                )
             caller = self._authenticate(environ, address)
         except Unavailable:
-            return soap_fault(start_response, media_type, "503 Service Unavailable",
-                              UNAVAILABLE)
+            return soap_fault(start_response, media_type, "503 Service Unavailable", UNAVAILABLE)
         if caller is None:
-            return plain(start_response, "401 Unauthorized", "Service-account credentials required.",
-                         [("WWW-Authenticate", f'Basic realm="{SERVICE}", charset="UTF-8"')])
+            return plain(
+                start_response,
+                "401 Unauthorized",
+                "Service-account credentials required.",
+                [("WWW-Authenticate", f'Basic realm="{SERVICE}", charset="UTF-8"')],
+            )
         try:
             body = read_body(environ, self._max_body)
         except BodyTooLarge:
-            return plain(start_response, "413 Content Too Large",
-                         f"The request body must not exceed {self._max_body} bytes.")
+            return plain(
+                start_response,
+                "413 Content Too Large",
+                f"The request body must not exceed {self._max_body} bytes.",
+            )
         if not body.strip():
-            return soap_fault(start_response, media_type, "400 Bad Request",
-                              "The request has no SOAP envelope.")
+            return soap_fault(
+                start_response, media_type, "400 Bad Request", "The request has no SOAP envelope."
+            )
         inner = dict(environ)
         inner["wsgi.input"] = io.BytesIO(body)
         inner["CONTENT_LENGTH"] = str(len(body))
@@ -232,8 +271,13 @@ class SoapEndpoint:
             return spyne_app(inner, start_with_id)
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
-            return soap_fault(start_response, media_type, "500 Internal Server Error",
-                              UNEXPECTED, exc_info=sys.exc_info())
+            return soap_fault(
+                start_response,
+                media_type,
+                "500 Internal Server Error",
+                UNEXPECTED,
+                exc_info=sys.exc_info(),
+            )
 
     def _authenticate(self, environ: dict[str, Any], address: str) -> Caller | None:
         """The caller for the request's HTTP Basic credentials; failures are audited and counted."""

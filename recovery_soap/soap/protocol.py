@@ -110,8 +110,9 @@ class SafeSoap12(Soap12):
         _check_body(ctx, self.ns_soap_env)
         super().decompose_incoming_envelope(ctx, message)
 
-    def _fault_to_parent_impl(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any,
-                              subelts: list[Any], **kwargs: Any) -> Any:
+    def _fault_to_parent_impl(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, subelts: list[Any], **kwargs: Any
+    ) -> Any:
         # spyne's Soap12 takes only a dict as detail (TypeError otherwise); put the legacy
         # exception element (faults.fault_detail) in soap:Detail as Soap11 puts it in <detail>.
         if isinstance(inst.detail, etree._Element):
@@ -122,8 +123,9 @@ class SafeSoap12(Soap12):
             inst.detail = None
         return super()._fault_to_parent_impl(ctx, cls, inst, parent, ns, subelts, **kwargs)
 
-    def schema_validation_error_to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any,
-                                          ns: Any, **_: Any) -> Any:
+    def schema_validation_error_to_parent(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, **_: Any
+    ) -> Any:
         # spyne 2.14 puts the (bytes) message straight into soap:Reason, which lxml refuses.
         text = inst.faultstring
         if isinstance(text, bytes):

@@ -135,7 +135,10 @@ class UserInformationRecoveryService(ServiceBase):
         env, caller = call_env(ctx)
         return convert.verification_bean(
             username_recovery.verify_account(
-                env, caller, convert.claim_pairs(claims), convert.captcha_input(captcha),
+                env,
+                caller,
+                convert.claim_pairs(claims),
+                convert.captcha_input(captcha),
                 tenantDomain,
             )
         )
@@ -145,9 +148,13 @@ class UserInformationRecoveryService(ServiceBase):
         env, caller = call_env(ctx)
         return convert.verification_bean(
             registration.register_user(
-                env, caller, userName, password,
+                env,
+                caller,
+                userName,
+                password,
                 convert.claim_pairs(claims) if claims is not None else None,
-                profileName, tenantDomain,
+                profileName,
+                tenantDomain,
             )
         )
 

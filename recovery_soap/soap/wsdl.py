@@ -38,9 +38,20 @@ MIME_NS = "http://schemas.xmlsoap.org/wsdl/mime/"
 SOAP_HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
 
 PREFIXES = {
-    "wsdl": WSDL_NS, "xs": XS_NS, "wsaw": WSAW_NS, "http": HTTP_NS, "soap": SOAP_NS,
-    "soap12": SOAP12_NS, "mime": MIME_NS, "ns": SERVICE_NS, "cap": CAPTCHA_NS,
-    "bean": BEANS_NS, "dto": DTO_NS, "mail": MAIL_NS, "base": BASE_NS, "mgt": MGT_NS,
+    "wsdl": WSDL_NS,
+    "xs": XS_NS,
+    "wsaw": WSAW_NS,
+    "http": HTTP_NS,
+    "soap": SOAP_NS,
+    "soap12": SOAP12_NS,
+    "mime": MIME_NS,
+    "ns": SERVICE_NS,
+    "cap": CAPTCHA_NS,
+    "bean": BEANS_NS,
+    "dto": DTO_NS,
+    "mail": MAIL_NS,
+    "base": BASE_NS,
+    "mgt": MGT_NS,
 }
 _PREFIX_OF = {uri: prefix for prefix, uri in PREFIXES.items()}
 #: Schema order in the document; each namespace imports the ones its types refer to.
@@ -124,8 +135,9 @@ def _complex_type(schema: etree._Element, kind: Any) -> None:
 def _wrapper(schema: etree._Element, name: str, fields: Any) -> None:
     element = etree.SubElement(schema, _q(XS_NS, "element"))
     element.set("name", name)
-    sequence = etree.SubElement(etree.SubElement(element, _q(XS_NS, "complexType")),
-                                _q(XS_NS, "sequence"))
+    sequence = etree.SubElement(
+        etree.SubElement(element, _q(XS_NS, "complexType")), _q(XS_NS, "sequence")
+    )
     for field_name, kind in fields:
         _element(sequence, field_name, kind)
 
@@ -165,39 +177,52 @@ def _port_type(root: etree._Element) -> None:
         operation = etree.SubElement(port_type, _q(WSDL_NS, "operation"), name=name)
         for part, suffix in (("input", "Request"), ("output", "Response")):
             node = etree.SubElement(operation, _q(WSDL_NS, part), message=f"ns:{name}{suffix}")
-            node.set(_q(WSAW_NS, "Action"), f"urn:{name}" + ("Response" if part == "output" else ""))
+            node.set(
+                _q(WSAW_NS, "Action"), f"urn:{name}" + ("Response" if part == "output" else "")
+            )
         fault = _fault_name(name)
         node = etree.SubElement(operation, _q(WSDL_NS, "fault"), message=f"ns:{fault}", name=fault)
         node.set(_q(WSAW_NS, "Action"), f"urn:{name}{fault}")
 
 
 def _soap_binding(root: etree._Element, version_ns: str, name: str) -> None:
-    binding = etree.SubElement(root, _q(WSDL_NS, "binding"), name=name,
-                               type=f"ns:{SERVICE}PortType")
-    etree.SubElement(binding, _q(version_ns, "binding"), transport=SOAP_HTTP_TRANSPORT,
-                     style="document")
+    binding = etree.SubElement(
+        root, _q(WSDL_NS, "binding"), name=name, type=f"ns:{SERVICE}PortType"
+    )
+    etree.SubElement(
+        binding, _q(version_ns, "binding"), transport=SOAP_HTTP_TRANSPORT, style="document"
+    )
     for op in operations():
         operation = etree.SubElement(binding, _q(WSDL_NS, "operation"), name=op)
-        etree.SubElement(operation, _q(version_ns, "operation"), soapAction=f"urn:{op}",
-                         style="document")
+        etree.SubElement(
+            operation, _q(version_ns, "operation"), soapAction=f"urn:{op}", style="document"
+        )
         for part in ("input", "output"):
-            etree.SubElement(etree.SubElement(operation, _q(WSDL_NS, part)),
-                             _q(version_ns, "body"), use="literal")
+            etree.SubElement(
+                etree.SubElement(operation, _q(WSDL_NS, part)),
+                _q(version_ns, "body"),
+                use="literal",
+            )
         fault = _fault_name(op)
         node = etree.SubElement(operation, _q(WSDL_NS, "fault"), name=fault)
         etree.SubElement(node, _q(version_ns, "fault"), use="literal", name=fault)
 
 
 def _http_binding(root: etree._Element) -> None:
-    binding = etree.SubElement(root, _q(WSDL_NS, "binding"), name=f"{SERVICE}HttpBinding",
-                               type=f"ns:{SERVICE}PortType")
+    binding = etree.SubElement(
+        root, _q(WSDL_NS, "binding"), name=f"{SERVICE}HttpBinding", type=f"ns:{SERVICE}PortType"
+    )
     etree.SubElement(binding, _q(HTTP_NS, "binding"), verb="POST")
     for op in operations():
         operation = etree.SubElement(binding, _q(WSDL_NS, "operation"), name=op)
         etree.SubElement(operation, _q(HTTP_NS, "operation"), location=op)
         for part in ("input", "output"):
-            etree.SubElement(etree.SubElement(operation, _q(WSDL_NS, part)),
-                             _q(MIME_NS, "content"), type="text/xml", part="parameters")
+            etree.SubElement(
+                etree.SubElement(operation, _q(WSDL_NS, part)),
+                _q(MIME_NS, "content"),
+                type="text/xml",
+                part="parameters",
+            )
 
 
 def port_paths(scheme: str) -> Iterator[tuple[str, str, str, str]]:
@@ -222,8 +247,9 @@ def _document(scheme: str, base: str) -> bytes:
     _http_binding(root)
     service = etree.SubElement(root, _q(WSDL_NS, "service"), name=SERVICE)
     for port_name, binding, version_ns, path in port_paths(scheme):
-        port = etree.SubElement(service, _q(WSDL_NS, "port"), name=port_name,
-                                binding=f"ns:{binding}")
+        port = etree.SubElement(
+            service, _q(WSDL_NS, "port"), name=port_name, binding=f"ns:{binding}"
+        )
         etree.SubElement(port, _q(version_ns, "address"), location=base + path)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

@@ -1,1 +1,1 @@
-"""Persistence: SQLAlchemy 2 tables, repositories implementing the core's ports, the unit of work."""
+"""Persistence: SQLAlchemy 2 tables, repositories for the core's ports, the unit of work."""

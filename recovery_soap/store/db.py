@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-
 #: Execution option marking a connection whose transaction only reads.
 READONLY = "recovery_readonly"
 

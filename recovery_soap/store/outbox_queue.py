@@ -34,10 +34,17 @@ class QueuedMessage:
 
 def _message(row: object) -> QueuedMessage:
     return QueuedMessage(
-        id=row.id, kind=row.kind, recipient=row.recipient, subject=row.subject,  # type: ignore[attr-defined]
-        body=row.body, html=row.html_body, sender=row.sender,  # type: ignore[attr-defined]
-        status=row.status, attempts=row.attempts,  # type: ignore[attr-defined]
-        created_at=row.created_at, sent_at=row.sent_at,  # type: ignore[attr-defined]
+        id=row.id,
+        kind=row.kind,
+        recipient=row.recipient,
+        subject=row.subject,  # type: ignore[attr-defined]
+        body=row.body,
+        html=row.html_body,
+        sender=row.sender,  # type: ignore[attr-defined]
+        status=row.status,
+        attempts=row.attempts,  # type: ignore[attr-defined]
+        created_at=row.created_at,
+        sent_at=row.sent_at,  # type: ignore[attr-defined]
         last_error=row.last_error,  # type: ignore[attr-defined]
     )
 
@@ -74,8 +81,9 @@ class OutboxQueue:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == message_id)
-                .values(status="sent", sent_at=now, claimed_until=None,
-                        attempts=outbox_t.c.attempts + 1)
+                .values(
+                    status="sent", sent_at=now, claimed_until=None, attempts=outbox_t.c.attempts + 1
+                )
             )
 
     def mark_failed(
@@ -89,8 +97,13 @@ class OutboxQueue:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == message.id)
-                .values(status=status, attempts=attempts, last_error=error[:1000],
-                        next_attempt_at=now + delay, claimed_until=None)
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    last_error=error[:1000],
+                    next_attempt_at=now + delay,
+                    claimed_until=None,
+                )
             )
         return status
 
@@ -98,27 +111,34 @@ class OutboxQueue:
         """Make every pending message due at once (after an outage was fixed, say)."""
         with self._engine.begin() as connection:
             return connection.execute(
-                update(outbox_t).where(outbox_t.c.status == "pending").values(
-                    next_attempt_at=now, claimed_until=None
-                )
+                update(outbox_t)
+                .where(outbox_t.c.status == "pending")
+                .values(next_attempt_at=now, claimed_until=None)
             ).rowcount
 
     def revive(self, now: datetime, message_id: int | None = None) -> int:
         """Give dead messages (or one message) a fresh set of attempts, due now."""
-        query = update(outbox_t).values(status="pending", attempts=0, next_attempt_at=now,
-                                        claimed_until=None)
-        query = query.where(outbox_t.c.id == message_id) if message_id else query.where(
-            outbox_t.c.status == "dead")
+        query = update(outbox_t).values(
+            status="pending", attempts=0, next_attempt_at=now, claimed_until=None
+        )
+        query = (
+            query.where(outbox_t.c.id == message_id)
+            if message_id
+            else query.where(outbox_t.c.status == "dead")
+        )
         with self._engine.begin() as connection:
             return int(connection.execute(query).rowcount)
 
     def purge(self, before: datetime, statuses: tuple[str, ...] = ("sent",)) -> int:
         """Delete delivered (or dead) messages created before ``before``: their codes are gone."""
         with self._engine.begin() as connection:
-            return int(connection.execute(
-                delete(outbox_t).where(outbox_t.c.status.in_(statuses),
-                                       outbox_t.c.created_at < before)
-            ).rowcount)
+            return int(
+                connection.execute(
+                    delete(outbox_t).where(
+                        outbox_t.c.status.in_(statuses), outbox_t.c.created_at < before
+                    )
+                ).rowcount
+            )
 
     def listing(self, status: str | None = None, limit: int = 100) -> list[QueuedMessage]:
         query = select(outbox_t).order_by(outbox_t.c.id.desc()).limit(limit)

@@ -1,4 +1,4 @@
-"""Every query of the service: the core's ports over SQLAlchemy Core statements on one Connection."""
+"""Every query of the service: the core's ports as SQLAlchemy Core statements on a Connection."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from recovery_soap.core.errors import StoreConflict
 from recovery_soap.core.model import (
     AuditEvent,
-    GuardState,
     CaptchaRecord,
     ChallengeAnswer,
     CodeRecord,
+    GuardState,
     NewCode,
     OutgoingMessage,
     Permission,
@@ -30,10 +30,10 @@ from recovery_soap.core.model import (
 from recovery_soap.store.models import (
     AnswerRow,
     AuditRow,
-    GuardRow,
     CaptchaRow,
     ClaimRow,
     CodeRow,
+    GuardRow,
     OutboxRow,
     QuestionRow,
     ServiceAccountRow,
@@ -74,9 +74,7 @@ def _tenant(row: Any) -> Tenant:
 
 class TenantRepository(Repository):
     def by_domain(self, domain: str) -> Tenant | None:
-        row = self._c.execute(
-            select(*_TENANT_COLUMNS).where(tenants_t.c.domain == domain)
-        ).first()
+        row = self._c.execute(select(*_TENANT_COLUMNS).where(tenants_t.c.domain == domain)).first()
         return _tenant(row) if row else None
 
     def set_notify_changes(self, tenant: Tenant, enabled: bool) -> None:
@@ -86,9 +84,7 @@ class TenantRepository(Repository):
 
     def add(self, domain: str) -> Tenant:
         new_id = self._c.execute(
-            insert(tenants_t).values(domain=domain, created_at=_utcnow()).returning(
-                tenants_t.c.id
-            )
+            insert(tenants_t).values(domain=domain, created_at=_utcnow()).returning(tenants_t.c.id)
         ).scalar_one()
         return Tenant(id=new_id, domain=domain)
 
@@ -98,15 +94,23 @@ class TenantRepository(Repository):
 
 
 _USER_COLUMNS = (
-    users_t.c.id, users_t.c.username, users_t.c.password_hash, users_t.c.locked,
-    users_t.c.pending_confirmation, users_t.c.password_changed_at,
+    users_t.c.id,
+    users_t.c.username,
+    users_t.c.password_hash,
+    users_t.c.locked,
+    users_t.c.pending_confirmation,
+    users_t.c.password_changed_at,
 )
 
 
 def _user(row: Any, tenant: Tenant) -> User:
     return User(
-        id=row.id, tenant=tenant, username=row.username, password_hash=row.password_hash,
-        locked=bool(row.locked), pending_confirmation=bool(row.pending_confirmation),
+        id=row.id,
+        tenant=tenant,
+        username=row.username,
+        password_hash=row.password_hash,
+        locked=bool(row.locked),
+        pending_confirmation=bool(row.pending_confirmation),
         password_changed_at=row.password_changed_at,
     )
 
@@ -122,39 +126,60 @@ class UserRepository(Repository):
 
     def by_id(self, user_id: int) -> User | None:
         row = self._c.execute(
-            select(*_USER_COLUMNS, tenants_t.c.id.label("tid"), tenants_t.c.domain,
-                   tenants_t.c.notify_changes)
+            select(
+                *_USER_COLUMNS,
+                tenants_t.c.id.label("tid"),
+                tenants_t.c.domain,
+                tenants_t.c.notify_changes,
+            )
             .join(tenants_t, tenants_t.c.id == users_t.c.tenant_id)
             .where(users_t.c.id == user_id)
         ).first()
         if row is None:
             return None
-        return _user(row, Tenant(id=row.tid, domain=row.domain,
-                                 notify_changes=bool(row.notify_changes)))
+        return _user(
+            row, Tenant(id=row.tid, domain=row.domain, notify_changes=bool(row.notify_changes))
+        )
 
     def add(
-        self, tenant: Tenant, username: str, password_hash: str, *, locked: bool, pending: bool,
+        self,
+        tenant: Tenant,
+        username: str,
+        password_hash: str,
+        *,
+        locked: bool,
+        pending: bool,
         now: datetime,
     ) -> User:
         try:
             new_id = self._c.execute(
-                insert(users_t).values(
-                    tenant_id=tenant.id, username=username, password_hash=password_hash,
-                    locked=locked, pending_confirmation=pending, created_at=now,
-                ).returning(users_t.c.id)
+                insert(users_t)
+                .values(
+                    tenant_id=tenant.id,
+                    username=username,
+                    password_hash=password_hash,
+                    locked=locked,
+                    pending_confirmation=pending,
+                    created_at=now,
+                )
+                .returning(users_t.c.id)
             ).scalar_one()
         except IntegrityError:
             raise StoreConflict(username) from None
         return User(
-            id=new_id, tenant=tenant, username=username, password_hash=password_hash,
-            locked=locked, pending_confirmation=pending,
+            id=new_id,
+            tenant=tenant,
+            username=username,
+            password_hash=password_hash,
+            locked=locked,
+            pending_confirmation=pending,
         )
 
     def set_password(self, user: User, password_hash: str, now: datetime) -> None:
         self._c.execute(
-            update(users_t).where(users_t.c.id == user.id).values(
-                password_hash=password_hash, password_changed_at=now
-            )
+            update(users_t)
+            .where(users_t.c.id == user.id)
+            .values(password_hash=password_hash, password_changed_at=now)
         )
 
     def rehash_password(self, user: User, password_hash: str) -> None:
@@ -171,9 +196,9 @@ class UserRepository(Repository):
 
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
         self._c.execute(
-            update(users_t).where(users_t.c.id == user.id).values(
-                locked=locked, pending_confirmation=pending
-            )
+            update(users_t)
+            .where(users_t.c.id == user.id)
+            .values(locked=locked, pending_confirmation=pending)
         )
 
     def claims(self, user: User) -> dict[str, str]:
@@ -202,8 +227,9 @@ class UserRepository(Repository):
         self, tenant: Tenant, claims: Sequence[tuple[str, str]], limit: int = 2
     ) -> set[int]:
         """Users of the tenant holding every one of these claim values (at most ``limit``)."""
-        wanted = or_(*(and_(claims_t.c.claim_uri == uri, claims_t.c.value == value)
-                       for uri, value in claims))
+        wanted = or_(
+            *(and_(claims_t.c.claim_uri == uri, claims_t.c.value == value) for uri, value in claims)
+        )
         rows = self._c.execute(
             select(claims_t.c.user_id)
             .where(claims_t.c.tenant_id == tenant.id, wanted)
@@ -233,8 +259,12 @@ class UserRepository(Repository):
         self._c.execute(
             insert(answers_t),
             [
-                {"user_id": user.id, "set_id": a.set_id, "question": a.question,
-                 "answer_hash": a.answer_hash}
+                {
+                    "user_id": user.id,
+                    "set_id": a.set_id,
+                    "question": a.question,
+                    "answer_hash": a.answer_hash,
+                }
                 for a in answers
             ],
         )
@@ -249,10 +279,15 @@ class UserRepository(Repository):
 
 def _code(row: Any) -> CodeRecord:
     return CodeRecord(
-        id=row.id, tenant_id=row.tenant_id, user_id=row.user_id, step=Step(row.step),
-        expires_at=row.expires_at, used_at=row.used_at,
+        id=row.id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        step=Step(row.step),
+        expires_at=row.expires_at,
+        used_at=row.used_at,
         proof=frozenset(p for p in row.proof.split(PROOF_SEPARATOR) if p),
-        subject=row.subject, message_id=row.message_id,
+        subject=row.subject,
+        message_id=row.message_id,
     )
 
 
@@ -260,10 +295,15 @@ class CodeRepository(Repository):
     def add(self, code: NewCode) -> None:
         self._c.execute(
             insert(codes_t).values(
-                tenant_id=code.tenant_id, user_id=code.user_id, purpose=code.step.purpose.value,
-                step=code.step.value, code_hash=code.code_hash,
-                proof=PROOF_SEPARATOR.join(sorted(code.proof)), subject=code.subject,
-                created_at=code.created_at, expires_at=code.expires_at,
+                tenant_id=code.tenant_id,
+                user_id=code.user_id,
+                purpose=code.step.purpose.value,
+                step=code.step.value,
+                code_hash=code.code_hash,
+                proof=PROOF_SEPARATOR.join(sorted(code.proof)),
+                subject=code.subject,
+                created_at=code.created_at,
+                expires_at=code.expires_at,
             )
         )
 
@@ -274,8 +314,12 @@ class CodeRepository(Repository):
     def live(self, user_id: int, purpose: Purpose, now: datetime) -> CodeRecord | None:
         row = self._c.execute(
             select(codes_t)
-            .where(codes_t.c.user_id == user_id, codes_t.c.purpose == purpose.value,
-                   codes_t.c.used_at.is_(None), codes_t.c.expires_at > now)
+            .where(
+                codes_t.c.user_id == user_id,
+                codes_t.c.purpose == purpose.value,
+                codes_t.c.used_at.is_(None),
+                codes_t.c.expires_at > now,
+            )
             .order_by(codes_t.c.id.desc())
             .limit(1)
         ).first()
@@ -298,7 +342,8 @@ class CodeRepository(Repository):
         self._c.execute(
             update(codes_t)
             .where(
-                codes_t.c.user_id == user_id, codes_t.c.purpose == purpose.value,
+                codes_t.c.user_id == user_id,
+                codes_t.c.purpose == purpose.value,
                 codes_t.c.used_at.is_(None),
             )
             .values(used_at=now)
@@ -308,8 +353,10 @@ class CodeRepository(Repository):
         self._c.execute(
             update(codes_t)
             .where(
-                codes_t.c.user_id == user_id, codes_t.c.purpose == step.purpose.value,
-                codes_t.c.step == step.value, codes_t.c.used_at.is_(None),
+                codes_t.c.user_id == user_id,
+                codes_t.c.purpose == step.purpose.value,
+                codes_t.c.step == step.value,
+                codes_t.c.used_at.is_(None),
             )
             .values(used_at=now)
         )
@@ -317,13 +364,22 @@ class CodeRepository(Repository):
 
 class CaptchaRepository(Repository):
     def add(
-        self, key_hash: str, image_id: str, answer_hash: str, image: bytes, now: datetime,
+        self,
+        key_hash: str,
+        image_id: str,
+        answer_hash: str,
+        image: bytes,
+        now: datetime,
         expires_at: datetime,
     ) -> None:
         self._c.execute(
             insert(captchas_t).values(
-                key_hash=key_hash, image_id=image_id, answer_hash=answer_hash, image=image,
-                created_at=now, expires_at=expires_at,
+                key_hash=key_hash,
+                image_id=image_id,
+                answer_hash=answer_hash,
+                image=image,
+                created_at=now,
+                expires_at=expires_at,
             )
         )
 
@@ -333,7 +389,9 @@ class CaptchaRepository(Repository):
             .where(captchas_t.c.key_hash == key_hash)
             .returning(captchas_t.c.answer_hash, captchas_t.c.expires_at)
         ).first()
-        return CaptchaRecord(answer_hash=row.answer_hash, expires_at=row.expires_at) if row else None
+        return (
+            CaptchaRecord(answer_hash=row.answer_hash, expires_at=row.expires_at) if row else None
+        )
 
     def image(self, image_id: str, now: datetime) -> bytes | None:
         return self._c.execute(
@@ -358,7 +416,9 @@ class QuestionRepository(Repository):
     def add(self, tenant: Tenant, question: Question) -> None:
         self._c.execute(
             insert(questions_t).values(
-                tenant_id=tenant.id, set_id=question.set_id, question=question.question,
+                tenant_id=tenant.id,
+                set_id=question.set_id,
+                question=question.question,
                 position=question.order,
             )
         )
@@ -368,29 +428,51 @@ class OutboxRepository(Repository):
     def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
         return int(
             self._c.execute(
-                insert(outbox_t).values(
-                    tenant_id=message.tenant_id, kind=message.kind.value,
-                    recipient=message.recipient, subject=message.subject, body=message.body,
-                    html_body=message.html, sender=message.sender, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-                ).returning(outbox_t.c.id)
+                insert(outbox_t)
+                .values(
+                    tenant_id=message.tenant_id,
+                    kind=message.kind.value,
+                    recipient=message.recipient,
+                    subject=message.subject,
+                    body=message.body,
+                    html_body=message.html,
+                    sender=message.sender,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                .returning(outbox_t.c.id)
             ).scalar_one()
         )
 
-
     def requeue(self, message_id: int, now: datetime) -> bool:
         row = self._c.execute(
-            select(outbox_t.c.tenant_id, outbox_t.c.kind, outbox_t.c.recipient,
-                   outbox_t.c.subject, outbox_t.c.body, outbox_t.c.html_body, outbox_t.c.sender)
-            .where(outbox_t.c.id == message_id)
+            select(
+                outbox_t.c.tenant_id,
+                outbox_t.c.kind,
+                outbox_t.c.recipient,
+                outbox_t.c.subject,
+                outbox_t.c.body,
+                outbox_t.c.html_body,
+                outbox_t.c.sender,
+            ).where(outbox_t.c.id == message_id)
         ).first()
         if row is None:
             return False
         self._c.execute(
             insert(outbox_t).values(
-                tenant_id=row.tenant_id, kind=row.kind, recipient=row.recipient,
-                subject=row.subject, body=row.body, html_body=row.html_body,
-                sender=row.sender, status="pending", attempts=0,
-                next_attempt_at=now, created_at=now,
+                tenant_id=row.tenant_id,
+                kind=row.kind,
+                recipient=row.recipient,
+                subject=row.subject,
+                body=row.body,
+                html_body=row.html_body,
+                sender=row.sender,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
             )
         )
         return True
@@ -410,8 +492,9 @@ class AccountRepository(Repository):
             return None
         return ServiceAccount(
             name=row.name,
-            tenant=Tenant(id=row.tenant_id, domain=row.domain,
-                          notify_changes=bool(row.notify_changes)),
+            tenant=Tenant(
+                id=row.tenant_id, domain=row.domain, notify_changes=bool(row.notify_changes)
+            ),
             secret_hash=row.secret_hash,
             permissions=frozenset(Permission(p) for p in row.permissions.split(",") if p),
             all_tenants=bool(row.all_tenants),
@@ -420,7 +503,8 @@ class AccountRepository(Repository):
     def put(self, account: ServiceAccount) -> None:
         """Insert or update in one statement: workers starting together may both put it."""
         values = {
-            "tenant_id": account.tenant.id, "secret_hash": account.secret_hash,
+            "tenant_id": account.tenant.id,
+            "secret_hash": account.secret_hash,
             "permissions": ",".join(sorted(p.value for p in account.permissions)),
             "all_tenants": account.all_tenants,
         }
@@ -437,13 +521,17 @@ class GuardRepository(Repository):
 
     def state(self, user: User) -> GuardState | None:
         row = self._c.execute(
-            select(guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at)
-            .where(guards_t.c.user_id == user.id)
+            select(
+                guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at
+            ).where(guards_t.c.user_id == user.id)
         ).first()
         if row is None:
             return None
-        return GuardState(failures=row.failures, locked_until=row.locked_until,
-                          window_started_at=row.window_started_at)
+        return GuardState(
+            failures=row.failures,
+            locked_until=row.locked_until,
+            window_started_at=row.window_started_at,
+        )
 
     def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState:
         upsert = dialect_insert(self._c)(guards_t).values(
@@ -465,9 +553,9 @@ class GuardRepository(Repository):
 
     def lock(self, user: User, until: datetime) -> None:
         self._c.execute(
-            update(guards_t).where(guards_t.c.user_id == user.id).values(
-                locked_until=until, failures=0
-            )
+            update(guards_t)
+            .where(guards_t.c.user_id == user.id)
+            .values(locked_until=until, failures=0)
         )
 
     def clear(self, user: User) -> None:
@@ -478,9 +566,14 @@ class AuditRepository(Repository):
     def record(self, event: AuditEvent) -> None:
         self._c.execute(
             insert(audit_t).values(
-                at=event.at, event=event.event, outcome=event.outcome, tenant=event.tenant,
-                username=event.username, caller=event.caller,
-                client_address=event.client_address, detail=event.detail,
+                at=event.at,
+                event=event.event,
+                outcome=event.outcome,
+                tenant=event.tenant,
+                username=event.username,
+                caller=event.caller,
+                client_address=event.client_address,
+                detail=event.detail,
             )
         )
 
@@ -493,20 +586,35 @@ def dialect_insert(connection: Connection) -> Any:
 
 
 def audit_listing(
-    connection: Connection, *, tenant: str | None = None, username: str | None = None,
-    event: str | None = None, since: datetime | None = None, limit: int = 100,
+    connection: Connection,
+    *,
+    tenant: str | None = None,
+    username: str | None = None,
+    event: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
 ) -> list[AuditEvent]:
     """Audit events, newest first, filtered (for `recovery-soap audit list`)."""
     query = select(audit_t).order_by(audit_t.c.id.desc()).limit(limit)
-    for column, value in ((audit_t.c.tenant, tenant), (audit_t.c.username, username),
-                          (audit_t.c.event, event)):
+    for column, value in (
+        (audit_t.c.tenant, tenant),
+        (audit_t.c.username, username),
+        (audit_t.c.event, event),
+    ):
         if value:
             query = query.where(column == value)
     if since is not None:
         query = query.where(audit_t.c.at >= since)
     return [
-        AuditEvent(at=r.at, event=r.event, outcome=r.outcome, tenant=r.tenant,
-                   username=r.username, caller=r.caller, client_address=r.client_address,
-                   detail=r.detail)
+        AuditEvent(
+            at=r.at,
+            event=r.event,
+            outcome=r.outcome,
+            tenant=r.tenant,
+            username=r.username,
+            caller=r.caller,
+            client_address=r.client_address,
+            detail=r.detail,
+        )
         for r in connection.execute(query)
     ]

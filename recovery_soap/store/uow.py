@@ -63,7 +63,9 @@ class SqlUnitOfWork:
             raise Unavailable("the database failed during commit") from exc
 
     def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None

@@ -61,13 +61,19 @@ def snapshot(engine: Engine, domains: set[str], prefix: str) -> dict[str, Any]:
         ).all()
         ids = [r.id for r in rows]
         claims = connection.execute(
-            select(ClaimRow.__table__).where(ClaimRow.__table__.c.user_id.in_(ids))
-            .order_by(ClaimRow.__table__.c.id)).all()
+            select(ClaimRow.__table__)
+            .where(ClaimRow.__table__.c.user_id.in_(ids))
+            .order_by(ClaimRow.__table__.c.id)
+        ).all()
         answers = connection.execute(
-            select(AnswerRow.__table__).where(AnswerRow.__table__.c.user_id.in_(ids))
-            .order_by(AnswerRow.__table__.c.id)).all()
-    return {name: [dict(r._mapping) for r in found]
-            for name, found in (("users", rows), ("claims", claims), ("answers", answers))}
+            select(AnswerRow.__table__)
+            .where(AnswerRow.__table__.c.user_id.in_(ids))
+            .order_by(AnswerRow.__table__.c.id)
+        ).all()
+    return {
+        name: [dict(r._mapping) for r in found]
+        for name, found in (("users", rows), ("claims", claims), ("answers", answers))
+    }
 
 
 def stored_user(engine: Engine, domain: str, username: str) -> dict[str, Any]:
@@ -75,12 +81,21 @@ def stored_user(engine: Engine, domain: str, username: str) -> dict[str, Any]:
     users, tenants = UserRow.__table__, TenantRow.__table__
     with engine.connect() as connection:
         row = connection.execute(
-            select(users).join(tenants, tenants.c.id == users.c.tenant_id)
+            select(users)
+            .join(tenants, tenants.c.id == users.c.tenant_id)
             .where(tenants.c.domain == domain, users.c.username == username)
         ).one()
-        claims = dict(connection.execute(
-            select(ClaimRow.__table__.c.claim_uri, ClaimRow.__table__.c.value)
-            .where(ClaimRow.__table__.c.user_id == row.id)).all())
-        answers = {a.set_id: a for a in connection.execute(
-            select(AnswerRow.__table__).where(AnswerRow.__table__.c.user_id == row.id))}
+        claims = dict(
+            connection.execute(
+                select(ClaimRow.__table__.c.claim_uri, ClaimRow.__table__.c.value).where(
+                    ClaimRow.__table__.c.user_id == row.id
+                )
+            ).all()
+        )
+        answers = {
+            a.set_id: a
+            for a in connection.execute(
+                select(AnswerRow.__table__).where(AnswerRow.__table__.c.user_id == row.id)
+            )
+        }
     return {"row": row, "claims": claims, "answers": answers}

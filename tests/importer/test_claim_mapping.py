@@ -24,18 +24,21 @@ URIS = f"{D}/challengeQuestionUris"
 DIGEST = legacy_digest("colombo")
 
 
-@pytest.mark.parametrize("attribute, value, claim", [
-    ("gender", "female", f"{D}/gender"),
-    ("gender", f"City where you were born ?!{DIGEST}", SET1),
-    ("gender", "Why?!not a digest", f"{D}/gender"),
-    ("localityName", "Colombo 7", f"{D}/locality"),
-    ("localityName", f"Favorite sport ?!{DIGEST}", SET2),
-    ("stateOrProvinceName", "Western", f"{D}/stateorprovince"),
-    ("stateOrProvinceName", f"{SET1}!{SET2}", URIS),
-    ("title", "Dr", f"{D}/title"),
-    ("title", f"{SET1}!City where you were born ?", f"{D}/primaryChallengeQuestion"),
-    ("mail", "a@example.test", f"{D}/emailaddress"),
-])
+@pytest.mark.parametrize(
+    "attribute, value, claim",
+    [
+        ("gender", "female", f"{D}/gender"),
+        ("gender", f"City where you were born ?!{DIGEST}", SET1),
+        ("gender", "Why?!not a digest", f"{D}/gender"),
+        ("localityName", "Colombo 7", f"{D}/locality"),
+        ("localityName", f"Favorite sport ?!{DIGEST}", SET2),
+        ("stateOrProvinceName", "Western", f"{D}/stateorprovince"),
+        ("stateOrProvinceName", f"{SET1}!{SET2}", URIS),
+        ("title", "Dr", f"{D}/title"),
+        ("title", f"{SET1}!City where you were born ?", f"{D}/primaryChallengeQuestion"),
+        ("mail", "a@example.test", f"{D}/emailaddress"),
+    ],
+)
 def test_a_shared_attribute_goes_to_the_claim_its_value_fits(
     attribute: str, value: str, claim: str
 ) -> None:
@@ -74,10 +77,13 @@ def test_without_a_set_list_every_answer_counts_and_lock_is_unstated() -> None:
     assert [a.set_id for a in answers] == [f"{D}/challengeQuestion3"] and locked is None
 
 
-@pytest.mark.parametrize("name, text", [
-    ("map.json", '{"telephoneNumber": "http://wso2.org/claims/mobile", "sn": ""}'),
-    ("map.toml", 'telephoneNumber = ["http://wso2.org/claims/mobile"]\nsn = []\n'),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("map.json", '{"telephoneNumber": "http://wso2.org/claims/mobile", "sn": ""}'),
+        ("map.toml", 'telephoneNumber = ["http://wso2.org/claims/mobile"]\nsn = []\n'),
+    ],
+)
 def test_a_map_file_replaces_or_drops_default_entries(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
     path.write_text(text)

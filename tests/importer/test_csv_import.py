@@ -18,8 +18,18 @@ from tests.importer.test_wso2_import import target_env
 D = "http://wso2.org/claims"
 SET1 = f"{D}/challengeQuestion1"
 LOCKED = f"{D}/identity/accountLocked"
-HEADER = ["username", "password", "password_hash", "password_salt", "email", "given_name",
-          "last_name", f"{D}/telephone", SET1, LOCKED]
+HEADER = [
+    "username",
+    "password",
+    "password_hash",
+    "password_salt",
+    "email",
+    "given_name",
+    "last_name",
+    f"{D}/telephone",
+    SET1,
+    LOCKED,
+]
 SALT = "c2FsdC12YWx1ZS0xMjM0NQ=="
 Q1 = "City where you were born ?"
 
@@ -39,10 +49,30 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> 
 
 def people(prefix: str) -> list[list[str]]:
     return [
-        [f"{prefix}alice", "Plain#Pass123", "", "", "alice@example.test", "Alice", "Liddell",
-         "+94 11 1234567", f"{Q1}!Colombo", "false"],
-        [f"{prefix}bob", "", legacy_digest("Bob#Legacy1", SALT), SALT, "bob@example.test", "Bob",
-         "", "", f"{Q1}!{legacy_digest('kandy')}", "true"],
+        [
+            f"{prefix}alice",
+            "Plain#Pass123",
+            "",
+            "",
+            "alice@example.test",
+            "Alice",
+            "Liddell",
+            "+94 11 1234567",
+            f"{Q1}!Colombo",
+            "false",
+        ],
+        [
+            f"{prefix}bob",
+            "",
+            legacy_digest("Bob#Legacy1", SALT),
+            SALT,
+            "bob@example.test",
+            "Bob",
+            "",
+            "",
+            f"{Q1}!{legacy_digest('kandy')}",
+            "true",
+        ],
         [f"{prefix}carol", "", HASHER.hash("Carol#Current1"), "", "", "", "", "", "", ""],
         [f"{prefix}dave", "short", "", "", "", "", "", "", "", ""],
         [f"{prefix}erin", "Plain#Pass123", HASHER.hash("x"), "", "", "", "", "", "", ""],
@@ -60,13 +90,23 @@ def test_csv_import_stores_every_form_and_skips_with_reasons(
     file = write_csv(tmp_path / "users.csv", people(prefix))
     report = cli_json("import", "csv", "--file", str(file), "--tenant", tenant)
     assert (report["read"], report["created"], report["updated"], report["unchanged"]) == (
-        9, 3, 0, 0)
+        9,
+        3,
+        0,
+        0,
+    )
     reasons = report["skipped_reasons"]
-    assert reasons.pop("password refused by the policy: The password must be 8 to 64 "
-                       "characters long.") == 1
-    assert reasons == {"both password and password_hash given": 1, "no username": 1,
-                       "the same user appears twice in the source": 1, "no password": 1,
-                       "password hash in an unknown format": 1}
+    assert (
+        reasons.pop("password refused by the policy: The password must be 8 to 64 characters long.")
+        == 1
+    )
+    assert reasons == {
+        "both password and password_hash given": 1,
+        "no username": 1,
+        "the same user appears twice in the source": 1,
+        "no password": 1,
+        "password hash in an unknown format": 1,
+    }
     assert report["tenants_created"] == [tenant]
 
     engine = make_engine(database_url)
@@ -83,9 +123,12 @@ def test_csv_import_stores_every_form_and_skips_with_reasons(
 
     assert HASHER.verify("Plain#Pass123", alice["row"].password_hash)
     assert not is_wrapped_legacy(alice["row"].password_hash)  # plain text: hashed directly
-    assert alice["claims"] == {f"{D}/emailaddress": "alice@example.test",
-                               f"{D}/givenname": "Alice", f"{D}/lastname": "Liddell",
-                               f"{D}/telephone": "+94 11 1234567"}
+    assert alice["claims"] == {
+        f"{D}/emailaddress": "alice@example.test",
+        f"{D}/givenname": "Alice",
+        f"{D}/lastname": "Liddell",
+        f"{D}/telephone": "+94 11 1234567",
+    }
     answer = alice["answers"][SET1]
     assert answer.question == Q1 and not is_wrapped_legacy(answer.answer_hash)
     assert HASHER.verify(normalise_answer(" COLOMBO"), answer.answer_hash)
@@ -111,11 +154,14 @@ def test_csv_dry_run_writes_nothing(tmp_path: Path, database_url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("header, message", [
-    (["username", "password", "surname"], "unknown CSV columns ['surname']"),
-    (["username", "email"], "needs a username column and a password"),
-    ([], "header row"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (["username", "password", "surname"], "unknown CSV columns ['surname']"),
+        (["username", "email"], "needs a username column and a password"),
+        ([], "header row"),
+    ],
+)
 def test_bad_header_is_refused(tmp_path: Path, header: list[str], message: str) -> None:
     file = tmp_path / "users.csv"
     if header:
@@ -130,6 +176,14 @@ def test_csv_help_documents_the_columns(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["import", "csv", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for column in ("username", "password_hash", "password_salt", "email", "given_name",
-                   "last_name", "challengeQuestion1", "identity/accountLocked"):
+    for column in (
+        "username",
+        "password_hash",
+        "password_salt",
+        "email",
+        "given_name",
+        "last_name",
+        "challengeQuestion1",
+        "identity/accountLocked",
+    ):
         assert column in text

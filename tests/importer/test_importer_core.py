@@ -27,8 +27,9 @@ def env(base_settings: Settings) -> Iterator[Env]:
 
 
 def legacy(tenant: str, username: str, password: str, salt: str) -> ImportRecord:
-    return ImportRecord(tenant=tenant, username=username,
-                        password=LegacySecret(legacy_digest(password, salt), salt))
+    return ImportRecord(
+        tenant=tenant, username=username, password=LegacySecret(legacy_digest(password, salt), salt)
+    )
 
 
 def test_a_user_the_service_changes_during_the_import_is_left_alone(
@@ -56,12 +57,16 @@ def test_a_user_the_service_changes_during_the_import_is_left_alone(
 
 def test_duplicates_and_unusable_tenants_are_skipped_with_reasons(env: Env) -> None:
     tenant, name = f"{unique('dup')}.test", unique("dup")
-    report = Importer(env).run([
-        [legacy(tenant, name, "Pass#Word1", "s")],
-        [legacy(tenant.upper(), name, "Pass#Word1", "s"),
-         legacy("bad tenant", unique("x"), "Pass#Word1", "s"),
-         ImportRecord(tenant=tenant, username=" ", password=PlainSecret("Pass#Word1"))],
-    ])
+    report = Importer(env).run(
+        [
+            [legacy(tenant, name, "Pass#Word1", "s")],
+            [
+                legacy(tenant.upper(), name, "Pass#Word1", "s"),
+                legacy("bad tenant", unique("x"), "Pass#Word1", "s"),
+                ImportRecord(tenant=tenant, username=" ", password=PlainSecret("Pass#Word1")),
+            ],
+        ]
+    )
     assert (report.read, report.created) == (4, 1)
     assert report.skipped == {
         "the same user appears twice in the source": 1,
@@ -73,8 +78,7 @@ def test_duplicates_and_unusable_tenants_are_skipped_with_reasons(env: Env) -> N
 def test_progress_is_reported_after_every_batch(env: Env) -> None:
     tenant = f"{unique('progress')}.test"
     seen: list[int] = []
-    batches = [[legacy(tenant, unique("p"), "Pass#Word1", "s") for _ in range(3)]
-               for _ in range(2)]
+    batches = [[legacy(tenant, unique("p"), "Pass#Word1", "s") for _ in range(3)] for _ in range(2)]
     Importer(env, progress=seen.append, workers=2).run(batches)
     assert seen == [3, 6]
 

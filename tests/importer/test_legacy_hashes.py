@@ -27,8 +27,16 @@ def test_legacy_digest_is_base64_sha256_of_secret_and_salt() -> None:
     assert is_legacy_digest(expected)
 
 
-@pytest.mark.parametrize("value", ["", "plain-text-password", "A" * 44, "$argon2id$v=19$x",
-                                   base64.b64encode(b"x" * 31).decode() + "="])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "plain-text-password",
+        "A" * 44,
+        "$argon2id$v=19$x",
+        base64.b64encode(b"x" * 31).decode() + "=",
+    ],
+)
 def test_other_values_are_not_legacy_digests(value: str) -> None:
     assert not is_legacy_digest(value)
 
@@ -75,13 +83,16 @@ def test_no_hash_never_verifies() -> None:
     assert HASHER.verify_and_update("Secret#1", "") == (False, None)
 
 
-@pytest.mark.parametrize("hashed, known", [
-    (HASHER.hash("x"), True),
-    (HASHER.wrap_legacy(legacy_digest("x")), True),
-    ("$2b$12$abcdefghijklmnopqrstuv", False),
-    ("$argon2id$garbage", False),
-    (f"{LEGACY_SCHEME}no-separator", False),
-    ("plain", False),
-])
+@pytest.mark.parametrize(
+    "hashed, known",
+    [
+        (HASHER.hash("x"), True),
+        (HASHER.wrap_legacy(legacy_digest("x")), True),
+        ("$2b$12$abcdefghijklmnopqrstuv", False),
+        ("$argon2id$garbage", False),
+        (f"{LEGACY_SCHEME}no-separator", False),
+        ("plain", False),
+    ],
+)
 def test_recognises_only_what_it_can_verify(hashed: str, known: bool) -> None:
     assert HASHER.recognises(hashed) is known

@@ -16,7 +16,7 @@ from recovery_soap.core.passwords import LEGACY_SCHEME, is_wrapped_legacy, legac
 from recovery_soap.importer.wso2 import NOT_A_DIGEST
 from recovery_soap.store.db import make_engine
 from recovery_soap.store.models import UserRow
-from tests.conftest import FAST_HASH, LiveServer, unique
+from tests.conftest import FAST_HASH, LiveServer, _postgres_schema_url, unique
 from tests.importer.support import (
     HASHER,
     cli,
@@ -56,8 +56,12 @@ class Imported:
     def pick(self, *, in_super: bool = True, answers: bool = True, locked: bool = False) -> Any:
         """A user no other test of this module has used, with these traits."""
         for user in self.users:
-            if (user.index not in self.taken and (user.tenant_id == -1234) == in_super
-                    and bool(user.answers) == answers and user.locked == locked):
+            if (
+                user.index not in self.taken
+                and (user.tenant_id == -1234) == in_super
+                and bool(user.answers) == answers
+                and user.locked == locked
+            ):
                 self.taken.add(user.index)
                 return user
         raise AssertionError("no such user left in the fixture")
@@ -95,7 +99,11 @@ def imported(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def test_first_import_creates_every_user_and_reports_the_one_it_cannot(imported) -> None:
     first = imported.reports[0]
     assert (first["read"], first["created"], first["updated"], first["unchanged"]) == (
-        USERS + 1, USERS, 0, 0)
+        USERS + 1,
+        USERS,
+        0,
+        0,
+    )
     assert first["skipped"] == 1
     assert first["skipped_reasons"] == {NOT_A_DIGEST: 1}
     assert first["tenants_created"] == [imported.domain]
@@ -105,7 +113,11 @@ def test_first_import_creates_every_user_and_reports_the_one_it_cannot(imported)
 def test_second_import_changes_nothing(imported) -> None:
     second = imported.reports[1]
     assert (second["read"], second["created"], second["updated"], second["unchanged"]) == (
-        USERS + 1, 0, 0, USERS)
+        USERS + 1,
+        0,
+        0,
+        USERS,
+    )
     assert second["skipped"] == 1 and second["tenants_created"] == []
     assert imported.snapshots[1] == imported.snapshots[0]
 
@@ -116,9 +128,13 @@ def test_tenants_get_their_users_and_the_default_questions(imported) -> None:
     assert in_tenant == sum(1 for u in imported.users if u.tenant_id != -1234) > 0
     assert len(rows) - in_tenant == sum(1 for u in imported.users if u.tenant_id == -1234)
     with imported.engine.connect() as connection:
-        questions = connection.execute(text(
-            "SELECT count(*) FROM challenge_questions q JOIN tenants t ON t.id = q.tenant_id "
-            "WHERE t.domain = :d"), {"d": imported.domain}).scalar_one()
+        questions = connection.execute(
+            text(
+                "SELECT count(*) FROM challenge_questions q JOIN tenants t ON t.id = q.tenant_id "
+                "WHERE t.domain = :d"
+            ),
+            {"d": imported.domain},
+        ).scalar_one()
     assert questions == 8
 
 
@@ -128,7 +144,9 @@ def test_profile_claims_lock_and_answers_are_imported_by_claim(imported) -> None
     stored = stored_user(imported.engine, SUPER, with_answers.username)
     assert stored["claims"] == {
         EMAIL: f"{with_answers.username}@example.test",  # the default profile, not "work"
-        GIVEN: "Given0", LAST: "Last0", PHONE: "+94 11 0000000",
+        GIVEN: "Given0",
+        LAST: "Last0",
+        PHONE: "+94 11 0000000",
     }  # gender and stateOrProvinceName held challenge data: no gender or state claim
     assert not stored["row"].locked
     assert sorted(stored["answers"]) == [SET1, SET2]
@@ -140,15 +158,18 @@ def test_profile_claims_lock_and_answers_are_imported_by_claim(imported) -> None
     assert stored["claims"][GENDER] == plain.gender and stored["answers"] == {}
 
     locked = next(u for u in imported.users if u.locked)
-    assert stored_user(imported.engine, imported.domain_of(locked), locked.username)[
-        "row"].locked
+    assert stored_user(imported.engine, imported.domain_of(locked), locked.username)["row"].locked
 
 
 def test_legacy_hashes_are_stored_wrapped_never_bare(imported) -> None:
     source = create_engine(imported.source)
     with source.connect() as connection:
-        digests = {r[0]: (r[1], r[2]) for r in connection.execute(text(
-            "SELECT UM_USER_NAME, UM_USER_PASSWORD, UM_SALT_VALUE FROM UM_USER"))}
+        digests = {
+            r[0]: (r[1], r[2])
+            for r in connection.execute(
+                text("SELECT UM_USER_NAME, UM_USER_PASSWORD, UM_SALT_VALUE FROM UM_USER")
+            )
+        }
     source.dispose()
     rows = imported.snapshots[0]["users"]
     hashes = {r["username"]: r["password_hash"] for r in rows}
@@ -183,11 +204,13 @@ def recover(live: LiveServer, service: Any, user: Any, username: str) -> Any:
     asked = [(q.id, q.question) for q in questions.userChallengesDTOs]
     assert asked == [(s, q) for s, q, _ in user.answers]
     answers = [{"id": s, "answer": f" {a.upper()} "} for s, _, a in user.answers]
-    verified = service.verifyUserChallengeAnswers(userName=username, confirmation=questions.key,
-                                                  userChallengesDTOs=answers)
+    verified = service.verifyUserChallengeAnswers(
+        userName=username, confirmation=questions.key, userChallengesDTOs=answers
+    )
     assert verified.verified, verified.error
-    return service.updatePassword(username=username, confirmationCode=verified.key,
-                                  newPassword="Migrated#Pass789")
+    return service.updatePassword(
+        username=username, confirmationCode=verified.key, newPassword="Migrated#Pass789"
+    )
 
 
 @pytest.mark.parametrize("in_super", [True, False], ids=["super-tenant", "other-tenant"])
@@ -217,7 +240,8 @@ def test_imported_user_recovers_a_password_by_challenge_questions(
     again = stored_user(imported.engine, domain, user.username)
     assert again["row"].password_hash == password
     assert {k: a.answer_hash for k, a in again["answers"].items()} == {
-        k: a.answer_hash for k, a in after["answers"].items()}
+        k: a.answer_hash for k, a in after["answers"].items()
+    }
 
 
 def test_one_right_answer_at_a_time_is_upgraded_and_a_wrong_one_is_not(imported, serve) -> None:
@@ -227,19 +251,23 @@ def test_one_right_answer_at_a_time_is_upgraded_and_a_wrong_one_is_not(imported,
     before = stored_user(imported.engine, SUPER, user.username)["answers"]
     key = service.verifyUser(username=user.username, captcha=None).key
     ids = service.getUserChallengeQuestionIds(username=user.username, confirmation=key)
-    asked = service.getUserChallengeQuestion(userName=user.username, confirmation=ids.key,
-                                             questionId=SET1)
-    wrong = service.verifyUserChallengeAnswer(userName=user.username, confirmation=asked.key,
-                                              questionId=SET1, answer="Nowhere")
+    asked = service.getUserChallengeQuestion(
+        userName=user.username, confirmation=ids.key, questionId=SET1
+    )
+    wrong = service.verifyUserChallengeAnswer(
+        userName=user.username, confirmation=asked.key, questionId=SET1, answer="Nowhere"
+    )
     assert not wrong.verified
     assert stored_user(imported.engine, SUPER, user.username)["answers"] == before
 
     key = service.verifyUser(username=user.username, captcha=None).key
     ids = service.getUserChallengeQuestionIds(username=user.username, confirmation=key)
-    asked = service.getUserChallengeQuestion(userName=user.username, confirmation=ids.key,
-                                             questionId=SET1)
-    right = service.verifyUserChallengeAnswer(userName=user.username, confirmation=asked.key,
-                                              questionId=SET1, answer=f"town {user.index}")
+    asked = service.getUserChallengeQuestion(
+        userName=user.username, confirmation=ids.key, questionId=SET1
+    )
+    right = service.verifyUserChallengeAnswer(
+        userName=user.username, confirmation=asked.key, questionId=SET1, answer=f"town {user.index}"
+    )
     assert right.verified, right.error
     after = stored_user(imported.engine, SUPER, user.username)["answers"]
     assert after[SET1].answer_hash.startswith("$argon2id$")
@@ -259,14 +287,20 @@ def test_changes_in_the_source_are_imported_again(imported) -> None:
     salt = "bmV3LXNhbHQtdmFsdWU="
     source = create_engine(imported.source)
     with source.begin() as connection:
-        connection.execute(text(
-            "UPDATE UM_USER SET UM_USER_PASSWORD = :p, UM_SALT_VALUE = :s, "
-            "UM_CHANGED_TIME = '2024-01-01 00:00:00.000000' WHERE UM_USER_NAME = :u"),
-            {"p": legacy_digest("Changed#InWso2", salt), "s": salt, "u": user.username})
-        connection.execute(text(
-            "UPDATE UM_USER_ATTRIBUTE SET UM_ATTR_VALUE = 'true' WHERE UM_ATTR_NAME = "
-            "'accountLock' AND UM_USER_ID = (SELECT UM_ID FROM UM_USER WHERE UM_USER_NAME = :u)"),
-            {"u": user.username})
+        connection.execute(
+            text(
+                "UPDATE UM_USER SET UM_USER_PASSWORD = :p, UM_SALT_VALUE = :s, "
+                "UM_CHANGED_TIME = '2024-01-01 00:00:00.000000' WHERE UM_USER_NAME = :u"
+            ),
+            {"p": legacy_digest("Changed#InWso2", salt), "s": salt, "u": user.username},
+        )
+        connection.execute(
+            text(
+                "UPDATE UM_USER_ATTRIBUTE SET UM_ATTR_VALUE = 'true' WHERE UM_ATTR_NAME = "
+                "'accountLock' AND UM_USER_ID = (SELECT UM_ID FROM UM_USER WHERE UM_USER_NAME = :u)"
+            ),
+            {"u": user.username},
+        )
     source.dispose()
     report = cli_json("import", "wso2", "--source", imported.source)
     assert report["updated"] == 1 and report["created"] == 0
@@ -282,14 +316,17 @@ def test_dry_run_writes_nothing(tmp_path: Path, database_url: str) -> None:
     source = f"sqlite:///{tmp_path / 'wso2.db'}"
     script.build(source, script.plan_users(30, prefix=prefix), tenant_domain=domain)
     report = cli_json("import", "wso2", "--source", source, "--dry-run")
-    assert (report["dry_run"], report["created"], report["tenants_created"]) == (
-        True, 30, [domain])
+    assert (report["dry_run"], report["created"], report["tenants_created"]) == (True, 30, [domain])
     engine = make_engine(database_url)
     try:
         assert snapshot(engine, {SUPER, domain}, prefix)["users"] == []
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM tenants WHERE domain = :d"),
-                                      {"d": domain}).scalar_one() == 0
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM tenants WHERE domain = :d"), {"d": domain}
+                ).scalar_one()
+                == 0
+            )
     finally:
         engine.dispose()
 
@@ -301,12 +338,39 @@ def test_tenant_map_renames_or_leaves_out_tenants(tmp_path: Path, database_url: 
     source = f"sqlite:///{tmp_path / 'wso2.db'}"
     users = script.plan_users(30, prefix=prefix)
     script.build(source, users, tenant_domain=legacy)
-    report = cli_json("import", "wso2", "--source", source,
-                      "--tenant-map", f"{legacy}={renamed},carbon.super=")
+    report = cli_json(
+        "import", "wso2", "--source", source, "--tenant-map", f"{legacy}={renamed},carbon.super="
+    )
     in_super = sum(1 for u in users if u.tenant_id == -1234)
     assert report["created"] == 30 - in_super
     assert report["skipped_reasons"] == {"tenant not imported (--tenant-map)": in_super}
     assert report["tenants_created"] == [renamed]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_source_is_read(database_url: str) -> None:
+    """WSO2 on PostgreSQL: unquoted DDL, so lower-case tables, in a schema of its own."""
+    script = fixture_script()
+    prefix, domain = f"{unique('pgsrc')}_", f"{unique('pgsrc')}.test".replace("_", "-")
+    schemas = _postgres_schema_url()
+    source = next(schemas)
+    try:
+        users = script.plan_users(20, prefix=prefix)
+        script.build(source, users, tenant_domain=domain, lower_case=True)
+        first = cli_json("import", "wso2", "--source", source)
+        second = cli_json("import", "wso2", "--source", source)
+    finally:
+        for _ in schemas:
+            pass
+    assert (first["created"], second["unchanged"], second["updated"]) == (20, 20, 0)
+    engine = make_engine(database_url)
+    try:
+        stored = stored_user(engine, SUPER, users[0].username)
+    finally:
+        engine.dispose()
+    assert stored["claims"][EMAIL] == f"{users[0].username}@example.test"
+    assert sorted(stored["answers"]) == [SET1, SET2]
+    assert HASHER.verify(users[0].password, stored["row"].password_hash)
 
 
 def test_lower_case_tables_and_a_claim_map_file(tmp_path: Path, database_url: str) -> None:
@@ -314,8 +378,9 @@ def test_lower_case_tables_and_a_claim_map_file(tmp_path: Path, database_url: st
     script = fixture_script()
     prefix, domain = f"{unique('pg')}_", f"{unique('pg')}.test".replace("_", "-")
     source = f"sqlite:///{tmp_path / 'wso2.db'}"
-    script.build(source, script.plan_users(10, prefix=prefix), tenant_domain=domain,
-                 lower_case=True)
+    script.build(
+        source, script.plan_users(10, prefix=prefix), tenant_domain=domain, lower_case=True
+    )
     claim_map = tmp_path / "claims.toml"
     claim_map.write_text(f'telephoneNumber = "{MOBILE}"\nsn = []\n')
     report = cli_json("import", "wso2", "--source", source, "--claim-map", str(claim_map))
@@ -328,10 +393,14 @@ def test_lower_case_tables_and_a_claim_map_file(tmp_path: Path, database_url: st
     assert claims[MOBILE] == "+94 11 0000000" and PHONE not in claims and LAST not in claims
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda p: None, "no SQLite file"),
-    (lambda p: p.write_bytes(b""), "not a WSO2 JDBC user store"),
-], ids=["missing", "empty"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: None, "no SQLite file"),
+        (lambda p: p.write_bytes(b""), "not a WSO2 JDBC user store"),
+    ],
+    ids=["missing", "empty"],
+)
 def test_unreadable_sources_fail_with_a_message(tmp_path: Path, make, expected: str) -> None:
     path = tmp_path / "source.db"
     make(path)
@@ -342,8 +411,9 @@ def test_unreadable_sources_fail_with_a_message(tmp_path: Path, make, expected: 
 def test_bad_claim_map_is_refused(tmp_path: Path) -> None:
     claim_map = tmp_path / "claims.json"
     claim_map.write_text('{"mail": "emailaddress"}')
-    code, _, err = cli("import", "wso2", "--source", "sqlite:///x.db", "--claim-map",
-                       str(claim_map))
+    code, _, err = cli(
+        "import", "wso2", "--source", "sqlite:///x.db", "--claim-map", str(claim_map)
+    )
     assert code == 1 and "not a claim URI" in err
 
 
@@ -357,7 +427,8 @@ def test_import_keeps_a_password_changed_meanwhile(imported) -> None:
     user = imported.pick(answers=False)
     new_hash = HASHER.hash("Set#ByTheService1")
     with imported.engine.begin() as connection:
-        connection.execute(update(UserRow).where(UserRow.username == user.username)
-                           .values(password_hash=new_hash))
+        connection.execute(
+            update(UserRow).where(UserRow.username == user.username).values(password_hash=new_hash)
+        )
     cli_json("import", "wso2", "--source", imported.source)
     assert stored_user(imported.engine, SUPER, user.username)["row"].password_hash == new_hash

@@ -13,9 +13,13 @@ from tests.support import CODE, SmtpServer, body_of, free_port
 
 def register(live: LiveServer) -> str:
     name = unique()
-    bean = live.client().registerUser(userName=name, password="Initial#Pass123",
-                                      claims=claims_for(name), profileName="default",
-                                      tenantDomain="carbon.super")
+    bean = live.client().registerUser(
+        userName=name,
+        password="Initial#Pass123",
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="carbon.super",
+    )
     assert bean.verified, bean.error
     return f"{name}@example.test"
 
@@ -123,9 +127,11 @@ def test_templates_and_sender_can_be_overridden_per_tenant(serve, tmp_path) -> N
     tenant_dir = tmp_path / "carbon.super"
     tenant_dir.mkdir()
     (tenant_dir / "accountConfirmation.txt.j2").write_text(
-        "Dear {{ first_name }}, your code is {{ code }}. {{ link }}\n")
+        "Dear {{ first_name }}, your code is {{ code }}. {{ link }}\n"
+    )
     (tenant_dir / "tenant.toml").write_text(
-        'mail_from = "accounts@tenant.example"\nlink_base_url = "https://app.example/confirm"\n')
+        'mail_from = "accounts@tenant.example"\nlink_base_url = "https://app.example/confirm"\n'
+    )
     live = serve(templates_dir=str(tmp_path))
     address = register(live)
     live.deliver_mail()
@@ -145,9 +151,16 @@ def test_html_template_escapes_user_data(serve) -> None:
     from recovery_soap.core.model import MessageKind
     from recovery_soap.notify.templates import TemplateRenderer
 
-    rendered = TemplateRenderer(Settings())(MessageKind.ACCOUNT_ID_RECOVERY, {
-        "first_name": "<script>x</script>", "user_name": "bob", "code": "",
-        "tenant_domain": "carbon.super", "userstore_domain": "PRIMARY"})
+    rendered = TemplateRenderer(Settings())(
+        MessageKind.ACCOUNT_ID_RECOVERY,
+        {
+            "first_name": "<script>x</script>",
+            "user_name": "bob",
+            "code": "",
+            "tenant_domain": "carbon.super",
+            "userstore_domain": "PRIMARY",
+        },
+    )
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<script>x</script>" in rendered.text  # plain text is not HTML
 

@@ -41,8 +41,9 @@ def failing_outbox(database_url: str) -> Iterator[None]:
         yield
     finally:
         with engine.begin() as connection:
-            connection.execute(text("DROP TRIGGER fail_outbox" + (
-                " ON outbox" if BACKEND == "postgresql" else "")))
+            connection.execute(
+                text("DROP TRIGGER fail_outbox" + (" ON outbox" if BACKEND == "postgresql" else ""))
+            )
             if BACKEND == "postgresql":
                 connection.execute(text("DROP FUNCTION fail_outbox()"))
         engine.dispose()
@@ -56,23 +57,39 @@ def count(live: LiveServer, sql: str, **params: str) -> int:
 def test_failed_message_leaves_no_half_created_user(live: LiveServer, failing_outbox) -> None:
     service = live.client()
     name = unique()
-    claims = [{"claimUri": "http://wso2.org/claims/emailaddress",
-               "claimValue": f"fail-outbox-{name}@example.test"}]
+    claims = [
+        {
+            "claimUri": "http://wso2.org/claims/emailaddress",
+            "claimValue": f"fail-outbox-{name}@example.test",
+        }
+    ]
     seen = len(conftest._records)
     with pytest.raises(zeep.exceptions.Fault) as fault:
-        service.registerUser(userName=name, password=PASSWORD, claims=claims,
-                             profileName="default", tenantDomain="")
+        service.registerUser(
+            userName=name, password=PASSWORD, claims=claims, profileName="default", tenantDomain=""
+        )
     assert "injected" not in fault.value.message  # no internals to the client
     # Regression: the logged database error once carried the message body, with its code.
     logged = conftest._records[seen:]
     assert any("registerUser failed" in r.getMessage() for r in logged)
     assert not conftest.leaked_secrets(logged)
     assert count(live, "SELECT count(*) FROM users WHERE username = :n", n=name) == 0
-    assert count(live, "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id "
-                       "WHERE u.username = :n", n=name) == 0
+    assert (
+        count(
+            live,
+            "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id WHERE u.username = :n",
+            n=name,
+        )
+        == 0
+    )
     # The name is still free: registering it properly works.
-    bean = service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default", tenantDomain="")
+    bean = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
     assert bean.verified, bean.error
 
 
@@ -80,19 +97,33 @@ def test_failed_message_leaves_the_key_unspent(serve, failing_outbox) -> None:
     live = serve(captcha_verification="off")
     service = live.client()
     name = unique()
-    assert service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default", tenantDomain="").verified
+    assert service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    ).verified
     with live.app.env.uow() as uow:  # the address changes to one whose mail cannot be queued
         user = uow.users.get(uow.tenants.by_domain("carbon.super"), name)
         uow.users.set_lock(user, locked=False, pending=False)
-        uow.users.set_claims(user, {"http://wso2.org/claims/emailaddress":
-                                    f"fail-outbox-{name}@example.test"})
+        uow.users.set_claims(
+            user, {"http://wso2.org/claims/emailaddress": f"fail-outbox-{name}@example.test"}
+        )
         uow.commit()
     key = service.verifyUser(username=name, captcha=None).key
-    before = count(live, "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id "
-                         "WHERE u.username = :n AND c.used_at IS NULL AND c.purpose = 'recovery'", n=name)
+    before = count(
+        live,
+        "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id "
+        "WHERE u.username = :n AND c.used_at IS NULL AND c.purpose = 'recovery'",
+        n=name,
+    )
     with pytest.raises(zeep.exceptions.Fault):
         service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    after = count(live, "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id "
-                        "WHERE u.username = :n AND c.used_at IS NULL AND c.purpose = 'recovery'", n=name)
+    after = count(
+        live,
+        "SELECT count(*) FROM codes c JOIN users u ON u.id = c.user_id "
+        "WHERE u.username = :n AND c.used_at IS NULL AND c.purpose = 'recovery'",
+        n=name,
+    )
     assert before == after == 1  # the key is still live and no mailed code exists without mail

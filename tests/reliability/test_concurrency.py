@@ -29,16 +29,27 @@ def _clients(servers, count):
 def test_one_confirmation_code_confirms_once(serve) -> None:
     servers = _two_servers(serve)
     name = unique()
-    bean = servers[0].client().registerUser(userName=name, password=PASSWORD,
-                                            claims=claims_for(name), profileName="default",
-                                            tenantDomain="carbon.super")
+    bean = (
+        servers[0]
+        .client()
+        .registerUser(
+            userName=name,
+            password=PASSWORD,
+            claims=claims_for(name),
+            profileName="default",
+            tenantDomain="carbon.super",
+        )
+    )
     code = bean.notificationData.notificationCode
     clients = _clients(servers, ATTEMPTS)
-    results = _race([
-        lambda c=c: c.confirmUserSelfRegistration(username=name, code=code, captcha=None,
-                                                  tenantDomain="carbon.super")
-        for c in clients
-    ])
+    results = _race(
+        [
+            lambda c=c: c.confirmUserSelfRegistration(
+                username=name, code=code, captcha=None, tenantDomain="carbon.super"
+            )
+            for c in clients
+        ]
+    )
     assert sum(1 for r in results if r.verified) == 1
 
 
@@ -46,24 +57,34 @@ def test_one_password_key_changes_the_password_once(serve) -> None:
     servers = _two_servers(serve)
     name = unique()
     first = servers[0].client()
-    first.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                       profileName="default", tenantDomain="")
+    first.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
     # confirm, then recover to a password key
-    code = first.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                              tenantDomain="").notificationData.notificationCode
-    assert first.confirmUserSelfRegistration(username=name, code=code, captcha=None,
-                                             tenantDomain="").verified
+    code = first.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    ).notificationData.notificationCode
+    assert first.confirmUserSelfRegistration(
+        username=name, code=code, captcha=None, tenantDomain=""
+    ).verified
     key = first.verifyUser(username=name, captcha=None).key
     mailed = first.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    key3 = first.verifyConfirmationCode(username=name,
-                                        code=mailed.notificationData.notificationCode,
-                                        captcha=None).key
+    key3 = first.verifyConfirmationCode(
+        username=name, code=mailed.notificationData.notificationCode, captcha=None
+    ).key
     clients = _clients(servers, ATTEMPTS)
-    results = _race([
-        lambda c=c, i=i: c.updatePassword(username=name, confirmationCode=key3,
-                                          newPassword=f"Racing#Pass{i:03d}")
-        for i, c in enumerate(clients)
-    ])
+    results = _race(
+        [
+            lambda c=c, i=i: c.updatePassword(
+                username=name, confirmationCode=key3, newPassword=f"Racing#Pass{i:03d}"
+            )
+            for i, c in enumerate(clients)
+        ]
+    )
     assert sum(1 for r in results if r.verified) == 1
 
 
@@ -71,19 +92,27 @@ def test_one_mailed_code_verifies_once(serve) -> None:
     servers = _two_servers(serve)
     name = unique()
     first = servers[0].client()
-    first.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                       profileName="default", tenantDomain="")
-    code = first.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                              tenantDomain="").notificationData.notificationCode
+    first.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
+    code = first.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    ).notificationData.notificationCode
     first.confirmUserSelfRegistration(username=name, code=code, captcha=None, tenantDomain="")
     key = first.verifyUser(username=name, captcha=None).key
     mailed = first.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
     code2 = mailed.notificationData.notificationCode
     clients = _clients(servers, ATTEMPTS)
-    results = _race([
-        lambda c=c: c.verifyConfirmationCode(username=name, code=code2, captcha=None)
-        for c in clients
-    ])
+    results = _race(
+        [
+            lambda c=c: c.verifyConfirmationCode(username=name, code=code2, captcha=None)
+            for c in clients
+        ]
+    )
     assert sum(1 for r in results if r.verified) == 1
     assert len({r.key for r in results if r.verified}) == 1
 
@@ -92,11 +121,18 @@ def test_concurrent_registrations_of_one_name_create_one_user(serve) -> None:
     servers = _two_servers(serve)
     name = unique()
     clients = _clients(servers, ATTEMPTS)
-    results = _race([
-        lambda c=c: c.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                   profileName="default", tenantDomain="carbon.super")
-        for c in clients
-    ])
+    results = _race(
+        [
+            lambda c=c: c.registerUser(
+                userName=name,
+                password=PASSWORD,
+                claims=claims_for(name),
+                profileName="default",
+                tenantDomain="carbon.super",
+            )
+            for c in clients
+        ]
+    )
     winners = [r for r in results if r.error is None]
     assert len(winners) == 1
     losers = [r for r in results if r.error is not None]

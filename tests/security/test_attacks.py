@@ -45,11 +45,13 @@ def service(live: LiveServer):
 @pytest.mark.parametrize("answers", [[], [{"id": SET1, "answer": "x"}], [{"id": "", "answer": ""}]])
 def test_cve_2024_6914_user_without_questions(live: LiveServer, service, answers) -> None:
     victim = confirmed_user(live, service)  # no challenge questions, like the legacy admin
-    shown = service.getUserChallengeQuestions(userName=victim,
-                                              confirmation=start_recovery(live, service, victim))
+    shown = service.getUserChallengeQuestions(
+        userName=victim, confirmation=start_recovery(live, service, victim)
+    )
     assert shown.key is None
-    bean = service.verifyUserChallengeAnswers(userName=victim, confirmation=shown.key,
-                                              userChallengesDTOs=answers)
+    bean = service.verifyUserChallengeAnswers(
+        userName=victim, confirmation=shown.key, userChallengesDTOs=answers
+    )
     assert not bean.verified and bean.key is None
     assert not steal(service, victim, bean.key).verified
     assert password_is(live, victim, PASSWORD)
@@ -57,11 +59,13 @@ def test_cve_2024_6914_user_without_questions(live: LiveServer, service, answers
 
 def test_duplicate_question_ids_do_not_inflate_the_count(live: LiveServer, service) -> None:
     victim = confirmed_user(live, service, answers=True)
-    shown = service.getUserChallengeQuestions(userName=victim,
-                                              confirmation=start_recovery(live, service, victim))
+    shown = service.getUserChallengeQuestions(
+        userName=victim, confirmation=start_recovery(live, service, victim)
+    )
     twice = [{"id": SET1, "answer": "Colombo"}, {"id": SET1, "answer": "Colombo"}]
-    bean = service.verifyUserChallengeAnswers(userName=victim, confirmation=shown.key,
-                                              userChallengesDTOs=twice)
+    bean = service.verifyUserChallengeAnswers(
+        userName=victim, confirmation=shown.key, userChallengesDTOs=twice
+    )
     assert not bean.verified
     assert not steal(service, victim, bean.key).verified
     assert password_is(live, victim, PASSWORD)
@@ -76,8 +80,9 @@ def test_looking_at_questions_gives_no_password_key(live: LiveServer, service, h
     else:
         key = service.getUserChallengeQuestions(userName=victim, confirmation=key).key
         if how == "asked":
-            key = service.getUserChallengeQuestion(userName=victim, confirmation=key,
-                                                   questionId=SET1).key
+            key = service.getUserChallengeQuestion(
+                userName=victim, confirmation=key, questionId=SET1
+            ).key
     assert key
     assert not steal(service, victim, key).verified
     assert password_is(live, victim, PASSWORD)
@@ -88,8 +93,9 @@ def test_one_right_answer_of_two_is_not_proof(live: LiveServer, service) -> None
     key = start_recovery(live, service, victim)
     key = service.getUserChallengeQuestionIds(username=victim, confirmation=key).key
     key = service.getUserChallengeQuestion(userName=victim, confirmation=key, questionId=SET1).key
-    bean = service.verifyUserChallengeAnswer(userName=victim, confirmation=key, questionId=SET1,
-                                             answer="Colombo")
+    bean = service.verifyUserChallengeAnswer(
+        userName=victim, confirmation=key, questionId=SET1, answer="Colombo"
+    )
     assert bean.verified
     assert not steal(service, victim, bean.key).verified
     assert password_is(live, victim, PASSWORD)
@@ -99,11 +105,11 @@ def test_no_unlimited_guessing_with_one_question_key(live: LiveServer, service) 
     victim = confirmed_user(live, service, answers=True)
     key = start_recovery(live, service, victim)
     key = service.getUserChallengeQuestionIds(username=victim, confirmation=key).key
-    key40 = service.getUserChallengeQuestion(userName=victim, confirmation=key,
-                                             questionId=SET2).key
+    key40 = service.getUserChallengeQuestion(userName=victim, confirmation=key, questionId=SET2).key
     for guess in ("Football", "Cricket"):  # the second guess is right, but too late
-        bean = service.verifyUserChallengeAnswer(userName=victim, confirmation=key40,
-                                                 questionId=SET2, answer=guess)
+        bean = service.verifyUserChallengeAnswer(
+            userName=victim, confirmation=key40, questionId=SET2, answer=guess
+        )
         assert not bean.verified
     assert password_is(live, victim, PASSWORD)
 
@@ -111,14 +117,20 @@ def test_no_unlimited_guessing_with_one_question_key(live: LiveServer, service) 
 def test_mailed_code_cannot_be_replayed(external: LiveServer) -> None:
     service = external.client()
     name = unique()
-    code = service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default",
-                                tenantDomain="").notificationData.notificationCode
-    assert service.confirmUserSelfRegistration(username=name, code=code, captcha=None,
-                                               tenantDomain="").verified
+    code = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    ).notificationData.notificationCode
+    assert service.confirmUserSelfRegistration(
+        username=name, code=code, captcha=None, tenantDomain=""
+    ).verified
     key = service.verifyUser(username=name, captcha=None).key
-    code2 = service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL"
-                                             ).notificationData.notificationCode
+    code2 = service.sendRecoveryNotification(
+        username=name, key=key, notificationType="EMAIL"
+    ).notificationData.notificationCode
     first = service.verifyConfirmationCode(username=name, code=code2, captcha=None)
     replay = service.verifyConfirmationCode(username=name, code=code2, captcha=None)
     assert first.verified and not replay.verified and replay.key is None
@@ -126,16 +138,22 @@ def test_mailed_code_cannot_be_replayed(external: LiveServer) -> None:
 
 def test_signup_code_is_never_handed_to_the_caller(live: LiveServer, service) -> None:
     name = unique()
-    bean = service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default", tenantDomain="")
+    bean = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
     assert bean.verified and bean.key is None and bean.notificationData is None
-    bean = service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert bean.key is None and bean.notificationData is None
     # Without the mailbox, the account cannot be confirmed.
-    bean = service.confirmUserSelfRegistration(username=name, code=bean.key,
-                                               captcha=live.solve_captcha(service),
-                                               tenantDomain="")
+    bean = service.confirmUserSelfRegistration(
+        username=name, code=bean.key, captcha=live.solve_captcha(service), tenantDomain=""
+    )
     assert not bean.verified
 
 
@@ -148,8 +166,9 @@ def test_external_mode_never_echoes_request_headers(external: LiveServer) -> Non
         f"<xsd:claimValue>{name}@example.test</xsd:claimValue></ser:claims>",
         extra_ns='xmlns:xsd="http://dto.mgt.identity.carbon.wso2.org/xsd"',
     )
-    answer = post_envelope(external.url, body, auth=external.auth,
-                           headers={"X-Secret-Header": "do-not-echo-me"})
+    answer = post_envelope(
+        external.url, body, auth=external.auth, headers={"X-Secret-Header": "do-not-echo-me"}
+    )
     assert answer.status_code == 200
     assert b"notificationCode" in answer.content
     assert b"Authorization" not in answer.content and b"Basic " not in answer.content
@@ -173,10 +192,19 @@ def test_account_without_recover_permission_cannot_reset(live: LiveServer, grant
         ("GET", f"{SERVICE_PATH}/updatePassword", {"params": {"username": "x"}}),
         ("GET", SERVICE_PATH, {"params": {"op": "updatePassword", "username": "x"}}),
         ("POST", f"{SERVICE_PATH}/updatePassword", {"data": "username=x"}),
-        ("POST", SERVICE_PATH, {"data": "username=x", "headers": {
-            "Content-Type": "application/x-www-form-urlencoded"}}),
-        ("POST", SERVICE_PATH, {"data": envelope("getCaptcha"), "headers": {
-            "Content-Type": "text/plain"}}),
+        (
+            "POST",
+            SERVICE_PATH,
+            {
+                "data": "username=x",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+        ),
+        (
+            "POST",
+            SERVICE_PATH,
+            {"data": envelope("getCaptcha"), "headers": {"Content-Type": "text/plain"}},
+        ),
     ],
 )
 def test_no_cross_site_invocation(live: LiveServer, method, path, kwargs) -> None:
@@ -186,8 +214,11 @@ def test_no_cross_site_invocation(live: LiveServer, method, path, kwargs) -> Non
     assert answer.status_code in (404, 405, 415)
     assert b"Envelope" not in answer.content
     # The key the forged request might have used is untouched: the flow still works.
-    assert live.client().sendRecoveryNotification(username=victim, key=key,
-                                                  notificationType="EMAIL").verified
+    assert (
+        live.client()
+        .sendRecoveryNotification(username=victim, key=key, notificationType="EMAIL")
+        .verified
+    )
 
 
 def test_errors_never_name_another_request_s_user(live: LiveServer) -> None:
@@ -197,8 +228,9 @@ def test_errors_never_name_another_request_s_user(live: LiveServer) -> None:
 
     def ask(pair):
         client, name = pair
-        return name, client.sendRecoveryNotification(username=name, key="bad",
-                                                     notificationType="EMAIL")
+        return name, client.sendRecoveryNotification(
+            username=name, key="bad", notificationType="EMAIL"
+        )
 
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         results = list(pool.map(ask, zip(clients, names, strict=True)))
@@ -213,14 +245,18 @@ def test_key_of_one_user_does_not_reset_another(external: LiveServer) -> None:
     service = external.client()
     victim, attacker = unique(), unique()
     for name in (victim, attacker):
-        code = service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                    profileName="default",
-                                    tenantDomain="").notificationData.notificationCode
-        service.confirmUserSelfRegistration(username=name, code=code, captcha=None,
-                                            tenantDomain="")
+        code = service.registerUser(
+            userName=name,
+            password=PASSWORD,
+            claims=claims_for(name),
+            profileName="default",
+            tenantDomain="",
+        ).notificationData.notificationCode
+        service.confirmUserSelfRegistration(username=name, code=code, captcha=None, tenantDomain="")
     key = service.verifyUser(username=attacker, captcha=None).key
-    code2 = service.sendRecoveryNotification(username=attacker, key=key, notificationType=""
-                                             ).notificationData.notificationCode
+    code2 = service.sendRecoveryNotification(
+        username=attacker, key=key, notificationType=""
+    ).notificationData.notificationCode
     key3 = service.verifyConfirmationCode(username=attacker, code=code2, captcha=None).key
     assert not steal(service, victim, key3).verified
     assert password_is(external, victim, PASSWORD)
@@ -235,9 +271,9 @@ def test_guessing_codes_locks_the_users_recovery(serve) -> None:
     live.deliver_mail()
     real = live.smtp.mailbox.last_code(f"{victim}@example.test")
     for guess in range(3):
-        bean = service.verifyConfirmationCode(username=victim,
-                                              code=f"00000000-0000-0000-0000-00000000000{guess}",
-                                              captcha=None)
+        bean = service.verifyConfirmationCode(
+            username=victim, code=f"00000000-0000-0000-0000-00000000000{guess}", captcha=None
+        )
         assert not bean.verified
     bean = service.verifyConfirmationCode(username=victim, code=real, captcha=None)
     assert not bean.verified
@@ -245,9 +281,8 @@ def test_guessing_codes_locks_the_users_recovery(serve) -> None:
 
 
 def test_xxe_reads_no_local_file(live: LiveServer) -> None:
-    body = (
-        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-        + envelope("verifyUser", "<ser:username>&x;</ser:username>")
+    body = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + envelope(
+        "verifyUser", "<ser:username>&x;</ser:username>"
     )
     answer = post_envelope(live.url, body, auth=live.auth)
     assert b"root:" not in answer.content

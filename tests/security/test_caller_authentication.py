@@ -19,7 +19,8 @@ def test_wrong_secret_gets_401_with_a_challenge_and_is_audited(live: LiveServer)
     with live.app.engine.connect() as connection:
         events = connection.execute(
             select(AuditRow.event, AuditRow.outcome, AuditRow.caller)
-            .where(AuditRow.event == "caller_authentication").order_by(AuditRow.id.desc())
+            .where(AuditRow.event == "caller_authentication")
+            .order_by(AuditRow.id.desc())
         ).first()
     assert events == ("caller_authentication", "failure", ACCOUNT[0])
 
@@ -27,8 +28,10 @@ def test_wrong_secret_gets_401_with_a_challenge_and_is_audited(live: LiveServer)
 def test_repeated_failures_from_one_address_get_429(serve) -> None:
     live = serve(limit_auth_failures_per_address="3/minute")
     for _ in range(3):
-        assert post_envelope(live.url, envelope("getCaptcha"),
-                             auth=("nobody", "guess")).status_code == 401
+        assert (
+            post_envelope(live.url, envelope("getCaptcha"), auth=("nobody", "guess")).status_code
+            == 401
+        )
     answer = post_envelope(live.url, envelope("getCaptcha"), auth=live.auth)
     assert answer.status_code == 429  # even the right secret, until the window passes
     assert "Retry-After" in answer.headers
@@ -48,11 +51,17 @@ def _call(app, scheme: str, headers: dict[str, str] | None = None) -> str:
 
     token = base64.b64encode(f"{ACCOUNT[0]}:{ACCOUNT[1]}".encode()).decode()
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/services/UserInformationRecoveryService",
-        "QUERY_STRING": "", "CONTENT_TYPE": "text/xml; charset=utf-8",
-        "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": scheme, "SERVER_NAME": "localhost", "SERVER_PORT": "443",
-        "REMOTE_ADDR": "127.0.0.1", "HTTP_AUTHORIZATION": f"Basic {token}",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/services/UserInformationRecoveryService",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": scheme,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "443",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Basic {token}",
         **(headers or {}),
     }
     status: list[str] = []

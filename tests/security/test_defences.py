@@ -20,15 +20,21 @@ REDIS_URL = "redis://127.0.0.1:6379"
 
 
 def register_pending(service, name: str) -> None:
-    bean = service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default", tenantDomain="")
+    bean = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
     assert bean.error is None, bean.error
 
 
 def audit_events(live: LiveServer, username: str) -> list[tuple[str, str]]:
     with live.app.engine.connect() as connection:
         rows = connection.execute(
-            select(AuditRow.event, AuditRow.outcome).where(AuditRow.username == username)
+            select(AuditRow.event, AuditRow.outcome)
+            .where(AuditRow.username == username)
             .order_by(AuditRow.id)
         ).all()
     return [(r.event, r.outcome) for r in rows]
@@ -42,11 +48,13 @@ def test_mail_to_one_user_is_limited_without_side_effect(serve) -> None:
     service = live.client()
     name = unique()
     register_pending(service, name)  # the first message
-    first = service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                 tenantDomain="")
+    first = service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert first.verified, first.error
-    over = service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                tenantDomain="")
+    over = service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert not over.verified
     assert over.error == "18013 Too many requests; try again later"
     live.deliver_mail()
@@ -58,8 +66,9 @@ def test_failed_checks_from_one_address_are_cut_off(serve) -> None:
     service = live.client()
     name = confirmed_user(live, service)
     for _ in range(3):
-        bean = service.sendRecoveryNotification(username=name, key="wrong",
-                                                notificationType="EMAIL")
+        bean = service.sendRecoveryNotification(
+            username=name, key="wrong", notificationType="EMAIL"
+        )
         assert bean.error.startswith("18001 ")
     key = start_recovery_or_error(service, name)
     assert key == "18013 Too many requests; try again later"
@@ -100,11 +109,16 @@ def test_limits_in_redis_are_shared_by_workers(serve) -> None:
     one, two = serve(**shared), serve(**shared)
     name = unique()
     register_pending(one.client(), name)  # counted in Redis
-    assert two.client().resendSignUpConfiramtionCode(userName=name, code="",
-                                                     profileName="default",
-                                                     tenantDomain="").verified
-    over = one.client().resendSignUpConfiramtionCode(userName=name, code="",
-                                                     profileName="default", tenantDomain="")
+    assert (
+        two.client()
+        .resendSignUpConfiramtionCode(
+            userName=name, code="", profileName="default", tenantDomain=""
+        )
+        .verified
+    )
+    over = one.client().resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert over.error == "18013 Too many requests; try again later"
 
 
@@ -117,22 +131,28 @@ def test_wrong_answers_lock_recovery_and_success_clears_the_count(serve) -> None
     name = confirmed_user(live, service, answers=True)
 
     def wrong_answers() -> str:
-        shown = service.getUserChallengeQuestions(userName=name,
-                                                  confirmation=start_recovery(live, service, name))
+        shown = service.getUserChallengeQuestions(
+            userName=name, confirmation=start_recovery(live, service, name)
+        )
         bean = service.verifyUserChallengeAnswers(
-            userName=name, confirmation=shown.key,
-            userChallengesDTOs=[{"id": SET1, "answer": "no"}, {"id": SET2, "answer": "no"}])
+            userName=name,
+            confirmation=shown.key,
+            userChallengesDTOs=[{"id": SET1, "answer": "no"}, {"id": SET2, "answer": "no"}],
+        )
         return bean.error
 
     assert wrong_answers().startswith("17002 ")
     assert wrong_answers().startswith("17002 ")
     # a success in between clears the count ...
-    shown = service.getUserChallengeQuestions(userName=name,
-                                              confirmation=start_recovery(live, service, name))
-    key = service.verifyUserChallengeAnswers(userName=name, confirmation=shown.key,
-                                             userChallengesDTOs=RIGHT).key
-    assert service.updatePassword(username=name, confirmationCode=key,
-                                  newPassword="Cleared#Count1").verified
+    shown = service.getUserChallengeQuestions(
+        userName=name, confirmation=start_recovery(live, service, name)
+    )
+    key = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=shown.key, userChallengesDTOs=RIGHT
+    ).key
+    assert service.updatePassword(
+        username=name, confirmationCode=key, newPassword="Cleared#Count1"
+    ).verified
     # ... so two more failures do not lock, the third does
     assert wrong_answers().startswith("17002 ")
     assert wrong_answers().startswith("17002 ")
@@ -149,8 +169,13 @@ def test_wrong_answers_lock_recovery_and_success_clears_the_count(serve) -> None
 
 def _shape(bean) -> tuple:
     """What a caller can compare: which fields are set, and the error text."""
-    return (bean.verified, bean.key is not None, bean.userId is not None,
-            bean.notificationData is not None, bean.error)
+    return (
+        bean.verified,
+        bean.key is not None,
+        bean.userId is not None,
+        bean.notificationData is not None,
+        bean.error,
+    )
 
 
 def test_hidden_existence_answers_alike(serve) -> None:
@@ -160,27 +185,52 @@ def test_hidden_existence_answers_alike(serve) -> None:
 
     same = [
         lambda n: service.verifyUser(username=n, captcha=None),
-        lambda n: service.sendRecoveryNotification(username=n, key="made-up",
-                                                   notificationType="EMAIL"),
-        lambda n: service.resendSignUpConfiramtionCode(userName=n, code="",
-                                                       profileName="default", tenantDomain=""),
+        lambda n: service.sendRecoveryNotification(
+            username=n, key="made-up", notificationType="EMAIL"
+        ),
+        lambda n: service.resendSignUpConfiramtionCode(
+            userName=n, code="", profileName="default", tenantDomain=""
+        ),
     ]
     for call in same:
         a, b = call(known), call(ghost)
         assert _shape(a)[0:4] == _shape(b)[0:4]
         assert a.error == b.error
     by_mail = service.verifyAccount(
-        claims=[{"claimUri": "http://wso2.org/claims/emailaddress",
-                 "claimValue": f"{known}@example.test"}], captcha=None, tenantDomain="")
+        claims=[
+            {
+                "claimUri": "http://wso2.org/claims/emailaddress",
+                "claimValue": f"{known}@example.test",
+            }
+        ],
+        captcha=None,
+        tenantDomain="",
+    )
     by_ghost = service.verifyAccount(
-        claims=[{"claimUri": "http://wso2.org/claims/emailaddress",
-                 "claimValue": f"{ghost}@example.test"}], captcha=None, tenantDomain="")
+        claims=[
+            {
+                "claimUri": "http://wso2.org/claims/emailaddress",
+                "claimValue": f"{ghost}@example.test",
+            }
+        ],
+        captcha=None,
+        tenantDomain="",
+    )
     assert _shape(by_mail) == _shape(by_ghost)
-    again = service.registerUser(userName=known, password=PASSWORD, claims=claims_for(known),
-                                 profileName="default", tenantDomain="")
-    fresh = service.registerUser(userName=unique(), password=PASSWORD,
-                                 claims=claims_for(unique()), profileName="default",
-                                 tenantDomain="")
+    again = service.registerUser(
+        userName=known,
+        password=PASSWORD,
+        claims=claims_for(known),
+        profileName="default",
+        tenantDomain="",
+    )
+    fresh = service.registerUser(
+        userName=unique(),
+        password=PASSWORD,
+        claims=claims_for(unique()),
+        profileName="default",
+        tenantDomain="",
+    )
     assert _shape(again)[0:2] == _shape(fresh)[0:2] and again.error == fresh.error
 
 
@@ -199,12 +249,15 @@ def test_code_and_answers_setting_needs_both(serve) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     # answers alone
-    shown = service.getUserChallengeQuestions(userName=name,
-                                              confirmation=start_recovery(live, service, name))
-    key = service.verifyUserChallengeAnswers(userName=name, confirmation=shown.key,
-                                             userChallengesDTOs=RIGHT).key
-    refused = service.updatePassword(username=name, confirmationCode=key,
-                                     newPassword="Both#Needed123")
+    shown = service.getUserChallengeQuestions(
+        userName=name, confirmation=start_recovery(live, service, name)
+    )
+    key = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=shown.key, userChallengesDTOs=RIGHT
+    ).key
+    refused = service.updatePassword(
+        username=name, confirmationCode=key, newPassword="Both#Needed123"
+    )
     assert not refused.verified and "e-mailed code and every challenge answer" in refused.error
     # the code alone
     key = start_recovery(live, service, name)
@@ -212,15 +265,18 @@ def test_code_and_answers_setting_needs_both(serve) -> None:
     live.deliver_mail()
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
     key3 = service.verifyConfirmationCode(username=name, code=code, captcha=None).key
-    assert not service.updatePassword(username=name, confirmationCode=key3,
-                                      newPassword="Both#Needed123").verified
+    assert not service.updatePassword(
+        username=name, confirmationCode=key3, newPassword="Both#Needed123"
+    ).verified
     # the code, then the answers
     key3 = _fresh_code_key(live, service, name)
     shown = service.getUserChallengeQuestions(userName=name, confirmation=key3)
-    key30 = service.verifyUserChallengeAnswers(userName=name, confirmation=shown.key,
-                                               userChallengesDTOs=RIGHT).key
-    assert service.updatePassword(username=name, confirmationCode=key30,
-                                  newPassword="Both#Needed123").verified
+    key30 = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=shown.key, userChallengesDTOs=RIGHT
+    ).key
+    assert service.updatePassword(
+        username=name, confirmationCode=key30, newPassword="Both#Needed123"
+    ).verified
 
 
 def _fresh_code_key(live: LiveServer, service, name: str) -> str:
@@ -241,10 +297,12 @@ def test_password_change_and_confirmation_send_a_notice(live: LiveServer) -> Non
     service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
     live.deliver_mail()
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    key3 = service.verifyConfirmationCode(username=name, code=code,
-                                          captcha=live.solve_captcha(service)).key
-    assert service.updatePassword(username=name, confirmationCode=key3,
-                                  newPassword="Noticed#Change1").verified
+    key3 = service.verifyConfirmationCode(
+        username=name, code=code, captcha=live.solve_captcha(service)
+    ).key
+    assert service.updatePassword(
+        username=name, confirmationCode=key3, newPassword="Noticed#Change1"
+    ).verified
     live.deliver_mail()
     notice = live.smtp.mailbox.for_address(f"{name}@example.test")[-1]
     assert notice["Subject"] == "Your password was changed"
@@ -284,7 +342,12 @@ def test_audit_trail_records_the_security_events(serve) -> None:
     key3 = service.verifyConfirmationCode(username=name, code=code, captcha=None).key
     service.updatePassword(username=name, confirmationCode=key3, newPassword="Audited#Pass1")
     events = audit_events(live, name)
-    for expected in [("registered", "success"), ("confirmed", "success"),
-                     ("recovery_code_sent", "failure"), ("recovery_started", "success"),
-                     ("recovery_code_sent", "success"), ("password_changed", "success")]:
+    for expected in [
+        ("registered", "success"),
+        ("confirmed", "success"),
+        ("recovery_code_sent", "failure"),
+        ("recovery_started", "success"),
+        ("recovery_code_sent", "success"),
+        ("password_changed", "success"),
+    ]:
         assert expected in events

@@ -16,17 +16,25 @@ from tests.support import envelope, post_envelope
 
 SEEDS = [
     envelope("getAllChallengeQuestions"),
-    envelope("verifyUser", "<ser:username>fuzz</ser:username><ser:captcha>"
-             "<xsd:secretKey>k</xsd:secretKey><xsd:userAnswer>a</xsd:userAnswer></ser:captcha>",
-             extra_ns='xmlns:xsd="http://beans.mgt.captcha.carbon.wso2.org/xsd"'),
-    envelope("verifyUserChallengeAnswers",
-             "<ser:userName>fuzz</ser:userName><ser:confirmation>c</ser:confirmation>"
-             "<ser:userChallengesDTOs><xsd:answer>a</xsd:answer><xsd:id>q</xsd:id>"
-             "<xsd:order>0</xsd:order></ser:userChallengesDTOs>",
-             extra_ns='xmlns:xsd="http://dto.mgt.identity.carbon.wso2.org/xsd"'),
+    envelope(
+        "verifyUser",
+        "<ser:username>fuzz</ser:username><ser:captcha>"
+        "<xsd:secretKey>k</xsd:secretKey><xsd:userAnswer>a</xsd:userAnswer></ser:captcha>",
+        extra_ns='xmlns:xsd="http://beans.mgt.captcha.carbon.wso2.org/xsd"',
+    ),
+    envelope(
+        "verifyUserChallengeAnswers",
+        "<ser:userName>fuzz</ser:userName><ser:confirmation>c</ser:confirmation>"
+        "<ser:userChallengesDTOs><xsd:answer>a</xsd:answer><xsd:id>q</xsd:id>"
+        "<xsd:order>0</xsd:order></ser:userChallengesDTOs>",
+        extra_ns='xmlns:xsd="http://dto.mgt.identity.carbon.wso2.org/xsd"',
+    ),
     envelope("registerUser", "<ser:userName>fuzz</ser:userName><ser:password>x</ser:password>"),
-    envelope("getUserIdentitySupportedClaims", "<ser:dialect>http://wso2.org/claims</ser:dialect>",
-             soap12=True),
+    envelope(
+        "getUserIdentitySupportedClaims",
+        "<ser:dialect>http://wso2.org/claims</ser:dialect>",
+        soap12=True,
+    ),
 ]
 LEAKS = (b"Traceback", b'File "', b"sqlalchemy", b"recovery_soap", b"psycopg", b"site-packages")
 
@@ -44,10 +52,26 @@ def mutated(draw: st.DrawFn) -> tuple[bytes, bool]:
         elif kind == "cut":
             del data[at:]
         elif kind == "insert":
-            data[at:at] = draw(st.sampled_from([
-                b"<", b">", b"&", b"&amp;", b"]]>", b"<x>", b"</ser:verifyUser>", b"\x00",
-                b"<!--", b"<![CDATA[", "\u00e9\u4e2d".encode(), b"<?pi x?>", b'"', b"xmlns:a=",
-            ]))
+            data[at:at] = draw(
+                st.sampled_from(
+                    [
+                        b"<",
+                        b">",
+                        b"&",
+                        b"&amp;",
+                        b"]]>",
+                        b"<x>",
+                        b"</ser:verifyUser>",
+                        b"\x00",
+                        b"<!--",
+                        b"<![CDATA[",
+                        "\u00e9\u4e2d".encode(),
+                        b"<?pi x?>",
+                        b'"',
+                        b"xmlns:a=",
+                    ]
+                )
+            )
         elif kind == "duplicate":
             end = draw(st.integers(at, len(data)))
             data[at:at] = data[at:end]
@@ -76,8 +100,11 @@ def fuzz_server(serve) -> Iterator[LiveServer]:
     print(f"\nfuzz: {sum(STATUSES.values())} mutated envelopes, statuses {dict(STATUSES)}")
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(case=mutated())
 def test_mutated_envelopes_get_soap_answers_without_internals(
     fuzz_server: LiveServer, case: tuple[bytes, bool]

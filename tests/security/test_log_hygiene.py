@@ -22,8 +22,13 @@ def test_scan_flags_a_code_and_a_known_password() -> None:
 
 def test_scan_sees_the_services_records(live: LiveServer) -> None:
     name = unique()
-    live.client().registerUser(userName=name, password="Initial#Pass123",
-                               claims=claims_for(name), profileName="default", tenantDomain="")
+    live.client().registerUser(
+        userName=name,
+        password="Initial#Pass123",
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    )
     live.deliver_mail()
     ours = [r for r in conftest._records if r.name.startswith("recovery_soap")]
     assert any(f"{name}@example.test" in r.getMessage() for r in ours)

@@ -21,12 +21,20 @@ def email_of(claims: list[dict[str, str]]) -> str:
 
 
 def register_confirmed(
-    live: LiveServer, service: Any, name: str, claims: list[dict[str, str]],
+    live: LiveServer,
+    service: Any,
+    name: str,
+    claims: list[dict[str, str]],
     tenant_domain: str = "",
 ) -> None:
     """Register and confirm: by the mailed code (internal sending) or the handed-back one."""
-    bean = service.registerUser(userName=name, password=PASSWORD, claims=claims,
-                                profileName="default", tenantDomain=tenant_domain)
+    bean = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims,
+        profileName="default",
+        tenantDomain=tenant_domain,
+    )
     assert bean.error is None, bean.error
     if bean.notificationData is not None:
         code, captcha = bean.notificationData.notificationCode, None
@@ -34,8 +42,9 @@ def register_confirmed(
         live.deliver_mail()
         code = live.smtp.mailbox.last_code(email_of(claims))
         captcha = live.solve_captcha(service)
-    bean = service.confirmUserSelfRegistration(username=name, code=code, captcha=captcha,
-                                               tenantDomain=tenant_domain)
+    bean = service.confirmUserSelfRegistration(
+        username=name, code=code, captcha=captcha, tenantDomain=tenant_domain
+    )
     assert bean.verified, bean.error
 
 
@@ -49,14 +58,23 @@ def new_tenant(live: LiveServer) -> str:
 
 
 def service_account(
-    live: LiveServer, tenant_domain: str,
-    permissions: Iterable[Permission] = callers.ALL_PERMISSIONS, *, all_tenants: bool = False,
+    live: LiveServer,
+    tenant_domain: str,
+    permissions: Iterable[Permission] = callers.ALL_PERMISSIONS,
+    *,
+    all_tenants: bool = False,
 ) -> tuple[str, str]:
     """Credentials of a new service account bound to ``tenant_domain``."""
     credentials = (unique("app"), f"secret-{unique()}")
     env = live.app.env
     with env.uow() as uow:
-        callers.put_account(env, uow, *credentials, admin.tenant(uow, tenant_domain),
-                            permissions, all_tenants=all_tenants)
+        callers.put_account(
+            env,
+            uow,
+            *credentials,
+            admin.tenant(uow, tenant_domain),
+            permissions,
+            all_tenants=all_tenants,
+        )
         uow.commit()
     return credentials

@@ -33,15 +33,19 @@ def claims_for(name: str, *, answers: bool = False) -> list[dict[str, str]]:
 def confirmed_user(live: LiveServer, service: Any, *, answers: bool = False) -> str:
     """Register a user and confirm it with the mailed code (internal sending, captcha on)."""
     name = unique()
-    bean = service.registerUser(userName=name, password=PASSWORD,
-                                claims=claims_for(name, answers=answers),
-                                profileName="default", tenantDomain="carbon.super")
+    bean = service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name, answers=answers),
+        profileName="default",
+        tenantDomain="carbon.super",
+    )
     assert bean.verified, bean.error
     live.deliver_mail()
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    bean = service.confirmUserSelfRegistration(username=name, code=code,
-                                               captcha=live.solve_captcha(service),
-                                               tenantDomain="carbon.super")
+    bean = service.confirmUserSelfRegistration(
+        username=name, code=code, captcha=live.solve_captcha(service), tenantDomain="carbon.super"
+    )
     assert bean.verified, bean.error
     return name
 

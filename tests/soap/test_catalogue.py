@@ -23,8 +23,18 @@ DEFAULT_QUESTIONS = [
     (SET2, "Favorite sport ?"),
 ]
 #: Supported by default and not read-only, in the legacy dialect (BEHAVIOUR.md).
-SUPPORTED = {"givenname", "lastname", "emailaddress", "organization", "streetaddress", "country",
-             "telephone", "mobile", "im", "url"}
+SUPPORTED = {
+    "givenname",
+    "lastname",
+    "emailaddress",
+    "organization",
+    "streetaddress",
+    "country",
+    "telephone",
+    "mobile",
+    "im",
+    "url",
+}
 IMAGE_DIRECTORY = (
     "registry/resource/_system/config/repository/components/org.wso2.carbon.captcha-images/"
 )
@@ -48,9 +58,11 @@ def test_supported_claims_are_the_writable_default_ones(service) -> None:
     assert len(by_uri) == len(claims)
     assert set(by_uri) == {f"{DIALECT}/{suffix}" for suffix in SUPPORTED}
     required = {(c.claimUri, c.displayName) for c in claims if c.required}
-    assert required == {(f"{DIALECT}/emailaddress", "Email"),
-                        (f"{DIALECT}/givenname", "First Name"),
-                        (f"{DIALECT}/lastname", "Last Name")}
+    assert required == {
+        (f"{DIALECT}/emailaddress", "Email"),
+        (f"{DIALECT}/givenname", "First Name"),
+        (f"{DIALECT}/lastname", "Last Name"),
+    }
     assert all(c.claimValue is None for c in claims)
 
 
@@ -60,8 +72,10 @@ def test_supported_claims_never_include_roles_challenges_or_account_state(servic
     assert not {u for u in uris if "/identity/" in u or "challenge" in u.lower()}
 
 
-@pytest.mark.parametrize("dialect", ["http://schemas.xmlsoap.org/ws/2005/05/identity", "",
-                                     "http://wso2.org/claims/extra", None])
+@pytest.mark.parametrize(
+    "dialect",
+    ["http://schemas.xmlsoap.org/ws/2005/05/identity", "", "http://wso2.org/claims/extra", None],
+)
 def test_unknown_dialect_has_no_claims(live: LiveServer, dialect) -> None:
     assert not live.client().getUserIdentitySupportedClaims(dialect=dialect)
 
@@ -84,8 +98,11 @@ def test_each_captcha_is_new(live: LiveServer) -> None:
     assert first.imagePath != second.imagePath
 
 
-@pytest.mark.parametrize("image", [str(uuid.uuid4()), "..%2F..%2Fetc%2Fpasswd", "x y"],
-                         ids=["unknown", "traversal", "odd"])
+@pytest.mark.parametrize(
+    "image",
+    [str(uuid.uuid4()), "..%2F..%2Fetc%2Fpasswd", "x y"],
+    ids=["unknown", "traversal", "odd"],
+)
 def test_unknown_captcha_image_is_not_found(live: LiveServer, image) -> None:
     response = requests.get(f"{live.url}/{IMAGE_DIRECTORY}{image}.jpg", timeout=10)
     assert response.status_code == 404
@@ -138,8 +155,12 @@ def test_captcha_answer_ignores_case_and_surrounding_space(live: LiveServer) -> 
 
 @pytest.mark.parametrize(
     "change",
-    [{"userAnswer": ""}, {"userAnswer": None}, {"secretKey": ""},
-     {"secretKey": "00000000-0000-0000-0000-000000000000"}],
+    [
+        {"userAnswer": ""},
+        {"userAnswer": None},
+        {"secretKey": ""},
+        {"secretKey": "00000000-0000-0000-0000-000000000000"},
+    ],
     ids=["no-answer", "nil-answer", "no-key", "unknown-key"],
 )
 def test_incomplete_captcha_is_refused(live: LiveServer, change) -> None:

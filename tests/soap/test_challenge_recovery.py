@@ -19,30 +19,32 @@ def service(request: pytest.FixtureRequest, live: LiveServer):
 
 def questions_key(live: LiveServer, service, name: str) -> str:
     """verifyUser -> getUserChallengeQuestions: the key for verifyUserChallengeAnswers."""
-    bean = service.getUserChallengeQuestions(userName=name,
-                                             confirmation=start_recovery(live, service, name))
+    bean = service.getUserChallengeQuestions(
+        userName=name, confirmation=start_recovery(live, service, name)
+    )
     assert bean.key, bean.error
     return str(bean.key)
 
 
 def ids_key(live: LiveServer, service, name: str) -> str:
     """verifyUser -> getUserChallengeQuestionIds: the key for getUserChallengeQuestion."""
-    bean = service.getUserChallengeQuestionIds(username=name,
-                                               confirmation=start_recovery(live, service, name))
+    bean = service.getUserChallengeQuestionIds(
+        username=name, confirmation=start_recovery(live, service, name)
+    )
     assert bean.key, bean.error
     return str(bean.key)
 
 
 def asked_key(service, name: str, key: str, question_id: str) -> str:
-    bean = service.getUserChallengeQuestion(userName=name, confirmation=key,
-                                            questionId=question_id)
+    bean = service.getUserChallengeQuestion(userName=name, confirmation=key, questionId=question_id)
     assert bean.key, bean.error
     return str(bean.key)
 
 
 def answered_key(service, name: str, key: str, question_id: str, answer: str) -> str:
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=key,
-                                             questionId=question_id, answer=answer)
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key, questionId=question_id, answer=answer
+    )
     assert bean.verified and bean.key, bean.error
     return str(bean.key)
 
@@ -64,12 +66,12 @@ def test_one_question_at_a_time_resets_the_password(live: LiveServer, service) -
     first = service.getUserChallengeQuestion(userName=name, confirmation=ids.key, questionId=SET1)
     assert (first.id, first.question, first.verfied, first.error) == (SET1, Q1, True, None)
     assert first.answer is None  # neither the answer nor its hash ever leaves the server
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=first.key,
-                                             questionId=SET1, answer="Colombo")
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=first.key, questionId=SET1, answer="Colombo"
+    )
     assert bean.verified and bean.key and bean.error is None
     assert bean.userId == name
-    second = service.getUserChallengeQuestion(userName=name, confirmation=bean.key,
-                                              questionId=SET2)
+    second = service.getUserChallengeQuestion(userName=name, confirmation=bean.key, questionId=SET2)
     assert (second.id, second.question, second.answer) == (SET2, Q2, None)
     key30 = answered_key(service, name, second.key, SET2, "Cricket")
     bean = update(service, name, key30)
@@ -83,8 +85,9 @@ def test_all_questions_at_once_reset_the_password(live: LiveServer, service) -> 
     assert questions.error is None and questions.key
     assert [(q.id, q.question) for q in questions.userChallengesDTOs] == [(SET1, Q1), (SET2, Q2)]
     assert all(q.answer is None for q in questions.userChallengesDTOs)
-    bean = service.verifyUserChallengeAnswers(userName=name, confirmation=questions.key,
-                                              userChallengesDTOs=RIGHT)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions.key, userChallengesDTOs=RIGHT
+    )
     assert bean.verified and bean.key and bean.error is None
     assert update(service, name, bean.key).verified
 
@@ -92,9 +95,9 @@ def test_all_questions_at_once_reset_the_password(live: LiveServer, service) -> 
 def test_recovery_key_is_single_use_and_ends_the_recovery(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    bean = service.verifyUserChallengeAnswers(userName=name,
-                                              confirmation=questions_key(live, service, name),
-                                              userChallengesDTOs=RIGHT)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT
+    )
     assert update(service, name, bean.key).verified
     again = update(service, name, bean.key)
     assert not again.verified
@@ -104,12 +107,12 @@ def test_recovery_key_is_single_use_and_ends_the_recovery(live: LiveServer) -> N
 def test_a_newer_recovery_ends_the_older_one(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    first = service.verifyUserChallengeAnswers(userName=name,
-                                               confirmation=questions_key(live, service, name),
-                                               userChallengesDTOs=RIGHT)
-    second = service.verifyUserChallengeAnswers(userName=name,
-                                                confirmation=questions_key(live, service, name),
-                                                userChallengesDTOs=RIGHT)
+    first = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT
+    )
+    second = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT
+    )
     assert first.verified and second.verified
     # At most one live recovery code per user: starting again spent the first flow's key.
     assert update(service, name, first.key).error == f"18001 {refused_update(name)}"
@@ -119,13 +122,14 @@ def test_a_newer_recovery_ends_the_older_one(live: LiveServer) -> None:
 def test_password_change_spends_the_recovery_keys(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    answered = service.verifyUserChallengeAnswers(userName=name,
-                                                  confirmation=questions_key(live, service, name),
-                                                  userChallengesDTOs=RIGHT)
+    answered = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT
+    )
     assert update(service, name, answered.key).verified
     assert update(service, name, answered.key).error == f"18001 {refused_update(name)}"
-    bean = service.getUserChallengeQuestion(userName=name, confirmation=answered.key,
-                                            questionId=SET1)
+    bean = service.getUserChallengeQuestion(
+        userName=name, confirmation=answered.key, questionId=SET1
+    )
     assert bean.key is None and bean.error.startswith("18001 ")
 
 
@@ -134,7 +138,8 @@ def test_answers_compare_trimmed_and_case_insensitively(live: LiveServer, city) 
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     bean = service.verifyUserChallengeAnswers(
-        userName=name, confirmation=questions_key(live, service, name),
+        userName=name,
+        confirmation=questions_key(live, service, name),
         userChallengesDTOs=[{"id": SET1, "answer": city}, {"id": SET2, "answer": " cricket"}],
     )
     assert bean.verified, bean.error
@@ -147,7 +152,8 @@ def test_near_miss_answer_is_wrong(live: LiveServer, city) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     bean = service.verifyUserChallengeAnswers(
-        userName=name, confirmation=questions_key(live, service, name),
+        userName=name,
+        confirmation=questions_key(live, service, name),
         userChallengesDTOs=[{"id": SET1, "answer": city}, {"id": SET2, "answer": "Cricket"}],
     )
     assert not bean.verified and bean.key is None
@@ -159,20 +165,26 @@ def test_near_miss_answer_is_wrong(live: LiveServer, city) -> None:
 def test_user_without_questions_gets_no_questions_key(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service)
-    bean = service.getUserChallengeQuestions(userName=name,
-                                             confirmation=start_recovery(live, service, name))
+    bean = service.getUserChallengeQuestions(
+        userName=name, confirmation=start_recovery(live, service, name)
+    )
     assert bean.key is None and not bean.userChallengesDTOs
     assert bean.error == f"18016 No associated challenge questions found for the user : {name}"
-    ids = service.getUserChallengeQuestionIds(username=name,
-                                              confirmation=start_recovery(live, service, name))
+    ids = service.getUserChallengeQuestionIds(
+        username=name, confirmation=start_recovery(live, service, name)
+    )
     assert ids.key is None and not ids.ids
     assert ids.error == f"18016 Error when getting user challenge questions for user : {name}"
 
 
 @pytest.mark.parametrize(
     "answers",
-    [[], [{"id": SET1, "answer": "anything"}], [{"id": SET1}],
-     [{"id": "http://wso2.org/claims/challengeQuestion9", "answer": "x"}]],
+    [
+        [],
+        [{"id": SET1, "answer": "anything"}],
+        [{"id": SET1}],
+        [{"id": "http://wso2.org/claims/challengeQuestion9", "answer": "x"}],
+    ],
     ids=["empty", "unknown-answer", "no-answer", "unknown-set"],
 )
 def test_user_without_questions_never_gets_a_password_key(live: LiveServer, answers) -> None:
@@ -182,8 +194,9 @@ def test_user_without_questions_never_gets_a_password_key(live: LiveServer, answ
     shown = service.getUserChallengeQuestions(userName=name, confirmation=key1)
     # The attack of CVE-2024-6914, with every key the attacker can come by.
     for key in [k for k in (shown.key, key1, start_recovery(live, service, name)) if k]:
-        bean = service.verifyUserChallengeAnswers(userName=name, confirmation=key,
-                                                  userChallengesDTOs=answers)
+        bean = service.verifyUserChallengeAnswers(
+            userName=name, confirmation=key, userChallengesDTOs=answers
+        )
         assert not bean.verified and bean.key is None
         assert not update(service, name, key).verified
 
@@ -192,13 +205,15 @@ def test_empty_answer_list_is_refused(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     key = questions_key(live, service, name)
-    bean = service.verifyUserChallengeAnswers(userName=name, confirmation=key,
-                                              userChallengesDTOs=[])
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key, userChallengesDTOs=[]
+    )
     assert not bean.verified and bean.key is None
     assert bean.error == "18016 No challenge question id provided for verification"
     # Nothing was checked, so the key still serves a real attempt.
-    bean = service.verifyUserChallengeAnswers(userName=name, confirmation=key,
-                                              userChallengesDTOs=RIGHT)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key, userChallengesDTOs=RIGHT
+    )
     assert bean.verified, bean.error
 
 
@@ -206,7 +221,8 @@ def test_unknown_question_ids_are_refused(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     bean = service.verifyUserChallengeAnswers(
-        userName=name, confirmation=questions_key(live, service, name),
+        userName=name,
+        confirmation=questions_key(live, service, name),
         userChallengesDTOs=[{"id": "http://wso2.org/claims/challengeQuestion9", "answer": "x"}],
     )
     assert not bean.verified and bean.key is None
@@ -222,9 +238,9 @@ def test_duplicate_answers_count_once(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     twice = [{"id": SET1, "answer": "Colombo"}, {"id": SET1, "answer": "Colombo"}]
-    bean = service.verifyUserChallengeAnswers(userName=name,
-                                              confirmation=questions_key(live, service, name),
-                                              userChallengesDTOs=twice)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=twice
+    )
     assert not bean.verified and bean.key is None
     assert bean.error.startswith("17002 Verification failed")
 
@@ -232,13 +248,14 @@ def test_duplicate_answers_count_once(live: LiveServer) -> None:
 def test_one_right_answer_of_two_is_not_enough(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    bean = service.verifyUserChallengeAnswers(userName=name,
-                                              confirmation=questions_key(live, service, name),
-                                              userChallengesDTOs=RIGHT[:1])
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT[:1]
+    )
     assert not bean.verified and bean.key is None
     # One at a time: the key after the first answer goes on to the next question, no further.
-    key30 = answered_key(service, name, asked_key(service, name, ids_key(live, service, name),
-                                                  SET1), SET1, "Colombo")
+    key30 = answered_key(
+        service, name, asked_key(service, name, ids_key(live, service, name), SET1), SET1, "Colombo"
+    )
     bean = update(service, name, key30)
     assert not bean.verified
     assert bean.error == (
@@ -252,8 +269,9 @@ def test_one_right_answer_of_two_is_not_enough(live: LiveServer) -> None:
 def test_the_same_question_answered_twice_is_not_enough(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    key30 = answered_key(service, name, asked_key(service, name, ids_key(live, service, name),
-                                                  SET1), SET1, "Colombo")
+    key30 = answered_key(
+        service, name, asked_key(service, name, ids_key(live, service, name), SET1), SET1, "Colombo"
+    )
     key30 = answered_key(service, name, asked_key(service, name, key30, SET1), SET1, "Colombo")
     assert not update(service, name, key30).verified
 
@@ -262,13 +280,14 @@ def test_one_right_answer_suffices_in_legacy_compatibility_mode(serve) -> None:
     live = serve(challenge_answers_required="one")
     service = live.client()
     name = confirmed_user(live, service, answers=True)
-    bean = service.verifyUserChallengeAnswers(userName=name,
-                                              confirmation=questions_key(live, service, name),
-                                              userChallengesDTOs=RIGHT[1:])
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=RIGHT[1:]
+    )
     assert bean.verified, bean.error
     assert update(service, name, bean.key).verified
-    key30 = answered_key(service, name, asked_key(service, name, ids_key(live, service, name),
-                                                  SET1), SET1, "Colombo")
+    key30 = answered_key(
+        service, name, asked_key(service, name, ids_key(live, service, name), SET1), SET1, "Colombo"
+    )
     assert update(service, name, key30).verified
 
 
@@ -277,17 +296,20 @@ def test_a_wrong_answer_fails_even_in_legacy_compatibility_mode(serve) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     mixed = [{"id": SET1, "answer": "Colombo"}, {"id": SET2, "answer": "Football"}]
-    bean = service.verifyUserChallengeAnswers(userName=name,
-                                              confirmation=questions_key(live, service, name),
-                                              userChallengesDTOs=mixed)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=questions_key(live, service, name), userChallengesDTOs=mixed
+    )
     assert not bean.verified and bean.key is None
 
 
 # --- keys that prove nothing ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shown", [ids_key, questions_key],
-                         ids=["getUserChallengeQuestionIds", "getUserChallengeQuestions"])
+@pytest.mark.parametrize(
+    "shown",
+    [ids_key, questions_key],
+    ids=["getUserChallengeQuestionIds", "getUserChallengeQuestions"],
+)
 def test_looking_at_questions_never_allows_a_password_change(live: LiveServer, shown) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
@@ -309,13 +331,16 @@ def test_keys_of_the_questions_flows_are_bound_to_their_user(live: LiveServer) -
     service = live.client()
     victim = confirmed_user(live, service, answers=True)
     attacker = confirmed_user(live, service, answers=True)
-    bean = service.verifyUserChallengeAnswers(userName=attacker,
-                                              confirmation=questions_key(live, service, attacker),
-                                              userChallengesDTOs=RIGHT)
+    bean = service.verifyUserChallengeAnswers(
+        userName=attacker,
+        confirmation=questions_key(live, service, attacker),
+        userChallengesDTOs=RIGHT,
+    )
     assert update(service, victim, bean.key).error == f"18001 {refused_update(victim)}"
     key20 = questions_key(live, service, attacker)
-    bean = service.verifyUserChallengeAnswers(userName=victim, confirmation=key20,
-                                              userChallengesDTOs=RIGHT)
+    bean = service.verifyUserChallengeAnswers(
+        userName=victim, confirmation=key20, userChallengesDTOs=RIGHT
+    )
     assert not bean.verified and bean.key is None
 
 
@@ -326,12 +351,14 @@ def test_a_wrong_answer_spends_the_question_key(live: LiveServer, service) -> No
     name = confirmed_user(live, service, answers=True)
     key20 = ids_key(live, service, name)
     key40 = asked_key(service, name, key20, SET1)
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=key40, questionId=SET1,
-                                             answer="Kandy")
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key40, questionId=SET1, answer="Kandy"
+    )
     assert not bean.verified and bean.key is None
     assert bean.error == f"17002 Challenge answer verification failed for user : {name}"
-    retry = service.verifyUserChallengeAnswer(userName=name, confirmation=key40, questionId=SET1,
-                                              answer="Colombo")
+    retry = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key40, questionId=SET1, answer="Colombo"
+    )
     assert not retry.verified and retry.key is None
     assert retry.error == f"18001 Invalid confirmation code for user : {name}"
     # Nor does the key the question was asked with yield a fresh question key.
@@ -345,10 +372,12 @@ def test_a_wrong_answer_spends_the_answers_key(live: LiveServer) -> None:
     name = confirmed_user(live, service, answers=True)
     key20 = questions_key(live, service, name)
     wrong = [{"id": SET1, "answer": "Kandy"}, {"id": SET2, "answer": "Cricket"}]
-    assert not service.verifyUserChallengeAnswers(userName=name, confirmation=key20,
-                                                  userChallengesDTOs=wrong).verified
-    retry = service.verifyUserChallengeAnswers(userName=name, confirmation=key20,
-                                               userChallengesDTOs=RIGHT)
+    assert not service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key20, userChallengesDTOs=wrong
+    ).verified
+    retry = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key20, userChallengesDTOs=RIGHT
+    )
     assert not retry.verified and retry.key is None
     assert retry.error == f"18001 Invalid confirmation code for user : {name}"
 
@@ -357,20 +386,25 @@ def test_the_answer_must_be_to_the_question_asked(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     key40 = asked_key(service, name, ids_key(live, service, name), SET1)
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=key40, questionId=SET2,
-                                             answer="Cricket")
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key40, questionId=SET2, answer="Cricket"
+    )
     assert not bean.verified and bean.key is None
     assert bean.error.startswith("17002 Challenge answer verification failed")
 
 
-@pytest.mark.parametrize(("question_id", "answer"), [(SET1, ""), (SET1, "   "), ("", "Colombo")],
-                         ids=["empty-answer", "blank-answer", "no-question-id"])
+@pytest.mark.parametrize(
+    ("question_id", "answer"),
+    [(SET1, ""), (SET1, "   "), ("", "Colombo")],
+    ids=["empty-answer", "blank-answer", "no-question-id"],
+)
 def test_answer_without_content_is_refused(live: LiveServer, question_id, answer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     key40 = asked_key(service, name, ids_key(live, service, name), SET1)
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=key40,
-                                             questionId=question_id, answer=answer)
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key40, questionId=question_id, answer=answer
+    )
     assert not bean.verified and bean.key is None
     assert bean.error == "18016 No challenge question id provided for verification"
 
@@ -379,8 +413,9 @@ def test_unknown_question_id_is_reported(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service, answers=True)
     key20 = ids_key(live, service, name)
-    bean = service.getUserChallengeQuestion(userName=name, confirmation=key20,
-                                            questionId="http://wso2.org/claims/challengeQuestion9")
+    bean = service.getUserChallengeQuestion(
+        userName=name, confirmation=key20, questionId="http://wso2.org/claims/challengeQuestion9"
+    )
     assert bean.key is None and bean.verfied is False and bean.question is None
     assert bean.error == f"18016 Challenge question not found for user : {name}"
     # The key was not spent on a question that does not exist.
@@ -399,8 +434,9 @@ def test_question_key_from_verify_user_is_refused(live: LiveServer) -> None:
 def test_unknown_user_has_no_questions(live: LiveServer) -> None:
     service = live.client()
     ghost = unique("ghost")
-    bean = service.getUserChallengeQuestions(userName=ghost,
-                                             confirmation="00000000-0000-0000-0000-000000000000")
+    bean = service.getUserChallengeQuestions(
+        userName=ghost, confirmation="00000000-0000-0000-0000-000000000000"
+    )
     assert bean.key is None
     assert bean.error.startswith("18016 ")
 
@@ -410,7 +446,8 @@ def test_expired_question_key_reports_18002(live: LiveServer) -> None:
     name = confirmed_user(live, service, answers=True)
     key40 = asked_key(service, name, ids_key(live, service, name), SET1)
     live.clock.advance(minutes=11)
-    bean = service.verifyUserChallengeAnswer(userName=name, confirmation=key40, questionId=SET1,
-                                             answer="Colombo")
+    bean = service.verifyUserChallengeAnswer(
+        userName=name, confirmation=key40, questionId=SET1, answer="Colombo"
+    )
     assert not bean.verified and bean.key is None
     assert bean.error.startswith("18002 ")

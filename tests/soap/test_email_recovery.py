@@ -20,8 +20,9 @@ def recover_to_key(live: LiveServer, service, name: str) -> str:
     assert bean.key is None and bean.notificationData is None  # the code goes only by mail
     live.deliver_mail()
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    bean = service.verifyConfirmationCode(username=name, code=code,
-                                          captcha=live.solve_captcha(service))
+    bean = service.verifyConfirmationCode(
+        username=name, code=code, captcha=live.solve_captcha(service)
+    )
     assert bean.verified and bean.key, bean.error
     return str(bean.key)
 
@@ -37,8 +38,9 @@ def test_mailed_code_resets_the_password(live: LiveServer, service) -> None:
 def test_password_key_is_single_use(live: LiveServer, service) -> None:
     name = confirmed_user(live, service)
     key = recover_to_key(live, service, name)
-    assert service.updatePassword(username=name, confirmationCode=key,
-                                  newPassword="Brand#New456").verified
+    assert service.updatePassword(
+        username=name, confirmationCode=key, newPassword="Brand#New456"
+    ).verified
     again = service.updatePassword(username=name, confirmationCode=key, newPassword="Other#789xyz")
     assert not again.verified
     assert again.error.startswith("18001 ")
@@ -48,8 +50,9 @@ def test_mailed_code_is_single_use(live: LiveServer, service) -> None:
     name = confirmed_user(live, service)
     recover_to_key(live, service, name)
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    bean = service.verifyConfirmationCode(username=name, code=code,
-                                          captcha=live.solve_captcha(service))
+    bean = service.verifyConfirmationCode(
+        username=name, code=code, captcha=live.solve_captcha(service)
+    )
     assert not bean.verified
     assert bean.error == f"18001 Error verifying confirmation code for user : {name}"
 
@@ -58,9 +61,11 @@ def test_wrong_code_is_refused(live: LiveServer, service) -> None:
     name = confirmed_user(live, service)
     key = start_recovery(live, service, name)
     service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    bean = service.verifyConfirmationCode(username=name,
-                                          code="00000000-0000-0000-0000-000000000000",
-                                          captcha=live.solve_captcha(service))
+    bean = service.verifyConfirmationCode(
+        username=name,
+        code="00000000-0000-0000-0000-000000000000",
+        captcha=live.solve_captcha(service),
+    )
     assert not bean.verified and bean.key is None
     assert bean.error.startswith("18001 ")
 
@@ -72,8 +77,9 @@ def test_expired_code_reports_18002(live: LiveServer, service) -> None:
     live.deliver_mail()
     code = live.smtp.mailbox.last_code(f"{name}@example.test")
     live.clock.advance(minutes=11)
-    bean = service.verifyConfirmationCode(username=name, code=code,
-                                          captcha=live.solve_captcha(service))
+    bean = service.verifyConfirmationCode(
+        username=name, code=code, captcha=live.solve_captcha(service)
+    )
     assert not bean.verified
     assert bean.error.startswith("18002 ")
 
@@ -81,8 +87,9 @@ def test_expired_code_reports_18002(live: LiveServer, service) -> None:
 def test_code_of_another_user_is_refused(live: LiveServer, service) -> None:
     victim, attacker = confirmed_user(live, service), confirmed_user(live, service)
     key = recover_to_key(live, service, attacker)
-    bean = service.updatePassword(username=victim, confirmationCode=key,
-                                  newPassword="Stolen#Pass123")
+    bean = service.updatePassword(
+        username=victim, confirmationCode=key, newPassword="Stolen#Pass123"
+    )
     assert not bean.verified
     assert bean.error.startswith("18001 ")
 
@@ -93,8 +100,9 @@ def test_key_of_wrong_step_is_refused(live: LiveServer, service) -> None:
     bean = service.updatePassword(username=name, confirmationCode=key, newPassword="Brand#New456")
     assert not bean.verified
     assert bean.error.startswith("18001 ")
-    bean = service.verifyConfirmationCode(username=name, code=key,
-                                          captcha=live.solve_captcha(service))
+    bean = service.verifyConfirmationCode(
+        username=name, code=key, captcha=live.solve_captcha(service)
+    )
     assert not bean.verified
 
 
@@ -121,8 +129,13 @@ def test_locked_account_cannot_recover(live: LiveServer, service) -> None:
     name = unique()
     from tests.soap.flows import claims_for
 
-    assert service.registerUser(userName=name, password=PASSWORD, claims=claims_for(name),
-                                profileName="default", tenantDomain="").verified
+    assert service.registerUser(
+        userName=name,
+        password=PASSWORD,
+        claims=claims_for(name),
+        profileName="default",
+        tenantDomain="",
+    ).verified
     bean = service.verifyUser(username=name, captcha=live.solve_captcha(service))
     assert not bean.verified
     assert bean.error == f"18013 Error verifying user : {name}"
@@ -140,5 +153,6 @@ def test_password_policy_applies_to_recovery(live: LiveServer, service, password
     assert bean.error.startswith(f"18013 Error while updating credential for user: {name}")
     assert reason in bean.error
     # The key survives a refused password, so the user can choose a better one.
-    assert service.updatePassword(username=name, confirmationCode=key,
-                                  newPassword="Good#Password1").verified
+    assert service.updatePassword(
+        username=name, confirmationCode=key, newPassword="Good#Password1"
+    ).verified

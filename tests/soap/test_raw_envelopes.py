@@ -360,7 +360,7 @@ def test_refusal_fault_carries_the_legacy_exception_detail(live: LiveServer, soa
         message = fault.findtext(f"{{{env_ns}}}Reason/{{{env_ns}}}Text")
         detail = fault.find(f"{{{env_ns}}}Detail")
     else:
-        assert fault.findtext("faultcode") == "soap11env:Client"
+        assert fault.findtext("faultcode") == "soap11env:Client.BadRequest"
         message = fault.findtext("faultstring")
         detail = fault.find("detail")
     assert message and "18013" not in message

@@ -29,9 +29,13 @@ def service(request: pytest.FixtureRequest, live: LiveServer):
 
 
 def register(service, name: str, claims=None, password: str = PASSWORD, tenant: str = ""):
-    return service.registerUser(userName=name, password=password,
-                                claims=claims_for(name) if claims is None else claims,
-                                profileName="default", tenantDomain=tenant)
+    return service.registerUser(
+        userName=name,
+        password=password,
+        claims=claims_for(name) if claims is None else claims,
+        profileName="default",
+        tenantDomain=tenant,
+    )
 
 
 def mailed_code(live: LiveServer, name: str) -> str:
@@ -40,9 +44,9 @@ def mailed_code(live: LiveServer, name: str) -> str:
 
 
 def confirm(live: LiveServer, service, name: str, code: str):
-    return service.confirmUserSelfRegistration(username=name, code=code,
-                                               captcha=live.solve_captcha(service),
-                                               tenantDomain="")
+    return service.confirmUserSelfRegistration(
+        username=name, code=code, captcha=live.solve_captcha(service), tenantDomain=""
+    )
 
 
 def assert_not_created(live: LiveServer, service, name: str) -> None:
@@ -78,8 +82,9 @@ def test_external_registration_hands_the_code_to_the_caller(external: LiveServer
     assert not data.transportHeaders
     external.deliver_mail()
     assert external.smtp.mailbox.for_address(f"{name}@example.test") == []
-    confirmed = service.confirmUserSelfRegistration(username=name, code=data.notificationCode,
-                                                    captcha=None, tenantDomain="")
+    confirmed = service.confirmUserSelfRegistration(
+        username=name, code=data.notificationCode, captcha=None, tenantDomain=""
+    )
     assert confirmed.verified, confirmed.error
 
 
@@ -129,8 +134,9 @@ def test_wrong_captcha_refuses_confirmation(live: LiveServer) -> None:
     register(service, name)
     code = mailed_code(live, name)
     wrong = {**live.solve_captcha(service), "userAnswer": "WRONG"}
-    bean = service.confirmUserSelfRegistration(username=name, code=code, captcha=wrong,
-                                               tenantDomain="")
+    bean = service.confirmUserSelfRegistration(
+        username=name, code=code, captcha=wrong, tenantDomain=""
+    )
     assert not bean.verified
     assert bean.error == f"18004 Error while validating captcha for user : {name}"
     # The code was not spent by the refused attempt.
@@ -154,8 +160,9 @@ def test_resend_replaces_an_expired_confirmation_code(live: LiveServer) -> None:
     register(service, name)
     old = mailed_code(live, name)
     live.clock.advance(hours=25)
-    assert service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                tenantDomain="").verified
+    assert service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    ).verified
     new = mailed_code(live, name)
     assert new != old
     assert confirm(live, service, name, new).verified
@@ -165,18 +172,21 @@ def test_external_resend_hands_the_new_code_to_the_caller(external: LiveServer) 
     service = external.client()
     name = unique()
     old = register(service, name).notificationData.notificationCode
-    bean = service.resendSignUpConfiramtionCode(userName=name, code=old, profileName="default",
-                                                tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=name, code=old, profileName="default", tenantDomain=""
+    )
     assert bean.verified is False and bean.error is None and bean.key is None
     new = bean.notificationData.notificationCode
     assert CODE.fullmatch(new) and new != old
     assert bean.notificationData.notificationAddress == f"{name}@example.test"
     assert not bean.notificationData.transportHeaders
-    stale = service.confirmUserSelfRegistration(username=name, code=old, captcha=None,
-                                                tenantDomain="")
+    stale = service.confirmUserSelfRegistration(
+        username=name, code=old, captcha=None, tenantDomain=""
+    )
     assert stale.error == INVALID_CODE.format(name)
-    assert service.confirmUserSelfRegistration(username=name, code=new, captcha=None,
-                                               tenantDomain="").verified
+    assert service.confirmUserSelfRegistration(
+        username=name, code=new, captcha=None, tenantDomain=""
+    ).verified
 
 
 @pytest.mark.parametrize("current", [True, False], ids=["with-current-code", "with-empty-code"])
@@ -186,8 +196,9 @@ def test_resend_mails_the_live_code_again(live: LiveServer, service, current) ->
     name = unique()
     register(service, name)
     old = mailed_code(live, name)
-    bean = service.resendSignUpConfiramtionCode(userName=name, code=old if current else "",
-                                                profileName="default", tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=name, code=old if current else "", profileName="default", tenantDomain=""
+    )
     assert bean.verified and bean.error is None
     assert bean.key is None and bean.notificationData is None
     again = mailed_code(live, name)
@@ -202,8 +213,9 @@ def test_resend_after_expiry_replaces_the_code(live: LiveServer, service) -> Non
     register(service, name)
     old = mailed_code(live, name)
     live.clock.advance(hours=25)
-    bean = service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert bean.verified, bean.error
     new = mailed_code(live, name)
     assert new != old
@@ -217,8 +229,11 @@ def test_resend_with_a_wrong_code_keeps_the_current_one(live: LiveServer) -> Non
     register(service, name)
     code = mailed_code(live, name)
     bean = service.resendSignUpConfiramtionCode(
-        userName=name, code="00000000-0000-0000-0000-000000000000", profileName="default",
-        tenantDomain="")
+        userName=name,
+        code="00000000-0000-0000-0000-000000000000",
+        profileName="default",
+        tenantDomain="",
+    )
     assert not bean.verified
     assert bean.error == INVALID_CODE.format(name)
     live.deliver_mail()
@@ -229,8 +244,9 @@ def test_resend_with_a_wrong_code_keeps_the_current_one(live: LiveServer) -> Non
 def test_resend_is_refused_for_an_unknown_user(live: LiveServer) -> None:
     service = live.client()
     ghost = unique("ghost")
-    bean = service.resendSignUpConfiramtionCode(userName=ghost, code="", profileName="default",
-                                                tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=ghost, code="", profileName="default", tenantDomain=""
+    )
     assert not bean.verified
     assert bean.error == INVALID_CODE.format(ghost)
 
@@ -240,8 +256,9 @@ def test_resend_is_refused_for_a_confirmed_user(live: LiveServer) -> None:
     name = confirmed_user(live, service)
     live.deliver_mail()
     before = len(live.smtp.mailbox.for_address(f"{name}@example.test"))
-    bean = service.resendSignUpConfiramtionCode(userName=name, code="", profileName="default",
-                                                tenantDomain="")
+    bean = service.resendSignUpConfiramtionCode(
+        userName=name, code="", profileName="default", tenantDomain=""
+    )
     assert not bean.verified
     assert bean.error == INVALID_CODE.format(name)
     live.deliver_mail()
@@ -267,8 +284,12 @@ def test_pending_username_is_taken_too(live: LiveServer) -> None:
 
 @pytest.mark.parametrize(
     ("password", "reason"),
-    [("short1!", "8 to 64"), ("y" * 65, "8 to 64"), ("", "must not be empty"),
-     ("        ", "must not be empty")],
+    [
+        ("short1!", "8 to 64"),
+        ("y" * 65, "8 to 64"),
+        ("", "must not be empty"),
+        ("        ", "must not be empty"),
+    ],
     ids=["short", "long", "empty", "blank"],
 )
 def test_password_policy_refuses_registration(live: LiveServer, password, reason) -> None:
@@ -317,8 +338,9 @@ def test_email_claim_is_required_when_accounts_wait_for_confirmation(live: LiveS
 def test_unsettable_claim_refuses_registration(live: LiveServer, uri, value) -> None:
     service = live.client()
     name = unique()
-    bean = register(service, name, claims=claims_for(name) + [{"claimUri": uri,
-                                                                "claimValue": value}])
+    bean = register(
+        service, name, claims=claims_for(name) + [{"claimUri": uri, "claimValue": value}]
+    )
     assert not bean.verified
     assert bean.error == (
         f"18013 Error occurred while adding user : {name}. The claim {uri} cannot be set."
@@ -331,8 +353,9 @@ def test_missing_claims_are_a_fault(live: LiveServer, soap12) -> None:
     service = live.client(soap12=soap12)
     name = unique()
     with pytest.raises(zeep.exceptions.Fault) as raised:
-        service.registerUser(userName=name, password=PASSWORD, claims=None,
-                             profileName="default", tenantDomain="")
+        service.registerUser(
+            userName=name, password=PASSWORD, claims=None, profileName="default", tenantDomain=""
+        )
     assert raised.value.message == "User claims are required to register a user"
     assert_not_created(live, service, name)
 
@@ -377,12 +400,14 @@ def test_challenge_answers_given_as_claims_serve_recovery(live: LiveServer, serv
     assert questions.error is None
     assert [(q.id, q.question) for q in questions.userChallengesDTOs] == [(SET1, Q1), (SET2, Q2)]
     bean = service.verifyUserChallengeAnswers(
-        userName=name, confirmation=questions.key,
+        userName=name,
+        confirmation=questions.key,
         userChallengesDTOs=[{"id": SET1, "answer": "Colombo"}, {"id": SET2, "answer": "Cricket"}],
     )
     assert bean.verified and bean.key, bean.error
-    assert service.updatePassword(username=name, confirmationCode=bean.key,
-                                  newPassword="Brand#New456").verified
+    assert service.updatePassword(
+        username=name, confirmationCode=bean.key, newPassword="Brand#New456"
+    ).verified
 
 
 @pytest.mark.parametrize(
@@ -395,12 +420,14 @@ def test_challenge_answers_given_as_claims_serve_recovery(live: LiveServer, serv
     ],
     ids=["no-separator", "no-answer", "blank-answer", "no-question"],
 )
-def test_malformed_challenge_answer_claim_refuses_registration(live: LiveServer, value,
-                                                               error) -> None:
+def test_malformed_challenge_answer_claim_refuses_registration(
+    live: LiveServer, value, error
+) -> None:
     service = live.client()
     name = unique()
-    bean = register(service, name, claims=claims_for(name) + [{"claimUri": SET1,
-                                                                "claimValue": value}])
+    bean = register(
+        service, name, claims=claims_for(name) + [{"claimUri": SET1, "claimValue": value}]
+    )
     assert bean.error.startswith(f"18013 Error occurred while adding user : {name}.")
     assert error in bean.error
     assert_not_created(live, service, name)
@@ -432,10 +459,12 @@ def test_username_may_name_its_tenant(live: LiveServer, tenant) -> None:
     bean = register(service, qualified, claims=claims_for(name), tenant=tenant)
     assert bean.verified, bean.error
     assert bean.userId == qualified
-    bean = service.confirmUserSelfRegistration(username=qualified,
-                                               code=mailed_code(live, name),
-                                               captcha=live.solve_captcha(service),
-                                               tenantDomain=tenant)
+    bean = service.confirmUserSelfRegistration(
+        username=qualified,
+        code=mailed_code(live, name),
+        captcha=live.solve_captcha(service),
+        tenantDomain=tenant,
+    )
     assert bean.verified, bean.error
     # The same user, with or without its tenant.
     assert start_recovery(live, service, name)

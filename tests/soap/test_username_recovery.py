@@ -28,8 +28,9 @@ def person(name: str, given: str, last: str) -> list[dict[str, str]]:
 
 
 def verify_account(live: LiveServer, service, claims, tenant: str = ""):
-    return service.verifyAccount(claims=claims, captcha=live.solve_captcha(service),
-                                 tenantDomain=tenant)
+    return service.verifyAccount(
+        claims=claims, captcha=live.solve_captcha(service), tenantDomain=tenant
+    )
 
 
 def test_username_is_mailed_to_the_user(live: LiveServer, service) -> None:
@@ -113,9 +114,12 @@ def test_ambiguous_match_is_refused(live: LiveServer) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "value"),
-    [(SET1, f"{Q1}!Colombo"), (SET1, "Colombo"),
-     ("http://wso2.org/claims/challengeQuestionUris", SET1),
-     ("http://wso2.org/claims/identity/accountLocked", "false")],
+    [
+        (SET1, f"{Q1}!Colombo"),
+        (SET1, "Colombo"),
+        ("http://wso2.org/claims/challengeQuestionUris", SET1),
+        ("http://wso2.org/claims/identity/accountLocked", "false"),
+    ],
     ids=["question-and-answer", "answer", "question-uris", "account-state"],
 )
 def test_challenge_and_account_claims_are_not_searchable(live: LiveServer, uri, value) -> None:
@@ -129,8 +133,9 @@ def test_challenge_and_account_claims_are_not_searchable(live: LiveServer, uri, 
 def test_wrong_captcha_is_refused(live: LiveServer, service) -> None:
     name = confirmed_user(live, service)
     wrong = {**live.solve_captcha(service), "userAnswer": "WRONG"}
-    bean = service.verifyAccount(claims=[by(EMAIL, f"{name}@example.test")], captcha=wrong,
-                                 tenantDomain="")
+    bean = service.verifyAccount(
+        claims=[by(EMAIL, f"{name}@example.test")], captcha=wrong, tenantDomain=""
+    )
     assert not bean.verified
     assert bean.error == "18004 Error processing captcha"
 
@@ -138,16 +143,18 @@ def test_wrong_captcha_is_refused(live: LiveServer, service) -> None:
 def test_missing_captcha_is_refused(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service)
-    bean = service.verifyAccount(claims=[by(EMAIL, f"{name}@example.test")], captcha=None,
-                                 tenantDomain="")
+    bean = service.verifyAccount(
+        claims=[by(EMAIL, f"{name}@example.test")], captcha=None, tenantDomain=""
+    )
     assert bean.error == "18004 Error processing captcha"
 
 
 def test_own_tenant_may_be_named(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service)
-    assert verify_account(live, service, [by(EMAIL, f"{name}@example.test")],
-                          tenant="carbon.super").verified
+    assert verify_account(
+        live, service, [by(EMAIL, f"{name}@example.test")], tenant="carbon.super"
+    ).verified
 
 
 @pytest.mark.parametrize("soap12", FAULT_PROTOCOLS)
@@ -193,8 +200,14 @@ def test_user_is_found_however_many_others_share_a_claim(live: LiveServer) -> No
     env = live.app.env
     with env.uow() as uow:
         for name in names:
-            admin.add_user(env, uow, "carbon.super", name, PASSWORD,
-                           {EMAIL: f"{name}@example.test", GIVEN: common})
+            admin.add_user(
+                env,
+                uow,
+                "carbon.super",
+                name,
+                PASSWORD,
+                {EMAIL: f"{name}@example.test", GIVEN: common},
+            )
         uow.commit()
     assert verify_account(live, service, [by(GIVEN, common)]).error == "18003 User not found"
     wanted = names[-1]

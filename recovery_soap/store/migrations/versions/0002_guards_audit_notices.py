@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("window_started_at", sa.DateTime(), nullable=False),
         sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_recovery_guards_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_guards_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_recovery_guards")),
