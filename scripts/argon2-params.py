@@ -58,44 +58,73 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="hashes timed per set (median)")
     args = parser.parse_args()
-    baseline = json.loads(subprocess.run(
-        [sys.executable, "-c", PROBE, "8", "1", "1"], capture_output=True, text=True,
-        check=True).stdout)["peak_kib"]
+    baseline = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", PROBE, "8", "1", "1"], capture_output=True, text=True, check=True
+        ).stdout
+    )["peak_kib"]
     rows = []
     print(f"argon2id, p=1, median of {args.runs} hashes (2-core machine, shared: expect noise)")
-    print(f"{'memory KiB':>10} {'t':>2} {'median ms':>10} {'min ms':>7} {'max ms':>7} "
-          f"{'hashes/s/core':>13} {'+RSS MB':>8}  OWASP minimum")
+    print(
+        f"{'memory KiB':>10} {'t':>2} {'median ms':>10} {'min ms':>7} {'max ms':>7} "
+        f"{'hashes/s/core':>13} {'+RSS MB':>8}  OWASP minimum"
+    )
     for memory in MEMORY_KIB:
         for rounds in TIME_COST:
             began = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", PROBE, str(memory), str(rounds),
-                                  str(args.runs)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", PROBE, str(memory), str(rounds), str(args.runs)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             data = json.loads(out.stdout)
             times = [t * 1000 for t in data["times"]]
             median = statistics.median(times)
-            row = {"memory_kib": memory, "time_cost": rounds, "median_ms": median,
-                   "min_ms": min(times), "max_ms": max(times),
-                   "extra_rss_mb": (data["peak_kib"] - baseline) / 1024,
-                   "owasp_ok": owasp_ok(memory, rounds),
-                   "wall_s": time.perf_counter() - began}
+            row = {
+                "memory_kib": memory,
+                "time_cost": rounds,
+                "median_ms": median,
+                "min_ms": min(times),
+                "max_ms": max(times),
+                "extra_rss_mb": (data["peak_kib"] - baseline) / 1024,
+                "owasp_ok": owasp_ok(memory, rounds),
+                "wall_s": time.perf_counter() - began,
+            }
             rows.append(row)
-            print(f"{memory:>10} {rounds:>2} {median:>10.1f} {min(times):>7.1f} "
-                  f"{max(times):>7.1f} {1000 / median:>13.1f} {row['extra_rss_mb']:>8.1f}  "
-                  f"{'yes' if row['owasp_ok'] else 'no (below)'}")
+            print(
+                f"{memory:>10} {rounds:>2} {median:>10.1f} {min(times):>7.1f} "
+                f"{max(times):>7.1f} {1000 / median:>13.1f} {row['extra_rss_mb']:>8.1f}  "
+                f"{'yes' if row['owasp_ok'] else 'no (below)'}"
+            )
     candidates = [r for r in rows if r["owasp_ok"]]
-    best = min(candidates, key=lambda r: (distance(r["median_ms"]), r["memory_kib"],
-                                          -r["memory_kib"] * r["time_cost"]))
+    best = min(
+        candidates,
+        key=lambda r: (
+            distance(r["median_ms"]),
+            r["memory_kib"],
+            -r["memory_kib"] * r["time_cost"],
+        ),
+    )
     inside = distance(best["median_ms"]) == 0
-    print(f"\nRecommended: m={best['memory_kib']} KiB, t={best['time_cost']}, p=1 "
-          f"({best['median_ms']:.1f} ms per hash, {'inside' if inside else 'nearest to'} the "
-          f"{WINDOW_MS[0]:.0f}-{WINDOW_MS[1]:.0f} ms window, +{best['extra_rss_mb']:.0f} MB RSS "
-          "per hash in flight)")
-    print(f"    RECOVERY_ARGON2_MEMORY_KIB={best['memory_kib']} "
-          f"RECOVERY_ARGON2_TIME_COST={best['time_cost']}")
+    print(
+        f"\nRecommended: m={best['memory_kib']} KiB, t={best['time_cost']}, p=1 "
+        f"({best['median_ms']:.1f} ms per hash, {'inside' if inside else 'nearest to'} the "
+        f"{WINDOW_MS[0]:.0f}-{WINDOW_MS[1]:.0f} ms window, +{best['extra_rss_mb']:.0f} MB RSS "
+        "per hash in flight)"
+    )
+    print(
+        f"    RECOVERY_ARGON2_MEMORY_KIB={best['memory_kib']} "
+        f"RECOVERY_ARGON2_TIME_COST={best['time_cost']}"
+    )
     others = [r for r in candidates if r is not best and distance(r["median_ms"]) == 0]
     if others:
-        print("Also inside the window: " + "; ".join(
-            f"m={r['memory_kib']} t={r['time_cost']} ({r['median_ms']:.1f} ms)" for r in others))
+        print(
+            "Also inside the window: "
+            + "; ".join(
+                f"m={r['memory_kib']} t={r['time_cost']} ({r['median_ms']:.1f} ms)" for r in others
+            )
+        )
     return 0
 
 

@@ -30,6 +30,7 @@ import importlib.util  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
@@ -47,13 +48,25 @@ ACCOUNT = "profile"
 
 def make_environ(body: bytes, auth: str) -> dict[str, Any]:
     return {
-        "REQUEST_METHOD": "POST", "PATH_INFO": bench.SERVICE_PATH, "QUERY_STRING": "",
-        "CONTENT_TYPE": "text/xml; charset=UTF-8", "CONTENT_LENGTH": str(len(body)),
-        "HTTP_SOAPACTION": '""', "HTTP_AUTHORIZATION": auth, "HTTP_HOST": "127.0.0.1:8000",
-        "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": False,
-        "wsgi.multiprocess": True, "wsgi.run_once": False,
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": bench.SERVICE_PATH,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=UTF-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_SOAPACTION": '""',
+        "HTTP_AUTHORIZATION": auth,
+        "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
     }
 
 
@@ -119,7 +132,7 @@ def short(key: tuple[str, int, str]) -> str:
     for anchor in ("site-packages", "recovery_soap", "lib"):
         if anchor in parts:
             index = len(parts) - 1 - parts[::-1].index(anchor)
-            parts = parts[index + (anchor != "recovery_soap"):]
+            parts = parts[index + (anchor != "recovery_soap") :]
             break
     return f"{'/'.join(parts)}:{line}({function})"
 
@@ -133,12 +146,16 @@ def report(stats: pstats.Stats, calls: int, top: int) -> None:
     rows = [(key, value) for key, value in stats.stats.items()]
     print(f"  top {top} by own time:                                   own %   cum %  calls/req")
     for key, (_cc, nc, own, cum, _callers) in sorted(rows, key=lambda r: -r[1][2])[:top]:
-        print(f"    {short(key)[:56]:<56} {own / total * 100:5.1f} {cum / total * 100:7.1f} "
-              f"{nc / calls:8.1f}")
+        print(
+            f"    {short(key)[:56]:<56} {own / total * 100:5.1f} {cum / total * 100:7.1f} "
+            f"{nc / calls:8.1f}"
+        )
     print(f"  top {top} by cumulative time:                            own %   cum %  calls/req")
     for key, (_cc, nc, own, cum, _callers) in sorted(rows, key=lambda r: -r[1][3])[:top]:
-        print(f"    {short(key)[:56]:<56} {own / total * 100:5.1f} {cum / total * 100:7.1f} "
-              f"{nc / calls:8.1f}")
+        print(
+            f"    {short(key)[:56]:<56} {own / total * 100:5.1f} {cum / total * 100:7.1f} "
+            f"{nc / calls:8.1f}"
+        )
 
 
 def main() -> int:
@@ -149,8 +166,11 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--operations", default="questions,verify-user")
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--pyinstrument", action="store_true",
-                        help="also profile with pyinstrument (when installed)")
+    parser.add_argument(
+        "--pyinstrument",
+        action="store_true",
+        help="also profile with pyinstrument (when installed)",
+    )
     parser.add_argument("--save", help="write the cProfile data to FILE-<operation>.prof")
     args = parser.parse_args()
 
@@ -163,16 +183,21 @@ def main() -> int:
     secret = secrets.token_urlsafe(24)
     try:
         settings = Settings(
-            database_url=database.url, captcha_verification="off",
-            notification_sending="external", rate_limits="off",
-            bootstrap_account=f"{ACCOUNT}:{secret}", secret_key=secrets.token_hex(32),
+            database_url=database.url,
+            captcha_verification="off",
+            notification_sending="external",
+            rate_limits="off",
+            bootstrap_account=f"{ACCOUNT}:{secret}",
+            secret_key=secrets.token_hex(32),
             log_level="WARNING",
         )
         app = create_app(settings)
         bench.seed_users(database.engine, 1, args.users + 1, SlowHasher().hash("x-password-1"))
         auth = "Basic " + base64.b64encode(f"{ACCOUNT}:{secret}".encode()).decode()
-        print(f"{args.db}, {args.users:,} users, {args.calls:,} calls per operation; "
-              f"Python {sys.version.split()[0]}")
+        print(
+            f"{args.db}, {args.users:,} users, {args.calls:,} calls per operation; "
+            f"Python {sys.version.split()[0]}"
+        )
         for operation in [o.strip() for o in args.operations.split(",") if o.strip()]:
             call = Caller(app, auth, operation, args.users)
             for _ in range(300):  # warm: statement caches, spyne's and lxml's lazy set-up
@@ -182,8 +207,10 @@ def main() -> int:
                 call()
             plain = (time.perf_counter() - began) / args.calls
             cpu = (time.process_time() - cpu) / args.calls
-            print(f"\n== {operation}: {plain * 1e6:.0f} µs per call without profiler, of which "
-                  f"{cpu * 1e6:.0f} µs CPU of this process ({1 / plain:.0f} calls/s on one core)")
+            print(
+                f"\n== {operation}: {plain * 1e6:.0f} µs per call without profiler, of which "
+                f"{cpu * 1e6:.0f} µs CPU of this process ({1 / plain:.0f} calls/s on one core)"
+            )
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(args.calls):
@@ -206,6 +233,7 @@ def main() -> int:
                 print(sampler.output_text(unicode=True, color=False, show_all=False))
     finally:
         database.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
