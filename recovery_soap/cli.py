@@ -80,12 +80,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     _ensure_first_account(app.env)
     app.dispatcher.start_background()
-    print(f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
-          flush=True)
+    print(
+        f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
+        flush=True,
+    )
     # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                   ident="recovery-soap",
-                   clear_untrusted_proxy_headers=not settings.trust_proxy)
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="recovery-soap",
+        clear_untrusted_proxy_headers=not settings.trust_proxy,
+    )
     return 0
 
 
@@ -122,8 +129,9 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
         from recovery_soap.store.outbox_queue import OutboxQueue
 
         engine = prepare_database(settings)
-        Dispatcher(OutboxQueue(engine), SmtpSender(settings), SystemClock(),
-                   settings).start_background()
+        Dispatcher(
+            OutboxQueue(engine), SmtpSender(settings), SystemClock(), settings
+        ).start_background()
 
     Server().run()
     return 0
@@ -158,8 +166,7 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
     env = _env(_settings(args))
     with env.uow() as uow:
         tenants = uow.tenants.all()
-    _print(args, [{"id": t.id, "domain": t.domain} for t in tenants],
-           [t.domain for t in tenants])
+    _print(args, [{"id": t.id, "domain": t.domain} for t in tenants], [t.domain for t in tenants])
     return 0
 
 
@@ -188,8 +195,14 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     if args.since_minutes:
         since = SystemClock().now() - timedelta(minutes=args.since_minutes)
     with engine.connect() as connection:
-        events = audit_listing(connection, tenant=args.tenant, username=args.user,
-                               event=args.event, since=since, limit=args.limit)
+        events = audit_listing(
+            connection,
+            tenant=args.tenant,
+            username=args.user,
+            event=args.event,
+            since=since,
+            limit=args.limit,
+        )
     rows = [dataclasses.asdict(e) for e in events]
     lines = [
         f"{e.at:%Y-%m-%d %H:%M:%S}  {e.event:<22} {e.outcome:<8} {e.tenant or '-':<16} "
@@ -211,14 +224,24 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     generated = not args.password_stdin
     secret = new_secret() if generated else _secret(args, "")
     with env.uow() as uow:
-        callers.put_account(env, uow, args.name, secret, admin.tenant(uow, args.tenant),
-                            permissions, all_tenants=args.all_tenants)
+        callers.put_account(
+            env,
+            uow,
+            args.name,
+            secret,
+            admin.tenant(uow, args.tenant),
+            permissions,
+            all_tenants=args.all_tenants,
+        )
         uow.commit()
     lines = [f"service account {args.name} saved for tenant {args.tenant}"]
     if generated:
         lines.append(f"password (shown once): {secret}")
-    _print(args, {"name": args.name, "tenant": args.tenant,
-                  "password": secret if generated else None}, lines)
+    _print(
+        args,
+        {"name": args.name, "tenant": args.tenant, "password": secret if generated else None},
+        lines,
+    )
     return 0
 
 
@@ -244,8 +267,11 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     with env.uow() as uow:
         admin.add_user(env, uow, args.tenant, args.username, password, claims)
         uow.commit()
-    _print(args, {"username": args.username, "tenant": args.tenant},
-           [f"user {args.username} added to {args.tenant}"])
+    _print(
+        args,
+        {"username": args.username, "tenant": args.tenant},
+        [f"user {args.username} added to {args.tenant}"],
+    )
     return 0
 
 
@@ -262,8 +288,11 @@ def cmd_user_set_answers(args: argparse.Namespace) -> int:
     with env.uow() as uow:
         admin.set_user_answers(env, uow, args.tenant, args.username, chosen)
         uow.commit()
-    _print(args, {"username": args.username, "answers": len(chosen)},
-           [f"{len(chosen)} challenge answer(s) set for {args.username}"])
+    _print(
+        args,
+        {"username": args.username, "answers": len(chosen)},
+        [f"{len(chosen)} challenge answer(s) set for {args.username}"],
+    )
     return 0
 
 
@@ -277,8 +306,11 @@ def cmd_user_show(args: argparse.Namespace) -> int:
         answers = uow.users.answers(user)
         guard = uow.guards.state(user)
     data = {
-        "username": user.username, "tenant": user.tenant.domain, "locked": user.locked,
-        "pending_confirmation": user.pending_confirmation, "claims": claims,
+        "username": user.username,
+        "tenant": user.tenant.domain,
+        "locked": user.locked,
+        "pending_confirmation": user.pending_confirmation,
+        "claims": claims,
         "challenge_questions": [{"set": a.set_id, "question": a.question} for a in answers],
         "failed_attempts": guard.failures if guard else 0,
         "recovery_locked_until": guard.locked_until if guard else None,
@@ -320,8 +352,11 @@ def cmd_questions_list(args: argparse.Namespace) -> int:
     env = _env(_settings(args))
     with env.uow() as uow:
         questions = uow.questions.for_tenant(admin.tenant(uow, args.tenant))
-    _print(args, [{"set": q.set_id, "question": q.question} for q in questions],
-           [f"{q.set_id}  {q.question}" for q in questions])
+    _print(
+        args,
+        [{"set": q.set_id, "question": q.question} for q in questions],
+        [f"{q.set_id}  {q.question}" for q in questions],
+    )
     return 0
 
 
@@ -331,8 +366,9 @@ def cmd_questions_add(args: argparse.Namespace) -> int:
 
     env = _env(_settings(args))
     with env.uow() as uow:
-        admin.add_question(uow, args.tenant, Question(set_id=args.set_id, question=args.question,
-                                                      order=args.order))
+        admin.add_question(
+            uow, args.tenant, Question(set_id=args.set_id, question=args.question, order=args.order)
+        )
         uow.commit()
     print(f"question added to {args.set_id}")
     return 0
@@ -351,9 +387,16 @@ def _queue(settings: Settings) -> Any:
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     messages = _queue(_settings(args)).listing(args.status, args.limit)
     rows = [
-        {"id": m.id, "kind": m.kind, "recipient": m.recipient, "status": m.status,
-         "attempts": m.attempts, "created_at": m.created_at, "sent_at": m.sent_at,
-         "last_error": m.last_error}
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "recipient": m.recipient,
+            "status": m.status,
+            "attempts": m.attempts,
+            "created_at": m.created_at,
+            "sent_at": m.sent_at,
+            "last_error": m.last_error,
+        }
         for m in messages
     ]
     lines = [
@@ -396,8 +439,10 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level, settings.log_format)
     sender = SmtpSender(settings)
     if not sender.configured:
-        print("no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",
-              file=sys.stderr)
+        print(
+            "no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     dispatcher = Dispatcher(_queue(settings), sender, SystemClock(), settings)
     if args.once:
@@ -469,8 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="processes (>1 uses gunicorn)")
     serve.add_argument("--threads", type=int, default=8, help="threads of the single process")
-    serve.add_argument("--bootstrap-account", metavar="NAME:PASSWORD",
-                       help="create or reset this service account (all permissions, super tenant)")
+    serve.add_argument(
+        "--bootstrap-account",
+        metavar="NAME:PASSWORD",
+        help="create or reset this service account (all permissions, super tenant)",
+    )
 
     db = group("db", "database schema")
     command("upgrade", cmd_db_upgrade, "migrate the database to the current schema", db)
@@ -481,19 +529,31 @@ def build_parser() -> argparse.ArgumentParser:
     command("list", cmd_tenant_list, "list tenants", tenant)
     change = command("set", cmd_tenant_set, "change a tenant's settings", tenant)
     change.add_argument("domain")
-    change.add_argument("--notify-changes", choices=("on", "off"),
-                        help="mail users after a password change or confirmation")
+    change.add_argument(
+        "--notify-changes",
+        choices=("on", "off"),
+        help="mail users after a password change or confirmation",
+    )
 
     account = group("account", "service accounts (the applications calling the service)")
     add = command("add", cmd_account_add, "create or update a service account", account)
     add.add_argument("name")
     add.add_argument("--tenant", default="carbon.super")
-    add.add_argument("--permissions", default="recover,view,register",
-                     help="comma-separated: recover, view, register")
-    add.add_argument("--all-tenants", action="store_true",
-                     help="may act for any tenant (effective only with RECOVERY_SAAS_MODE)")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the secret from standard input instead of generating one")
+    add.add_argument(
+        "--permissions",
+        default="recover,view,register",
+        help="comma-separated: recover, view, register",
+    )
+    add.add_argument(
+        "--all-tenants",
+        action="store_true",
+        help="may act for any tenant (effective only with RECOVERY_SAAS_MODE)",
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the secret from standard input instead of generating one",
+    )
 
     user = group("user", "users")
     add = command("add", cmd_user_add, "add an active user", user)
@@ -504,14 +564,17 @@ def build_parser() -> argparse.ArgumentParser:
     answers = command("set-answers", cmd_user_set_answers, "set a user's challenge answers", user)
     answers.add_argument("username")
     answers.add_argument("--tenant", default="carbon.super")
-    answers.add_argument("--answer", action="append", required=True,
-                         metavar="SET_ID=QUESTION!ANSWER")
+    answers.add_argument(
+        "--answer", action="append", required=True, metavar="SET_ID=QUESTION!ANSWER"
+    )
 
     show = command("show", cmd_user_show, "show a user (never a secret)", user)
     show.add_argument("username")
     show.add_argument("--tenant", default="carbon.super")
-    for verb, help_text in (("lock", "lock a user (no recovery, no login)"),
-                            ("unlock", "unlock a user and clear its failed attempts")):
+    for verb, help_text in (
+        ("lock", "lock a user (no recovery, no login)"),
+        ("unlock", "unlock a user and clear its failed attempts"),
+    ):
         change = command(verb, cmd_user_lock, help_text, user)
         change.add_argument("username")
         change.add_argument("--tenant", default="carbon.super")
@@ -549,8 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=100)
 
     config = command("config", cmd_config, "check the configuration or print its reference")
-    config.add_argument("--reference", action="store_true",
-                        help="print every setting as a Markdown table")
+    config.add_argument(
+        "--reference", action="store_true", help="print every setting as a Markdown table"
+    )
 
     command("doctor", cmd_doctor, "check the database, migrations, SMTP and Redis")
 

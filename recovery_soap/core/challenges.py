@@ -64,7 +64,11 @@ def _start(
             guard.ensure_unlocked(env, uow, user, given)
             answers = _answers_or_fail(uow, user, f"{missing} : {given}")
             record = codes.redeem(
-                env, uow, user, key, {Step.USER_VERIFIED, Step.CODE_CONFIRMED},
+                env,
+                uow,
+                user,
+                key,
+                {Step.USER_VERIFIED, Step.CODE_CONFIRMED},
                 f"Invalid confirmation code for user : {given}",
             )
             assert user is not None
@@ -73,9 +77,7 @@ def _start(
     return answers, new_key, given
 
 
-def question_ids(
-    env: Env, caller: Caller, username: str | None, key: str | None
-) -> ChallengeIds:
+def question_ids(env: Env, caller: Caller, username: str | None, key: str | None) -> ChallengeIds:
     require(caller, Permission.VIEW)
     answers, new_key, _ = _start(
         env, caller, username, key, "Error when getting user challenge questions for user"
@@ -122,8 +124,12 @@ def user_question(
 
 
 def verify_answer(
-    env: Env, caller: Caller, username: str | None, key: str | None,
-    question_id: str | None, answer: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    key: str | None,
+    question_id: str | None,
+    answer: str | None,
 ) -> Verification:
     """Check the answer to the question asked; a wrong one spends the key (no retries)."""
     require(caller, Permission.RECOVER)
@@ -155,7 +161,10 @@ def verify_answer(
 
 
 def verify_answers(
-    env: Env, caller: Caller, username: str | None, key: str | None,
+    env: Env,
+    caller: Caller,
+    username: str | None,
+    key: str | None,
     answers: Sequence[tuple[str | None, str | None]],
 ) -> Verification:
     """Check several answers at once; every answer given must be right and, by default, every
@@ -185,7 +194,9 @@ def verify_answers(
         enough = proved == set(stored) or (not env.policy.all_answers_required and proved)
         if not (stored and all_right and enough):
             uow.commit()  # the key stays spent
-            raise WrongAnswer(f"Verification failed for one or more answers provided by user : {given}")
+            raise WrongAnswer(
+                f"Verification failed for one or more answers provided by user : {given}"
+            )
         new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=shown.proof | proved)
         uow.commit()
     return Verification(verified=True, user_id=given, key=new_key)

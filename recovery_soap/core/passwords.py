@@ -32,9 +32,7 @@ class PasswordPolicy:
         if not password or not password.strip():
             return "The password must not be empty."
         if not self.min_length <= len(password) <= self.max_length:
-            return (
-                f"The password must be {self.min_length} to {self.max_length} characters long."
-            )
+            return f"The password must be {self.min_length} to {self.max_length} characters long."
         if self.regex and re.fullmatch(self.regex, password) is None:
             return self.regex_message or "The password does not match the password policy."
         return None
@@ -138,7 +136,7 @@ def _unwrap(hashed: str) -> tuple[str, str] | None:
     """(salt, argon2id hash of the digest) of a wrapped legacy hash; None for any other."""
     if not hashed.startswith(LEGACY_SCHEME):
         return None
-    encoded, sep, rest = hashed[len(LEGACY_SCHEME):].partition("$")
+    encoded, sep, rest = hashed[len(LEGACY_SCHEME) :].partition("$")
     if not sep:
         return None
     padded = encoded + "=" * (-len(encoded) % 4)
