@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
 
 from recovery_soap.core import callers
@@ -161,6 +162,9 @@ def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
 
 
 def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
+    # spyne runs a full gc.collect() at most once a second per process by default: a latency
+    # spike on a hot path. The collector's own thresholds (and gc.freeze under gunicorn) suffice.
+    spyne_const.MIN_GC_INTERVAL = float("inf")
     application = RecoveryApplication(
         [UserInformationRecoveryService],
         tns=SERVICE_NS,
