@@ -424,57 +424,35 @@ class QuestionRepository(Repository):
         )
 
 
+#: What a message is made of; a requeued copy takes exactly these from the original.
+_MESSAGE_COLUMNS = ("tenant_id", "kind", "recipient", "subject", "body", "html_body", "sender")
+
+
+def _fresh(now: datetime) -> dict[str, Any]:
+    """The delivery state of a message just queued."""
+    return {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
 class OutboxRepository(Repository):
     def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
-        return int(
-            self._c.execute(
-                insert(outbox_t)
-                .values(
-                    tenant_id=message.tenant_id,
-                    kind=message.kind.value,
-                    recipient=message.recipient,
-                    subject=message.subject,
-                    body=message.body,
-                    html_body=message.html,
-                    sender=message.sender,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                .returning(outbox_t.c.id)
-            ).scalar_one()
-        )
+        content = {
+            "tenant_id": message.tenant_id,
+            "kind": message.kind.value,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "html_body": message.html,
+            "sender": message.sender,
+        }
+        inserted = insert(outbox_t).values(**content, **_fresh(now)).returning(outbox_t.c.id)
+        return int(self._c.execute(inserted).scalar_one())
 
     def requeue(self, message_id: int, now: datetime) -> bool:
-        row = self._c.execute(
-            select(
-                outbox_t.c.tenant_id,
-                outbox_t.c.kind,
-                outbox_t.c.recipient,
-                outbox_t.c.subject,
-                outbox_t.c.body,
-                outbox_t.c.html_body,
-                outbox_t.c.sender,
-            ).where(outbox_t.c.id == message_id)
-        ).first()
+        columns = [outbox_t.c[name] for name in _MESSAGE_COLUMNS]
+        row = self._c.execute(select(*columns).where(outbox_t.c.id == message_id)).first()
         if row is None:
             return False
-        self._c.execute(
-            insert(outbox_t).values(
-                tenant_id=row.tenant_id,
-                kind=row.kind,
-                recipient=row.recipient,
-                subject=row.subject,
-                body=row.body,
-                html_body=row.html_body,
-                sender=row.sender,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        self._c.execute(insert(outbox_t).values(**row._asdict(), **_fresh(now)))
         return True
 
 

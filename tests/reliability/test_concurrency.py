@@ -53,28 +53,29 @@ def test_one_confirmation_code_confirms_once(serve) -> None:
     assert sum(1 for r in results if r.verified) == 1
 
 
-def test_one_password_key_changes_the_password_once(serve) -> None:
-    servers = _two_servers(serve)
-    name = unique()
-    first = servers[0].client()
-    first.registerUser(
+def _mailed_code(client, name: str) -> str:
+    """Register and confirm ``name`` (external sending), then start a recovery: the mailed code."""
+    code = client.registerUser(
         userName=name,
         password=PASSWORD,
         claims=claims_for(name),
         profileName="default",
         tenantDomain="",
-    )
-    # confirm, then recover to a password key
-    code = first.resendSignUpConfiramtionCode(
-        userName=name, code="", profileName="default", tenantDomain=""
     ).notificationData.notificationCode
-    assert first.confirmUserSelfRegistration(
+    assert client.confirmUserSelfRegistration(
         username=name, code=code, captcha=None, tenantDomain=""
     ).verified
-    key = first.verifyUser(username=name, captcha=None).key
-    mailed = first.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
+    key = client.verifyUser(username=name, captcha=None).key
+    mailed = client.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
+    return str(mailed.notificationData.notificationCode)
+
+
+def test_one_password_key_changes_the_password_once(serve) -> None:
+    servers = _two_servers(serve)
+    name = unique()
+    first = servers[0].client()
     key3 = first.verifyConfirmationCode(
-        username=name, code=mailed.notificationData.notificationCode, captcha=None
+        username=name, code=_mailed_code(first, name), captcha=None
     ).key
     clients = _clients(servers, ATTEMPTS)
     results = _race(
@@ -91,21 +92,7 @@ def test_one_password_key_changes_the_password_once(serve) -> None:
 def test_one_mailed_code_verifies_once(serve) -> None:
     servers = _two_servers(serve)
     name = unique()
-    first = servers[0].client()
-    first.registerUser(
-        userName=name,
-        password=PASSWORD,
-        claims=claims_for(name),
-        profileName="default",
-        tenantDomain="",
-    )
-    code = first.resendSignUpConfiramtionCode(
-        userName=name, code="", profileName="default", tenantDomain=""
-    ).notificationData.notificationCode
-    first.confirmUserSelfRegistration(username=name, code=code, captcha=None, tenantDomain="")
-    key = first.verifyUser(username=name, captcha=None).key
-    mailed = first.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    code2 = mailed.notificationData.notificationCode
+    code2 = _mailed_code(servers[0].client(), name)
     clients = _clients(servers, ATTEMPTS)
     results = _race(
         [
