@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -542,18 +543,7 @@ class GuardRepository(Repository):
 
 class AuditRepository(Repository):
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(
-            insert(audit_t).values(
-                at=event.at,
-                event=event.event,
-                outcome=event.outcome,
-                tenant=event.tenant,
-                username=event.username,
-                caller=event.caller,
-                client_address=event.client_address,
-                detail=event.detail,
-            )
-        )
+        self._c.execute(insert(audit_t).values(**dataclasses.asdict(event)))
 
 
 def dialect_insert(connection: Connection) -> Any:
@@ -583,16 +573,7 @@ def audit_listing(
             query = query.where(column == value)
     if since is not None:
         query = query.where(audit_t.c.at >= since)
+    fields = [f.name for f in dataclasses.fields(AuditEvent)]
     return [
-        AuditEvent(
-            at=r.at,
-            event=r.event,
-            outcome=r.outcome,
-            tenant=r.tenant,
-            username=r.username,
-            caller=r.caller,
-            client_address=r.client_address,
-            detail=r.detail,
-        )
-        for r in connection.execute(query)
+        AuditEvent(**{name: getattr(r, name) for name in fields}) for r in connection.execute(query)
     ]
