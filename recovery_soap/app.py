@@ -41,6 +41,20 @@ from recovery_soap.store.uow import uow_factory
 log = logging.getLogger("recovery_soap")
 StartResponse = Callable[..., Any]
 IMAGE_PREFIX = f"/{IMAGE_DIRECTORY}/"
+#: Paths answered by the REST faces (recovery_soap.rest.face), matched without importing it.
+REST_PREFIXES = ("/oauth2/", "/scim2", "/t/", "/api/am/user/subscriber")
+
+
+def _is_rest_path(path: str) -> bool:
+    if path.startswith("/t/"):
+        tenant, _, rest = path[3:].partition("/")
+        return bool(tenant) and (rest == "scim2" or rest.startswith("scim2/"))
+    if path.startswith("/scim2"):
+        return path == "/scim2" or path.startswith("/scim2/")
+    if path.startswith("/api/am/user/subscriber"):
+        tail = path[len("/api/am/user/subscriber") :]
+        return tail == "" or tail.startswith("/")
+    return True
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -136,6 +150,20 @@ class RecoveryApp:
             trust_proxy=settings.trust_proxy,
             require_https=settings.require_https,
         )
+        self._rest: Any = None
+        self._rest_lock = threading.Lock()
+
+    @property
+    def rest(self) -> Any:
+        """The REST faces, built on the first REST request: a worker serving only SOAP never
+        imports werkzeug, joserfc or pydantic."""
+        if self._rest is None:
+            with self._rest_lock:
+                if self._rest is None:
+                    from recovery_soap.rest.face import RestFace
+
+                    self._rest = RestFace(self.settings, self.env, self.engine)
+        return self._rest
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -144,6 +172,11 @@ class RecoveryApp:
             return self.soap(environ, start_response)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
+        if path.startswith(REST_PREFIXES) and _is_rest_path(path):
+            try:
+                return self.rest(environ, start_response)  # type: ignore[no-any-return]
+            except Unavailable:
+                return plain(start_response, "503 Service Unavailable", "temporarily unavailable")
         if method not in ("GET", "HEAD"):
             return plain(
                 start_response, "405 Method Not Allowed", "Method not allowed.", [("Allow", "GET")]

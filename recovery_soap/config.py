@@ -219,6 +219,34 @@ class Settings:
         default=True,
         metadata={"doc": "serve Prometheus metrics at /metrics (restrict it at the proxy)"},
     )
+    token_minutes: int = field(
+        default=60, metadata={"doc": "lifetime of the access tokens /oauth2/token issues, minutes"}
+    )
+    token_issuer: str = field(
+        default="urn:recovery-soap",
+        metadata={"doc": "iss claim of issued tokens (the same for every worker and host)"},
+    )
+    token_audience: str = field(
+        default="recovery-soap", metadata={"doc": "aud claim of issued tokens, checked on use"}
+    )
+    rest_max_body_bytes: int = field(
+        default=64 * 1024, metadata={"doc": "largest accepted REST request body, bytes (413)"}
+    )
+    oidc_jwks_url: str = field(
+        default="",
+        metadata={"doc": "JWKS URL of an external OpenID provider whose tokens are trusted too"},
+    )
+    oidc_issuer: str = field(default="", metadata={"doc": "iss the external tokens must carry"})
+    oidc_audience: str = field(default="", metadata={"doc": "aud the external tokens must carry"})
+    oidc_username_claim: str = field(
+        default="sub", metadata={"doc": "claim of an external token naming the user"}
+    )
+    oidc_tenant: str = field(
+        default="carbon.super", metadata={"doc": "tenant the external provider's users belong to"}
+    )
+    oidc_jwks_cache_seconds: float = field(
+        default=300.0, metadata={"doc": "how long the external provider's JWKS is cached"}
+    )
 
     def __post_init__(self) -> None:
         choices = {
@@ -238,6 +266,10 @@ class Settings:
                 raise SettingsError(f"{name} must be positive: codes never live forever")
         if not 1 <= self.password_min_length <= self.password_max_length:
             raise SettingsError("password_min_length must be between 1 and password_max_length")
+        if self.token_minutes <= 0:
+            raise SettingsError("token_minutes must be positive: tokens never live forever")
+        if self.oidc_jwks_url and not (self.oidc_issuer and self.oidc_audience):
+            raise SettingsError("oidc_jwks_url needs oidc_issuer and oidc_audience")
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
         if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:

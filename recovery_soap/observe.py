@@ -74,6 +74,42 @@ def record_call(
     )
 
 
+REST_REQUESTS = Counter(
+    "recovery_soap_rest_requests_total",
+    "REST requests by face, route and HTTP status",
+    ["face", "route", "status"],
+)
+REST_LATENCY = Histogram(
+    "recovery_soap_rest_request_seconds",
+    "REST request duration by face and route",
+    ["face", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def record_request(
+    *, face: str, route: str, method: str, status: int, seconds: float, request_id: str
+) -> None:
+    """One REST request: metrics and a log record (route and status only, never a body)."""
+    REST_REQUESTS.labels(face, route, str(status)).inc()
+    REST_LATENCY.labels(face, route).observe(seconds)
+    log.info(
+        "rest call %s %s %s %d in %.1f ms",
+        request_id,
+        method,
+        route,
+        status,
+        seconds * 1000,
+        extra={
+            "request_id": request_id,
+            "face": face,
+            "operation": f"{method} {route}",
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )
+
+
 def record_delivery(result: str) -> None:
     DELIVERIES.labels(result).inc()
 

@@ -21,6 +21,7 @@ from recovery_soap.core.model import (
     Tenant,
 )
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.scopes import ALL_GRANTS, ALL_SCOPES, check_grants, check_scopes
 
 SECRET_LABEL = "service-account"
 ALL_PERMISSIONS = frozenset(Permission)
@@ -100,8 +101,11 @@ def put_account(
     permissions: Iterable[Permission] = ALL_PERMISSIONS,
     *,
     all_tenants: bool = False,
+    scopes: Iterable[str] | None = None,
+    grants: Iterable[str] | None = None,
 ) -> ServiceAccount:
-    """Create the account or replace its secret and grants."""
+    """Create the account or replace its secret and grants; as an OAuth client it may use
+    ``grants`` for tokens with ``scopes`` (default: every grant and scope)."""
     if not name or ":" in name or not name.strip():
         raise BadRequest("A service-account name must be non-empty and contain no ':'")
     if len(secret) < 12:
@@ -112,6 +116,8 @@ def put_account(
         secret_hash=env.keyed.exact_digest(SECRET_LABEL, secret),
         permissions=frozenset(permissions),
         all_tenants=all_tenants,
+        scopes=check_scopes(ALL_SCOPES if scopes is None else scopes),
+        grants=check_grants(ALL_GRANTS if grants is None else grants),
     )
     uow.accounts.put(account)
     return account

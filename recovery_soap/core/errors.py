@@ -6,6 +6,7 @@ RecoveryError                 a business failure: the wire answers an error bean
 ├── InvalidUser        18003  unknown, ambiguous or unusable user
 ├── InvalidCaptcha     18004  wrong, unknown, used or expired captcha
 ├── InvalidCredential  17002  a password the policy refuses at registration
+├── LoginFailed        17002  a user's name and password did not authenticate (REST faces)
 ├── UpdateFailed       18013  the password could not be changed (policy, missing proof)
 ├── AccountLocked      18013  the account is locked
 ├── RegistrationFailed 18013  the account could not be created as asked
@@ -55,6 +56,10 @@ class InvalidCaptcha(RecoveryError):
 
 
 class InvalidCredential(RecoveryError):
+    code = "17002"
+
+
+class LoginFailed(RecoveryError):
     code = "17002"
 
 

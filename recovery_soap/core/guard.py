@@ -16,6 +16,7 @@ from recovery_soap.core.errors import (
     ExpiredCode,
     InvalidCaptcha,
     InvalidCode,
+    LoginFailed,
     RecoveryError,
     WrongAnswer,
 )
@@ -32,7 +33,7 @@ class RecoveryLocked(RecoveryError):
 
 
 #: The failures that count towards a lock: someone presented a wrong secret.
-COUNTED = (InvalidCode, WrongAnswer, InvalidCaptcha)
+COUNTED = (InvalidCode, WrongAnswer, InvalidCaptcha, LoginFailed)
 SLOW_DOWN = "Too many requests; try again later"
 
 

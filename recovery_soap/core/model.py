@@ -34,10 +34,13 @@ class Step(enum.Enum):
     QUESTION_ASKED = "question_asked"  # legacy step 40: one question asked
     ANSWERED = "answered"  # legacy step 30: answers proved so far (see proof)
     SIGNUP_MAILED = "signup_mailed"  # the e-mailed sign-up confirmation code
+    INVITED = "invited"  # the e-mailed invitation key (subscriber API)
+    INVITE_ACCEPTED = "invite_accepted"  # confirm-invitee's key, spent by addUser
 
     @property
     def purpose(self) -> Purpose:
-        return Purpose.SIGNUP if self is Step.SIGNUP_MAILED else Purpose.RECOVERY
+        signup = (Step.SIGNUP_MAILED, Step.INVITED, Step.INVITE_ACCEPTED)
+        return Purpose.SIGNUP if self in signup else Purpose.RECOVERY
 
 
 class MessageKind(enum.Enum):
@@ -48,6 +51,7 @@ class MessageKind(enum.Enum):
     ACCOUNT_ID_RECOVERY = "accountIdRecovery"
     PASSWORD_CHANGED = "passwordChanged"  # notice, after the fact
     ACCOUNT_CONFIRMED = "accountConfirmed"  # notice, after the fact
+    INVITATION = "subscriberInvitation"  # subscriber API invitation with its key
 
 
 class Limit(enum.Enum):
@@ -65,6 +69,7 @@ class Tenant:
     id: int
     domain: str
     notify_changes: bool = True
+    self_signup: bool = True  # subscriber invitations allowed
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ class ServiceAccount:
     secret_hash: str
     permissions: frozenset[Permission]
     all_tenants: bool
+    scopes: frozenset[str] = frozenset()  # OAuth scopes its tokens may carry
+    grants: frozenset[str] = frozenset()  # OAuth grant types it may use
 
 
 @dataclass(frozen=True)

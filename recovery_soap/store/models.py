@@ -39,6 +39,7 @@ class TenantRow(Base):
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     notify_changes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    self_signup: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class UserRow(Base):
@@ -173,6 +174,8 @@ class ServiceAccountRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     permissions: Mapped[str] = mapped_column(String(255))
     all_tenants: Mapped[bool] = mapped_column(Boolean, default=False)
+    scopes: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    grants: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -180,3 +183,14 @@ class ServerKeyRow(Base):
     __tablename__ = "server_keys"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class SigningKeyRow(Base):
+    """Keys that sign access tokens (private JWK); a retired key stays published for a while."""
+
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_jwk: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -66,11 +66,21 @@ class Repository:
         self._c = connection
 
 
-_TENANT_COLUMNS = (tenants_t.c.id, tenants_t.c.domain, tenants_t.c.notify_changes)
+_TENANT_COLUMNS = (
+    tenants_t.c.id,
+    tenants_t.c.domain,
+    tenants_t.c.notify_changes,
+    tenants_t.c.self_signup,
+)
 
 
 def _tenant(row: Any) -> Tenant:
-    return Tenant(id=row.id, domain=row.domain, notify_changes=bool(row.notify_changes))
+    return Tenant(
+        id=row.id,
+        domain=row.domain,
+        notify_changes=bool(row.notify_changes),
+        self_signup=bool(row.self_signup),
+    )
 
 
 class TenantRepository(Repository):
@@ -81,6 +91,11 @@ class TenantRepository(Repository):
     def set_notify_changes(self, tenant: Tenant, enabled: bool) -> None:
         self._c.execute(
             update(tenants_t).where(tenants_t.c.id == tenant.id).values(notify_changes=enabled)
+        )
+
+    def set_self_signup(self, tenant: Tenant, enabled: bool) -> None:
+        self._c.execute(
+            update(tenants_t).where(tenants_t.c.id == tenant.id).values(self_signup=enabled)
         )
 
     def add(self, domain: str) -> Tenant:
@@ -463,7 +478,12 @@ class AccountRepository(Repository):
 
     def get(self, name: str) -> ServiceAccount | None:
         row = self._c.execute(
-            select(accounts_t, tenants_t.c.domain, tenants_t.c.notify_changes)
+            select(
+                accounts_t,
+                tenants_t.c.domain,
+                tenants_t.c.notify_changes,
+                tenants_t.c.self_signup,
+            )
             .join(tenants_t, tenants_t.c.id == accounts_t.c.tenant_id)
             .where(accounts_t.c.name == name)
         ).first()
@@ -472,11 +492,16 @@ class AccountRepository(Repository):
         return ServiceAccount(
             name=row.name,
             tenant=Tenant(
-                id=row.tenant_id, domain=row.domain, notify_changes=bool(row.notify_changes)
+                id=row.tenant_id,
+                domain=row.domain,
+                notify_changes=bool(row.notify_changes),
+                self_signup=bool(row.self_signup),
             ),
             secret_hash=row.secret_hash,
             permissions=frozenset(Permission(p) for p in row.permissions.split(",") if p),
             all_tenants=bool(row.all_tenants),
+            scopes=frozenset(s for s in row.scopes.split(" ") if s),
+            grants=frozenset(g for g in row.grants.split(" ") if g),
         )
 
     def put(self, account: ServiceAccount) -> None:
@@ -486,6 +511,8 @@ class AccountRepository(Repository):
             "secret_hash": account.secret_hash,
             "permissions": ",".join(sorted(p.value for p in account.permissions)),
             "all_tenants": account.all_tenants,
+            "scopes": " ".join(sorted(account.scopes)),
+            "grants": " ".join(sorted(account.grants)),
         }
         upsert = dialect_insert(self._c)(accounts_t).values(
             name=account.name, created_at=_utcnow(), **values
