@@ -247,6 +247,39 @@ class GuardState:
     window_started_at: datetime
 
 
+class Match(enum.Enum):
+    """How a directory search compares a value (the SCIM filter operators it supports)."""
+
+    EQUALS = "eq"
+    STARTS_WITH = "sw"
+    CONTAINS = "co"
+
+
+class UserField(enum.Enum):
+    """What a directory search can compare: the username or the e-mail address claim."""
+
+    USERNAME = "username"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class UserCondition:
+    """One condition of a directory search; a search ANDs its conditions, case-insensitively."""
+
+    field: UserField
+    match: Match
+    value: str
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """A user as the directory shows it: the account, its claims and when it was created."""
+
+    user: User
+    claims: dict[str, str]
+    created_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     at: datetime

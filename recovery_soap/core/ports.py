@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
@@ -12,6 +12,7 @@ from recovery_soap.core.model import (
     CaptchaRecord,
     ChallengeAnswer,
     CodeRecord,
+    DirectoryEntry,
     GuardState,
     Limit,
     MessageKind,
@@ -24,6 +25,7 @@ from recovery_soap.core.model import (
     Step,
     Tenant,
     User,
+    UserCondition,
 )
 
 
@@ -146,6 +148,25 @@ class Accounts(Protocol):
     def put(self, account: ServiceAccount) -> None: ...
 
 
+class Directory(Protocol):
+    """Users of a tenant as a directory: search, read with claims, rename, remove."""
+
+    def search(
+        self, tenant: Tenant, conditions: Sequence[UserCondition], offset: int, limit: int
+    ) -> tuple[int, list[DirectoryEntry]]:
+        """The total of matching users and one page of them, ordered by id."""
+        ...
+
+    def entry(self, tenant: Tenant, user_id: int) -> DirectoryEntry | None: ...
+    def hold(self, user: User) -> None:
+        """Lock the user's row until the end of the transaction (read-modify-write)."""
+        ...
+
+    def remove_claims(self, user: User, uris: Collection[str]) -> None: ...
+    def rename(self, user: User, username: str) -> None: ...
+    def delete(self, user: User) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leaving it without commit() rolls everything back."""
 
@@ -158,6 +179,7 @@ class UnitOfWork(Protocol):
     accounts: Accounts
     guards: Guards
     audit: AuditTrail
+    directory: Directory
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

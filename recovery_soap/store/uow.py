@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from recovery_soap.core.errors import StoreConflict, Unavailable
 from recovery_soap.store.db import READONLY
+from recovery_soap.store.directory import DirectoryRepository
 from recovery_soap.store.repositories import (
     AccountRepository,
     AuditRepository,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.accounts = AccountRepository(connection)
         self.guards = GuardRepository(connection)
         self.audit = AuditRepository(connection)
+        self.directory = DirectoryRepository(connection)
         return self
 
     @property

@@ -1,0 +1,115 @@
+"""User management within one tenant: search and page, read, create, replace, delete.
+
+Every function takes the tenant the caller is bound to, and reaches users only through it: an id
+of another tenant's user is unknown here, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from recovery_soap.core.env import Env
+from recovery_soap.core.errors import StoreConflict
+from recovery_soap.core.model import Tenant, UserCondition
+from recovery_soap.core.profiles import (
+    Actor,
+    Profile,
+    ProfileChange,
+    UsernameTaken,
+    VersionMismatch,
+    check_change,
+    load,
+    profile_of,
+    record,
+    update_profile,
+)
+from recovery_soap.core.secrets import new_code
+
+#: The most users one page holds, whatever count the caller asks for.
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a search: the total of matches, where the page starts (1-based), its users."""
+
+    total: int
+    start_index: int
+    profiles: list[Profile]
+
+
+def search(
+    env: Env,
+    tenant: Tenant,
+    conditions: Sequence[UserCondition],
+    start_index: int = 1,
+    count: int | None = None,
+) -> Page:
+    """Users of the tenant matching every condition, by id; start_index below 1 counts as 1."""
+    start = max(start_index, 1)
+    size = MAX_PAGE if count is None else max(0, min(count, MAX_PAGE))
+    with env.uow(readonly=True) as uow:
+        total, entries = uow.directory.search(tenant, conditions, start - 1, size)
+    return Page(total=total, start_index=start, profiles=[profile_of(e) for e in entries])
+
+
+def create(
+    env: Env,
+    actor: Actor,
+    tenant: Tenant,
+    username: str,
+    password: str | None,
+    claims: Mapping[str, str],
+    *,
+    active: bool = True,
+) -> Profile:
+    """An account created by a service, active unless asked otherwise.
+
+    Without a password the account gets a random one nobody knows: the user sets their own
+    through password recovery.
+    """
+    check_change(env, ProfileChange(claims=dict(claims), username=username, password=password))
+    secret = password if password is not None else new_code() + new_code()
+    # Hashed before the write lock is taken (admin.add_user hashes inside it, fine for the CLI).
+    password_hash = env.slow.hash(secret)
+    with env.uow() as uow:
+        if uow.users.get(tenant, username) is not None:
+            raise UsernameTaken(f"User {username} exists already")
+        user = uow.users.add(
+            tenant, username, password_hash, locked=not active, pending=False, now=env.clock.now()
+        )
+        uow.users.set_claims(user, dict(claims))
+        record(env, uow, actor, "user_created", user)
+        created = profile_of(load(uow, tenant, user.id))
+        try:
+            uow.commit()
+        except StoreConflict:
+            raise UsernameTaken(f"User {username} exists already") from None
+    return created
+
+
+def replace(
+    env: Env,
+    actor: Actor,
+    tenant: Tenant,
+    user_id: int,
+    change: ProfileChange,
+    expected_version: str | None = None,
+) -> Profile:
+    """Replace what a caller's view of the profile covers: ``change.claims`` names every claim
+    of that view, None clearing one; claims outside the view stay as they are."""
+    return update_profile(env, actor, tenant, user_id, change, expected_version)
+
+
+def delete(
+    env: Env, actor: Actor, tenant: Tenant, user_id: int, expected_version: str | None = None
+) -> None:
+    with env.uow() as uow:
+        entry = load(uow, tenant, user_id)
+        uow.directory.hold(entry.user)
+        if expected_version is not None and profile_of(entry).version != expected_version:
+            raise VersionMismatch("The resource has changed since it was read")
+        uow.directory.delete(entry.user)
+        record(env, uow, actor, "user_deleted", entry.user)
+        uow.commit()

@@ -1,0 +1,252 @@
+"""A user's profile: reading it, changing its claims, account state and password in one step.
+
+Shared by self-service (the token's own user) and user management (a service acting on a user
+of its tenant). A change is checked completely before anything is written, and runs in one unit
+of work with its audit event, so a refused change leaves the profile as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from recovery_soap.core.claims import EMAIL, is_challenge_set, settable_profile_claim
+from recovery_soap.core.env import Env
+from recovery_soap.core.errors import InvalidUser, RecoveryError, RequestRefused, UpdateFailed
+from recovery_soap.core.model import AuditEvent, DirectoryEntry, MessageKind, Purpose, Tenant, User
+from recovery_soap.core.notices import notify_change
+from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.registration import USERNAME
+
+#: Longest claim value the store keeps (user_claims.value).
+MAX_CLAIM_LENGTH = 1024
+#: An address with one @, a dotted domain and no spaces; deliverability is the mail's business.
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+class ClaimNotSettable(RecoveryError):
+    """The claim is unknown, read-only, or account state (never set through a profile)."""
+
+    code = "18013"
+
+    def __init__(self, message: str, claim: str = "") -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+class InvalidClaimValue(RecoveryError):
+    """A claim value the profile refuses (an e-mail address of the wrong form, too long)."""
+
+    code = "18013"
+
+    def __init__(self, message: str, claim: str = "") -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+class PasswordRefused(UpdateFailed):
+    """The new password breaks the tenant's password policy."""
+
+    code = "18013"
+
+
+class UsernameTaken(RecoveryError):
+    """Another user of the tenant has that username already."""
+
+    code = "18013"
+
+
+class VersionMismatch(RequestRefused):
+    """The caller's copy of the profile is out of date (an If-Match precondition failed)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a profile, for the audit trail: a service account or the user, and from where."""
+
+    name: str
+    client_address: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A user's profile: the account and its profile claims (never a challenge answer)."""
+
+    id: int
+    username: str
+    tenant: Tenant
+    claims: dict[str, str]
+    active: bool
+    created_at: datetime | None
+    password_changed_at: datetime | None
+
+    @property
+    def version(self) -> str:
+        """A version derived from the content: it changes whenever the profile does."""
+        digest = hashlib.sha256()
+        parts = [
+            self.username,
+            str(self.active),
+            str(self.password_changed_at or ""),
+            *(f"{uri}={value}" for uri, value in sorted(self.claims.items())),
+        ]
+        digest.update("\n".join(parts).encode("utf-8"))
+        return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What to change: claims to set (None removes one), and optionally the password, the
+    username and whether the account is active."""
+
+    claims: Mapping[str, str | None] = field(default_factory=dict)
+    password: str | None = None
+    username: str | None = None
+    active: bool | None = None
+
+
+def is_profile_claim(uri: str) -> bool:
+    return settable_profile_claim(uri) and not is_challenge_set(uri)
+
+
+def profile_of(entry: DirectoryEntry) -> Profile:
+    user = entry.user
+    return Profile(
+        id=user.id,
+        username=user.username,
+        tenant=user.tenant,
+        claims={uri: v for uri, v in entry.claims.items() if is_profile_claim(uri)},
+        active=not (user.locked or user.pending_confirmation),
+        created_at=entry.created_at,
+        password_changed_at=user.password_changed_at,
+    )
+
+
+def load(uow: UnitOfWork, tenant: Tenant, user_id: int) -> DirectoryEntry:
+    entry = uow.directory.entry(tenant, user_id)
+    if entry is None:
+        raise InvalidUser(f"User does not exist : {user_id}")
+    return entry
+
+
+def read_profile(env: Env, tenant: Tenant, user_id: int) -> Profile:
+    with env.uow(readonly=True) as uow:
+        return profile_of(load(uow, tenant, user_id))
+
+
+def own_user_id(env: Env, tenant: Tenant, username: str) -> int:
+    """The id of a token's user; an account removed since the token was issued is unknown."""
+    with env.uow(readonly=True) as uow:
+        user = uow.users.get(tenant, username)
+    if user is None:
+        raise InvalidUser(f"User does not exist : {username}")
+    return user.id
+
+
+def check_change(env: Env, change: ProfileChange) -> None:
+    """Refuse a change before anything is written: claims, values, username and password."""
+    for uri, value in change.claims.items():
+        if not is_profile_claim(uri):
+            raise ClaimNotSettable(f"The claim {uri} cannot be set", uri)
+        if value is None:
+            continue
+        if len(value) > MAX_CLAIM_LENGTH:
+            raise InvalidClaimValue(f"The value of {uri} is too long", uri)
+        if uri == EMAIL and EMAIL_ADDRESS.fullmatch(value) is None:
+            raise InvalidClaimValue("The e-mail address is not valid", uri)
+    if change.username is not None and USERNAME.fullmatch(change.username) is None:
+        raise InvalidClaimValue("The username is not valid", "username")
+    if change.password is not None:
+        problem = env.policy.passwords.problem(change.password)
+        if problem:
+            raise PasswordRefused(problem)
+
+
+def update_profile(
+    env: Env,
+    actor: Actor,
+    tenant: Tenant,
+    user_id: int,
+    change: ProfileChange,
+    expected_version: str | None = None,
+) -> Profile:
+    """Apply ``change`` to the user's profile if it is still at ``expected_version``."""
+    check_change(env, change)
+    # The slow hash is computed before the write lock is taken.
+    password_hash = env.slow.hash(change.password) if change.password is not None else None
+    with env.uow() as uow:
+        entry = load(uow, tenant, user_id)
+        uow.directory.hold(entry.user)
+        entry = load(uow, tenant, user_id)
+        if expected_version is not None and profile_of(entry).version != expected_version:
+            raise VersionMismatch("The resource has changed since it was read")
+        apply_change(env, uow, actor, entry, change, password_hash)
+        updated = profile_of(load(uow, tenant, user_id))
+        uow.commit()
+    return updated
+
+
+def apply_change(
+    env: Env,
+    uow: UnitOfWork,
+    actor: Actor,
+    entry: DirectoryEntry,
+    change: ProfileChange,
+    password_hash: str | None,
+) -> None:
+    """Write a checked change inside the caller's unit of work, with its audit events."""
+    user = entry.user
+    current = {uri: v for uri, v in entry.claims.items() if is_profile_claim(uri)}
+    to_set = {uri: v for uri, v in change.claims.items() if v is not None and current.get(uri) != v}
+    to_remove = [uri for uri, v in change.claims.items() if v is None and uri in current]
+    uow.users.set_claims(user, to_set)
+    uow.directory.remove_claims(user, to_remove)
+    details = sorted(to_set) + sorted(to_remove)
+    if change.username is not None and change.username != user.username:
+        if uow.users.get(user.tenant, change.username) is not None:
+            raise UsernameTaken(f"User {change.username} exists already")
+        uow.directory.rename(user, change.username)
+        details.append("username")
+    if change.active is not None and change.active != (
+        not (user.locked or user.pending_confirmation)
+    ):
+        uow.users.set_lock(user, locked=not change.active, pending=False)
+        details.append("active")
+    if details:
+        record(env, uow, actor, "profile_updated", user, ",".join(details)[:1024])
+    if password_hash is not None:
+        change_password(env, uow, actor, user, password_hash)
+
+
+def change_password(
+    env: Env, uow: UnitOfWork, actor: Actor, user: User, password_hash: str
+) -> None:
+    """A password change as the recovery flows make it: open recovery codes are spent, failed
+    attempts cleared, and the user is told by mail."""
+    now = env.clock.now()
+    uow.users.set_password(user, password_hash, now)
+    uow.codes.spend_all(user.id, Purpose.RECOVERY, now)
+    uow.guards.clear(user)
+    record(env, uow, actor, "password_changed", user)
+    notify_change(env, uow, user, MessageKind.PASSWORD_CHANGED)
+
+
+def record(
+    env: Env, uow: UnitOfWork, actor: Actor, event: str, user: User, detail: str | None = None
+) -> None:
+    """An audit event of a profile or directory change (never with a value or a secret)."""
+    uow.audit.record(
+        AuditEvent(
+            at=env.clock.now(),
+            event=event,
+            outcome="success",
+            tenant=user.tenant.domain,
+            username=user.username,
+            caller=actor.name,
+            client_address=actor.client_address or None,
+            detail=detail,
+        )
+    )

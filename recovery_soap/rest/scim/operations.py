@@ -1,0 +1,244 @@
+"""The operations on User resources: show, search, create, replace, patch, delete.
+
+Each reads the profile through the core, works on it as a scim2-models User (PATCH is applied
+by scim2-models), reads the result back into claims (mapping.py) and lets the core write it.
+Without If-Match, a read-modify-write that lost a race with another writer starts over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_models import (
+    Context,
+    ListResponse,
+    MutabilityException,
+    PatchOp,
+    ResponseParameters,
+    ScimPolicy,
+    SearchRequest,
+)
+from werkzeug.wrappers import Response
+
+from recovery_soap.core import directory, profiles
+from recovery_soap.core.env import Env
+from recovery_soap.core.model import Tenant
+from recovery_soap.core.profiles import Actor, Profile, ProfileChange, VersionMismatch
+from recovery_soap.rest.http import SCIM_MEDIA, json_response
+from recovery_soap.rest.scim import filters, mapping
+from recovery_soap.rest.scim.errors import ScimFailure
+from recovery_soap.rest.scim.mapping import ScimUser
+
+#: Paths whose filter matches no entry create it (a first work e-mail, a first mobile number).
+POLICY = ScimPolicy(unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create)
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Target:
+    """The user a request is about, and where its resource lives."""
+
+    tenant: Tenant
+    user_id: int
+    location: str
+
+
+def _version(header: str | None) -> str | None:
+    """The version an If-Match / If-None-Match names; None for none or ``*``."""
+    if header is None or header.strip() in ("", "*"):
+        return None
+    first = header.split(",")[0].strip()
+    return first.removeprefix("W/").strip('"')
+
+
+def _parameters(args: Mapping[str, str]) -> Any:
+    given = {
+        key: args[key] for key in ("attributes", "excludedAttributes") if args.get(key, "").strip()
+    }
+    return ResponseParameters[ScimUser].model_validate(given) if given else None
+
+
+def _answer(
+    profile: Profile,
+    location: str,
+    context: Context,
+    status: int = 200,
+    parameters: Any = None,
+) -> Response:
+    resource = mapping.to_resource(profile, location)
+    payload = resource.model_dump(scim_ctx=context, response_parameters=parameters)
+    headers = {"ETag": mapping.etag(profile)}
+    if status == 201:
+        headers["Location"] = location
+    return json_response(payload, status, headers, SCIM_MEDIA)
+
+
+def _int(args: Mapping[str, str], name: str) -> int | None:
+    value = args.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ScimFailure(400, f"{name} must be an integer", "invalidValue") from None
+
+
+class Operations:
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def own(self, tenant: Tenant, username: str, base: str) -> Target:
+        user_id = profiles.own_user_id(self.env, tenant, username)
+        return Target(tenant, user_id, f"{base}/Users/{user_id}")
+
+    def by_id(self, tenant: Tenant, resource_id: str, base: str) -> Target:
+        if not resource_id.isdigit() or len(resource_id) > 18:
+            raise ScimFailure(404, "Resource not found")
+        return Target(tenant, int(resource_id), f"{base}/Users/{int(resource_id)}")
+
+    def show(self, target: Target, args: Mapping[str, str], if_none_match: str | None) -> Response:
+        parameters = _parameters(args)
+        profile = profiles.read_profile(self.env, target.tenant, target.user_id)
+        if if_none_match and _version(if_none_match) == profile.version:
+            return Response(status=304, headers={"ETag": mapping.etag(profile)})
+        return _answer(
+            profile, target.location, Context.RESOURCE_QUERY_RESPONSE, parameters=parameters
+        )
+
+    def search(self, tenant: Tenant, args: Mapping[str, str], base: str) -> Response:
+        request = {
+            "filter": args.get("filter"),
+            "startIndex": _int(args, "startIndex"),
+            "count": _int(args, "count"),
+            "attributes": args.get("attributes") or None,
+            "excludedAttributes": args.get("excludedAttributes") or None,
+        }
+        return self._search(tenant, {k: v for k, v in request.items() if v is not None}, base)
+
+    def search_body(self, tenant: Tenant, body: dict[str, Any], base: str) -> Response:
+        return self._search(tenant, body, base)
+
+    def _search(self, tenant: Tenant, given: dict[str, Any], base: str) -> Response:
+        query = SearchRequest[ScimUser].model_validate(given, scim_ctx=Context.SEARCH_REQUEST)
+        conditions = filters.conditions(query.filter)
+        page = directory.search(self.env, tenant, conditions, query.start_index or 1, query.count)
+        resources = [mapping.to_resource(p, f"{base}/Users/{p.id}") for p in page.profiles]
+        listed = ListResponse[ScimUser](
+            total_results=page.total,
+            start_index=page.start_index,
+            items_per_page=len(resources),
+            resources=resources or None,
+        )
+        payload = listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=query)
+        payload.setdefault("Resources", [])
+        return json_response(payload, 200, None, SCIM_MEDIA)
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def create(self, actor: Actor, tenant: Tenant, body: dict[str, Any], base: str) -> Response:
+        resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        wanted = mapping.wanted(resource)
+        if not wanted.username:
+            raise ScimFailure(400, "userName is required", "invalidValue")
+        profile = directory.create(
+            self.env,
+            actor,
+            tenant,
+            wanted.username,
+            wanted.password,
+            mapping.claims_only(wanted.claims),
+            active=True if wanted.active is None else wanted.active,
+        )
+        location = f"{base}/Users/{profile.id}"
+        return _answer(profile, location, Context.RESOURCE_CREATION_RESPONSE, 201)
+
+    def replace(
+        self,
+        actor: Actor,
+        target: Target,
+        body: dict[str, Any],
+        if_match: str | None,
+        *,
+        self_service: bool,
+    ) -> Response:
+        resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        expected = _version(if_match)
+
+        def change(current: Any) -> Any:
+            return resource
+
+        profile = self._rewrite(actor, target, change, expected, self_service=self_service)
+        return _answer(profile, target.location, Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+    def patch(
+        self,
+        actor: Actor,
+        target: Target,
+        body: dict[str, Any],
+        if_match: str | None,
+        *,
+        self_service: bool,
+    ) -> Response:
+        operations = PatchOp[ScimUser].model_validate(
+            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        )
+        expected = _version(if_match)
+
+        def change(current: Any) -> Any:
+            operations.patch(current, POLICY)
+            return current
+
+        profile = self._rewrite(actor, target, change, expected, self_service=self_service)
+        return _answer(profile, target.location, Context.RESOURCE_PATCH_RESPONSE)
+
+    def delete(self, actor: Actor, target: Target, if_match: str | None) -> Response:
+        directory.delete(self.env, actor, target.tenant, target.user_id, _version(if_match))
+        return Response(status=204)
+
+    def _rewrite(
+        self,
+        actor: Actor,
+        target: Target,
+        change: Any,
+        expected: str | None,
+        *,
+        self_service: bool,
+    ) -> Profile:
+        """Read, change, write; the write is conditional on the version read."""
+        for attempt in range(ATTEMPTS):
+            profile = profiles.read_profile(self.env, target.tenant, target.user_id)
+            if expected is not None and profile.version != expected:
+                raise VersionMismatch("The resource has changed since it was read")
+            wanted = mapping.wanted(change(mapping.to_resource(profile, target.location)))
+            if self_service:
+                _self_service_limits(profile, wanted)
+            try:
+                return directory.replace(
+                    self.env,
+                    actor,
+                    target.tenant,
+                    profile.id,
+                    ProfileChange(
+                        claims=wanted.claims,
+                        password=wanted.password,
+                        username=wanted.username or profile.username,
+                        active=None if self_service else wanted.active,
+                    ),
+                    expected_version=profile.version,
+                )
+            except VersionMismatch:
+                if expected is not None or attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _self_service_limits(profile: Profile, wanted: mapping.Wanted) -> None:
+    """A user may not rename or deactivate themselves through /Me."""
+    if wanted.username is not None and wanted.username != profile.username:
+        raise MutabilityException(detail="userName cannot be changed through /Me")
+    if wanted.active is not None and wanted.active != profile.active:
+        raise MutabilityException(detail="active cannot be changed through /Me")

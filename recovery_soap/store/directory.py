@@ -1,0 +1,145 @@
+"""The directory queries: users of a tenant searched, paged, read with their claims, renamed,
+removed. Every value reaches SQL as a bound parameter; LIKE patterns escape their wildcards."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from recovery_soap.core.claims import EMAIL
+from recovery_soap.core.errors import StoreConflict
+from recovery_soap.core.model import (
+    DirectoryEntry,
+    Match,
+    Tenant,
+    User,
+    UserCondition,
+    UserField,
+)
+from recovery_soap.store.models import (
+    AnswerRow,
+    ClaimRow,
+    CodeRow,
+    GuardRow,
+    UserRow,
+)
+
+users_t = UserRow.__table__
+claims_t = ClaimRow.__table__
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(value: str, match: Match) -> str:
+    """A LIKE pattern matching ``value`` literally: ``%`` and ``_`` in it are no wildcards."""
+    literal = value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", r"\%").replace("_", r"\_")
+    return f"{literal}%" if match is Match.STARTS_WITH else f"%{literal}%"
+
+
+def _compare(column: Any, condition: UserCondition) -> ColumnElement[bool]:
+    # Case-insensitive on both backends: userName and emails are not caseExact in SCIM.
+    lowered, value = func.lower(column), condition.value.lower()
+    if condition.match is Match.EQUALS:
+        return lowered == value  # type: ignore[no-any-return]
+    return lowered.like(like_pattern(value, condition.match), escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
+
+
+def _where(condition: UserCondition) -> ColumnElement[bool]:
+    if condition.field is UserField.USERNAME:
+        return _compare(users_t.c.username, condition)
+    return exists().where(
+        claims_t.c.user_id == users_t.c.id,
+        claims_t.c.claim_uri == EMAIL,
+        _compare(claims_t.c.value, condition),
+    )
+
+
+_COLUMNS = (
+    users_t.c.id,
+    users_t.c.username,
+    users_t.c.password_hash,
+    users_t.c.locked,
+    users_t.c.pending_confirmation,
+    users_t.c.password_changed_at,
+    users_t.c.created_at,
+)
+
+
+class DirectoryRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def search(
+        self, tenant: Tenant, conditions: Sequence[UserCondition], offset: int, limit: int
+    ) -> tuple[int, list[DirectoryEntry]]:
+        where = [users_t.c.tenant_id == tenant.id, *(_where(c) for c in conditions)]
+        total = self._c.execute(select(func.count()).select_from(users_t).where(*where))
+        count = int(total.scalar_one())
+        if limit <= 0 or offset >= count:
+            return count, []
+        rows = self._c.execute(
+            select(*_COLUMNS).where(*where).order_by(users_t.c.id).offset(offset).limit(limit)
+        ).all()
+        return count, self._entries(tenant, rows)
+
+    def entry(self, tenant: Tenant, user_id: int) -> DirectoryEntry | None:
+        rows = self._c.execute(
+            select(*_COLUMNS).where(users_t.c.tenant_id == tenant.id, users_t.c.id == user_id)
+        ).all()
+        entries = self._entries(tenant, rows)
+        return entries[0] if entries else None
+
+    def _entries(self, tenant: Tenant, rows: Sequence[Any]) -> list[DirectoryEntry]:
+        ids = [row.id for row in rows]
+        claims: dict[int, dict[str, str]] = {user_id: {} for user_id in ids}
+        if ids:
+            for row in self._c.execute(
+                select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
+                    claims_t.c.user_id.in_(ids)
+                )
+            ):
+                claims[row.user_id][row.claim_uri] = row.value
+        return [
+            DirectoryEntry(
+                user=User(
+                    id=row.id,
+                    tenant=tenant,
+                    username=row.username,
+                    password_hash=row.password_hash,
+                    locked=bool(row.locked),
+                    pending_confirmation=bool(row.pending_confirmation),
+                    password_changed_at=row.password_changed_at,
+                ),
+                claims=claims[row.id],
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    def hold(self, user: User) -> None:
+        # A no-op update takes the row lock on PostgreSQL (SQLite holds its write lock already).
+        self._c.execute(update(users_t).where(users_t.c.id == user.id).values(id=users_t.c.id))
+
+    def remove_claims(self, user: User, uris: Collection[str]) -> None:
+        if uris:
+            self._c.execute(
+                delete(claims_t).where(
+                    claims_t.c.user_id == user.id, claims_t.c.claim_uri.in_(list(uris))
+                )
+            )
+
+    def rename(self, user: User, username: str) -> None:
+        try:
+            self._c.execute(
+                update(users_t).where(users_t.c.id == user.id).values(username=username)
+            )
+        except IntegrityError:
+            raise StoreConflict(username) from None
+
+    def delete(self, user: User) -> None:
+        """Remove the user and what hangs off it (explicitly, for SQLite without cascades)."""
+        for table in (claims_t, AnswerRow.__table__, CodeRow.__table__, GuardRow.__table__):
+            self._c.execute(delete(table).where(table.c.user_id == user.id))
+        self._c.execute(delete(users_t).where(users_t.c.id == user.id))
