@@ -178,6 +178,8 @@ def cmd_tenant_set(args: argparse.Namespace) -> int:
         tenant = admin.tenant(uow, args.domain)
         if args.notify_changes is not None:
             uow.tenants.set_notify_changes(tenant, args.notify_changes == "on")
+        if args.self_signup is not None:
+            uow.tenants.set_self_signup(tenant, args.self_signup == "on")
         uow.commit()
     print(f"tenant {args.domain} updated")
     return 0
@@ -232,6 +234,8 @@ def cmd_account_add(args: argparse.Namespace) -> int:
             admin.tenant(uow, args.tenant),
             permissions,
             all_tenants=args.all_tenants,
+            scopes=args.scope,
+            grants=args.grant,
         )
         uow.commit()
     lines = [f"service account {args.name} saved for tenant {args.tenant}"]
@@ -242,6 +246,39 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         {"name": args.name, "tenant": args.tenant, "password": secret if generated else None},
         lines,
     )
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from recovery_soap.app import prepare_database
+    from recovery_soap.core.clock import SystemClock
+    from recovery_soap.rest.keys import KeyRing
+    from recovery_soap.store.signing_keys import SigningKeyStore
+
+    settings = _settings(args)
+    ring = KeyRing(SigningKeyStore(prepare_database(settings)), SystemClock(), settings)
+    kid = ring.rotate()
+    _print(
+        args,
+        {"kid": kid},
+        [
+            f"new signing key {kid}; the previous key stays published for "
+            f"{settings.token_minutes} minutes, until the tokens it signed expire"
+        ],
+    )
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from recovery_soap.app import prepare_database
+    from recovery_soap.core.clock import SystemClock
+    from recovery_soap.rest.keys import KeyRing
+    from recovery_soap.store.signing_keys import SigningKeyStore
+
+    settings = _settings(args)
+    ring = KeyRing(SigningKeyStore(prepare_database(settings)), SystemClock(), settings)
+    published = ring.jwks()["keys"]
+    _print(args, published, [f"{k['kid']}  {k['alg']}" for k in published])
     return 0
 
 
@@ -534,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("on", "off"),
         help="mail users after a password change or confirmation",
     )
+    change.add_argument(
+        "--self-signup",
+        choices=("on", "off"),
+        help="allow subscriber invitations (the REST subscriber API) in this tenant",
+    )
 
     account = group("account", "service accounts (the applications calling the service)")
     add = command("add", cmd_account_add, "create or update a service account", account)
@@ -554,6 +596,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the secret from standard input instead of generating one",
     )
+    add.add_argument(
+        "--scope",
+        action="append",
+        metavar="SCOPE",
+        help="OAuth scope its tokens may carry (repeat; default: every scope)",
+    )
+    add.add_argument(
+        "--grant",
+        action="append",
+        choices=("client_credentials", "password"),
+        help="OAuth grant type it may use (repeat; default: both)",
+    )
+
+    keys = group("keys", "the keys that sign access tokens")
+    command("rotate", cmd_keys_rotate, "sign new tokens with a new key; keep the old a while", keys)
+    command("list", cmd_keys_list, "list the published signing keys", keys)
 
     user = group("user", "users")
     add = command("add", cmd_user_add, "add an active user", user)

@@ -71,10 +71,11 @@ def invite(env: Env, caller: Caller, username: str | None, email: str | None = N
         tenant = uow.tenants.by_domain(name.tenant.domain) or name.tenant
         if not tenant.self_signup:
             raise RegistrationFailed(f"Self sign-up is not enabled for the tenant {tenant.domain}")
-        address = (email or name.name).strip()
+        user = uow.users.get(tenant, name.name)
+        known = uow.users.claims(user).get(EMAIL, "") if user is not None else ""
+        address = (email or known or name.name).strip()
         if ADDRESS.fullmatch(address) is None:
             raise BadRequest("The invitee must be named by an e-mail address")
-        user = uow.users.get(tenant, name.name)
         if user is None:
             if USERNAME.fullmatch(name.name) is None:
                 raise InvalidUser(f"invalid user : {name.as_given}")

@@ -71,6 +71,11 @@ class KeyRing:
                 if time.monotonic() - self._loaded_at > max_age:
                     self._load()
 
+    def refresh(self) -> None:
+        """Re-read the ring now (tests; a worker otherwise re-reads it every few seconds)."""
+        with self._lock:
+            self._load()
+
     def signing_key(self) -> tuple[str, ECKey]:
         self._fresh()
         assert self._signing is not None
