@@ -256,8 +256,11 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from recovery_soap.store.signing_keys import SigningKeyStore
 
     settings = _settings(args)
-    ring = KeyRing(SigningKeyStore(prepare_database(settings)), SystemClock(), settings)
-    kid = ring.rotate()
+    engine = prepare_database(settings)
+    try:
+        kid = KeyRing(SigningKeyStore(engine), SystemClock(), settings).rotate()
+    finally:
+        engine.dispose()
     _print(
         args,
         {"kid": kid},
@@ -276,8 +279,11 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     from recovery_soap.store.signing_keys import SigningKeyStore
 
     settings = _settings(args)
-    ring = KeyRing(SigningKeyStore(prepare_database(settings)), SystemClock(), settings)
-    published = ring.jwks()["keys"]
+    engine = prepare_database(settings)
+    try:
+        published = KeyRing(SigningKeyStore(engine), SystemClock(), settings).jwks()["keys"]
+    finally:
+        engine.dispose()
     _print(args, published, [f"{k['kid']}  {k['alg']}" for k in published])
     return 0
 
