@@ -145,7 +145,7 @@ class SubscriberApi:
         try:
             invitee = invitations.confirm_invitee(self._env, caller, key)
         except (InvalidCode, ExpiredCode):
-            return answer(False, invitations.INVALID_LINK)
+            return answer(False, invitations.INVALID_LINK, status=400)
         if invitee.existing:
             return answer(
                 True,
@@ -169,7 +169,7 @@ class SubscriberApi:
                 _text(body, "lastName"),
             )
         except (InvalidCode, ExpiredCode):
-            return answer(False, invitations.INVALID_KEY)
+            return answer(False, invitations.INVALID_KEY, status=400)
         return answer(True, f"Successfully added the user to the tenant {user.tenant.domain}")
 
     def reset_initiate(
@@ -191,7 +191,7 @@ class SubscriberApi:
                 _text(body, "confirmationCode", "confirmation", "code"),
             )
         except (InvalidCode, ExpiredCode):
-            return answer(False, invitations.INVALID_LINK)
+            return answer(False, invitations.INVALID_LINK, status=400)
         return answer(
             True,
             f"Provided verification code for the email {verified.email} has been successfully "

@@ -270,6 +270,7 @@ def test_invalid_invitation_key_gets_the_documented_message(
     rest_server: LiveServer, token: str, key: str
 ) -> None:
     answer = call(rest_server, "confirm-invitee", {"confirmationKey": key}, token)
+    assert answer.status_code == 400
     assert answer.json() == {"success": False, "message": INVALID_LINK}
 
 
