@@ -29,7 +29,6 @@ from recovery_soap.core.env import Env
 from recovery_soap.core.errors import RequestRefused
 from recovery_soap.core.scopes import CLIENT_CREDENTIALS, PASSWORD
 from recovery_soap.rest.bearer import Principal, TokenRejected
-from recovery_soap.rest.external import ExternalIssuer
 from recovery_soap.rest.http import Family, error_response, json_response
 from recovery_soap.rest.keys import ALGORITHM, KeyRing
 
@@ -181,7 +180,11 @@ class JwtVerifier:
         self._env = env
         self._keys = keys
         self._settings = settings
-        self._external = ExternalIssuer(settings) if settings.oidc_jwks_url else None
+        self._external: Any = None
+        if settings.oidc_jwks_url:
+            from recovery_soap.rest.external import ExternalIssuer  # httpx only when configured
+
+            self._external = ExternalIssuer(settings)
 
     def verify(self, request: Request, required: Iterable[str] = ()) -> Principal:
         token = _bearer_token(request)

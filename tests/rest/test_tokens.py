@@ -387,3 +387,19 @@ def test_keys_rotate_command_reaches_a_running_server(
     assert rotated != before
     rest_server.app.rest.keys.refresh()
     assert header_of(service_token(rest_server))["kid"] == rotated
+
+
+def test_tokens_and_passwords_never_reach_the_log(
+    rest_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = active_user(rest_server)
+    caplog.set_level("DEBUG")
+    token = user_token(rest_server, name)
+    call_protected(rest_server, token)
+    token_response(
+        rest_server, {"grant_type": "password", "username": name, "password": "Wrong#Pass999"}
+    )
+    text = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "rest call" in text  # the records were captured
+    for secret in (token, token.split(".")[2], PASSWORD, "Wrong#Pass999", rest_server.auth[1]):
+        assert secret not in text
