@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+from functools import cache
+from typing import Any
 
-from captcha.image import ImageCaptcha
 
-_GENERATOR = ImageCaptcha(width=200, height=70)
+@cache
+def _generator() -> Any:
+    # Imported on the first captcha: Pillow and its fonts cost a few MB in every worker.
+    from captcha.image import ImageCaptcha
+
+    return ImageCaptcha(width=200, height=70)
 
 
 def render_jpeg(text: str) -> bytes:
-    image = _GENERATOR.generate_image(text).convert("RGB")
+    image = _generator().generate_image(text).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()

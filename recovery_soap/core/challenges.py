@@ -204,7 +204,7 @@ def verify_answers(
 
 def all_questions(env: Env, caller: Caller) -> list[Question]:
     """The question catalogue of the caller's tenant (any authenticated caller)."""
-    with env.uow() as uow:
+    with env.uow(readonly=True) as uow:
         return uow.questions.for_tenant(caller.tenant)
 
 

@@ -40,8 +40,7 @@ def issue(
     """
     code = new_code()
     now = env.clock.now()
-    uow.codes.spend_all(user.id, step.purpose, now)
-    uow.codes.add(
+    uow.codes.replace(
         NewCode(
             tenant_id=user.tenant.id,
             user_id=user.id,

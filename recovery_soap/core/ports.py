@@ -74,6 +74,10 @@ class Users(Protocol):
 
 class Codes(Protocol):
     def add(self, code: NewCode) -> None: ...
+    def replace(self, code: NewCode) -> None:
+        """Spend the user's unused codes of the code's purpose, then store this one."""
+        ...
+
     def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
         """The record with this keyed hash, and the stored hash (for a constant-time check)."""
         ...

@@ -16,13 +16,14 @@ import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
 
 from recovery_soap.config import Settings
 from recovery_soap.core.model import MessageKind, RenderedMessage
+
+if TYPE_CHECKING:  # Jinja2 is imported on the first message: workers that send none skip it
+    from jinja2.sandbox import SandboxedEnvironment
 
 
 class TemplateRenderer:
@@ -35,6 +36,9 @@ class TemplateRenderer:
 
     @lru_cache(maxsize=64)  # noqa: B019 - one renderer per app, a handful of tenants
     def _environment(self, tenant: str, html: bool) -> SandboxedEnvironment:
+        from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
         loaders: list[FileSystemLoader | PackageLoader] = []
         if self._directory is not None:
             if tenant and "/" not in tenant and not tenant.startswith("."):
@@ -74,6 +78,8 @@ class TemplateRenderer:
                 )
             )
         context = {**variables, "link": link, "kind": kind.value}
+        from jinja2 import TemplateNotFound
+
         text_env, html_env = self._environment(tenant, False), self._environment(tenant, True)
         subject = text_env.get_template(f"{kind.value}.subject.j2").render(context).strip()
         body = text_env.get_template(f"{kind.value}.txt.j2").render(context)

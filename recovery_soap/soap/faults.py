@@ -17,7 +17,7 @@ from spyne import Application, Fault
 from recovery_soap import observe
 from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, Unavailable
 from recovery_soap.soap import convert
-from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.context import CALLER_KEY, PRECOMPUTED_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.types import BASE_NS, MGT_NS, SERVICE_NS
 
 log = logging.getLogger("recovery_soap.soap")
@@ -82,7 +82,9 @@ class RecoveryApplication(Application):
 
     def call_wrapper(self, ctx: Any) -> Any:
         operation = ctx.descriptor.name if ctx.descriptor else "unknown"
-        started = time.perf_counter()
+        environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
+        done = environ.get(PRECOMPUTED_KEY)  # the front already ran the core call
+        started = done.started if done is not None else time.perf_counter()
         outcome, code = "ok", None
         try:
             return super().call_wrapper(ctx)
@@ -116,7 +118,6 @@ class RecoveryApplication(Application):
             )
             raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None
         finally:
-            environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
             caller = environ.get(CALLER_KEY)
             observe.record_call(
                 operation=operation,

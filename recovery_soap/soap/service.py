@@ -18,7 +18,7 @@ from recovery_soap.core import (
     username_recovery,
 )
 from recovery_soap.soap import convert
-from recovery_soap.soap.context import call_env
+from recovery_soap.soap.context import call_env, precomputed
 from recovery_soap.soap.types import (
     CaptchaInfoBean,
     ChallengeQuestionDTO,
@@ -123,12 +123,14 @@ class UserInformationRecoveryService(ServiceBase):
     @rpc(**_many(ChallengeQuestionDTO))
     def getAllChallengeQuestions(ctx):  # noqa: N802,N805
         env, caller = call_env(ctx)
-        return convert.question_beans(challenges.all_questions(env, caller))
+        return convert.question_beans(
+            precomputed(ctx, lambda: challenges.all_questions(env, caller))
+        )
 
     @rpc(String, **_many(UserIdentityClaimDTO))
     def getUserIdentitySupportedClaims(ctx, dialect):  # noqa: N802,N805
         call_env(ctx)
-        return convert.claim_beans(claims.supported_claims(dialect))
+        return convert.claim_beans(precomputed(ctx, lambda: claims.supported_claims(dialect)))
 
     @rpc(Claims, Captcha, String, **_one(VerificationBean))
     def verifyAccount(ctx, claims, captcha, tenantDomain):  # noqa: N802,N805,N803

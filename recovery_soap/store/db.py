@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 #: Execution option marking a connection whose transaction only reads.
 READONLY = "recovery_readonly"
+#: A pooled connection idle for longer than this is pinged before use. A busy pool is not: a
+#: connection that died under load fails its statement, and the pool then replaces every
+#: connection it holds (SQLAlchemy invalidates the pool on a disconnect error).
+IDLE_PING_SECONDS = 10.0
+
+
+def readonly_options(connection: Any) -> dict[str, Any]:
+    """Execution options of a read-only unit of work. It runs in autocommit: under PostgreSQL's
+    READ COMMITTED every statement takes its own snapshot anyway, and BEGIN and ROLLBACK would
+    cost two round trips (SQLite: see the begin hook in make_engine)."""
+    if connection.dialect.name == "postgresql":
+        return {READONLY: True, "isolation_level": "AUTOCOMMIT"}
+    return {READONLY: True}
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,14 +50,38 @@ def make_engine(url: str, **options: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            # Readers take no write lock; writers take it up front (no deadlock on upgrade).
-            readonly = connection.get_execution_options().get(READONLY, False)
-            connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            # Writers take the write lock up front (no deadlock on upgrade). Readers take none
+            # and run in autocommit, each statement on its own snapshot, as on PostgreSQL.
+            if not connection.get_execution_options().get(READONLY, False):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    options.setdefault("pool_pre_ping", True)
+    # No pre-ping round trip on every checkout: only connections idle for a while are pinged.
+    options.setdefault("pool_pre_ping", False)
     options.setdefault("pool_size", 5)
     options.setdefault("max_overflow", 10)
     options.setdefault("pool_timeout", 5)
     options.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    _ping_when_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a connection on checkout only when it has been idle longer than ``idle_seconds``
+    (a restarted server, a firewall's idle timeout); a failed ping makes the pool retry with a
+    fresh connection."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["recovery_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("recovery_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: this connection is gone
+            raise DisconnectionError("stale pooled connection") from exc

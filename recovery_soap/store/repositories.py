@@ -7,7 +7,18 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -119,6 +130,20 @@ _USER_COLUMNS = (
 )
 
 
+# The hot lookups are built once (building a statement costs more than running it on SQLite).
+#: A user by name, with the user's guard state (failed checks, lock) in the same round trip.
+_USER_BY_NAME = (
+    select(
+        *_USER_COLUMNS,
+        guards_t.c.failures,
+        guards_t.c.locked_until,
+        guards_t.c.window_started_at,
+    )
+    .select_from(users_t.outerjoin(guards_t, guards_t.c.user_id == users_t.c.id))
+    .where(users_t.c.tenant_id == bindparam("tenant_id"), users_t.c.username == bindparam("name"))
+)
+
+
 def _user(row: Any, tenant: Tenant) -> User:
     return User(
         id=row.id,
@@ -132,13 +157,18 @@ def _user(row: Any, tenant: Tenant) -> User:
 
 
 class UserRepository(Repository):
+    def __init__(self, connection: Connection, guards: GuardRepository | None = None) -> None:
+        super().__init__(connection)
+        self._guards = guards
+
     def get(self, tenant: Tenant, username: str) -> User | None:
-        row = self._c.execute(
-            select(*_USER_COLUMNS).where(
-                users_t.c.tenant_id == tenant.id, users_t.c.username == username
-            )
-        ).first()
-        return _user(row, tenant) if row else None
+        row = self._c.execute(_USER_BY_NAME, {"tenant_id": tenant.id, "name": username}).first()
+        if row is None:
+            return None
+        user = _user(row, tenant)
+        if self._guards is not None:  # read with the user: the guard check needs no query
+            self._guards.remember(user.id, _guard_state(row))
+        return user
 
     def by_id(self, user_id: int) -> User | None:
         row = self._c.execute(
@@ -307,24 +337,68 @@ def _code(row: Any) -> CodeRecord:
     )
 
 
+_CODE_VALUES = (
+    "tenant_id",
+    "user_id",
+    "purpose",
+    "step",
+    "code_hash",
+    "proof",
+    "subject",
+    "created_at",
+    "expires_at",
+)
+# Parameter names differ from the column names: an UPDATE given a parameter named like a column
+# would also SET that column (here, in the CTE below, every column of the spent codes).
+_ADD_CODE = insert(codes_t).values({name: bindparam(f"new_{name}") for name in _CODE_VALUES})
+_SPEND_LIVE = (
+    update(codes_t)
+    .where(
+        codes_t.c.user_id == bindparam("spend_user"),
+        codes_t.c.purpose == bindparam("spend_purpose"),
+        codes_t.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("spend_at"))
+)
+#: PostgreSQL: spend the live codes and add the new one in one statement (a data-modifying CTE
+#: sees the snapshot from before the insert, so the new code is never spent with the others).
+_REPLACE_CODE = _ADD_CODE.add_cte(_SPEND_LIVE.cte("spent"))
+_CODE_BY_HASH = select(codes_t).where(codes_t.c.code_hash == bindparam("code_hash"))
+
+
+def _code_values(code: NewCode) -> dict[str, Any]:
+    return {
+        "new_tenant_id": code.tenant_id,
+        "new_user_id": code.user_id,
+        "new_purpose": code.step.purpose.value,
+        "new_step": code.step.value,
+        "new_code_hash": code.code_hash,
+        "new_proof": PROOF_SEPARATOR.join(sorted(code.proof)),
+        "new_subject": code.subject,
+        "new_created_at": code.created_at,
+        "new_expires_at": code.expires_at,
+    }
+
+
 class CodeRepository(Repository):
     def add(self, code: NewCode) -> None:
-        self._c.execute(
-            insert(codes_t).values(
-                tenant_id=code.tenant_id,
-                user_id=code.user_id,
-                purpose=code.step.purpose.value,
-                step=code.step.value,
-                code_hash=code.code_hash,
-                proof=PROOF_SEPARATOR.join(sorted(code.proof)),
-                subject=code.subject,
-                created_at=code.created_at,
-                expires_at=code.expires_at,
-            )
-        )
+        self._c.execute(_ADD_CODE, _code_values(code))
+
+    def replace(self, code: NewCode) -> None:
+        """Spend the user's unused codes of the code's purpose and store this one."""
+        spend = {
+            "spend_user": code.user_id,
+            "spend_purpose": code.step.purpose.value,
+            "spend_at": code.created_at,
+        }
+        if self._c.dialect.name == "postgresql":
+            self._c.execute(_REPLACE_CODE, {**_code_values(code), **spend})
+            return
+        self._c.execute(_SPEND_LIVE, spend)
+        self._c.execute(_ADD_CODE, _code_values(code))
 
     def find(self, code_hash: str) -> tuple[CodeRecord, str] | None:
-        row = self._c.execute(select(codes_t).where(codes_t.c.code_hash == code_hash)).first()
+        row = self._c.execute(_CODE_BY_HASH, {"code_hash": code_hash}).first()
         return (_code(row), row.code_hash) if row is not None else None
 
     def live(self, user_id: int, purpose: Purpose, now: datetime) -> CodeRecord | None:
@@ -356,13 +430,7 @@ class CodeRepository(Repository):
 
     def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None:
         self._c.execute(
-            update(codes_t)
-            .where(
-                codes_t.c.user_id == user_id,
-                codes_t.c.purpose == purpose.value,
-                codes_t.c.used_at.is_(None),
-            )
-            .values(used_at=now)
+            _SPEND_LIVE, {"spend_user": user_id, "spend_purpose": purpose.value, "spend_at": now}
         )
 
     def spend_step(self, user_id: int, step: Step, now: datetime) -> None:
@@ -420,14 +488,17 @@ class CaptchaRepository(Repository):
         self._c.execute(delete(captchas_t).where(captchas_t.c.expires_at <= now))
 
 
+_QUESTIONS_OF_TENANT = (
+    select(questions_t.c.set_id, questions_t.c.question, questions_t.c.position)
+    .where(questions_t.c.tenant_id == bindparam("tenant_id"))
+    .order_by(questions_t.c.set_id, questions_t.c.position, questions_t.c.id)
+)
+
+
 class QuestionRepository(Repository):
     def for_tenant(self, tenant: Tenant) -> list[Question]:
-        rows = self._c.execute(
-            select(questions_t.c.set_id, questions_t.c.question, questions_t.c.position)
-            .where(questions_t.c.tenant_id == tenant.id)
-            .order_by(questions_t.c.set_id, questions_t.c.position, questions_t.c.id)
-        )
-        return [Question(set_id=r.set_id, question=r.question, order=r.position) for r in rows]
+        rows = self._c.execute(_QUESTIONS_OF_TENANT, {"tenant_id": tenant.id})
+        return [Question(set_id=s, question=q, order=p) for s, q, p in rows]
 
     def add(self, tenant: Tenant, question: Question) -> None:
         self._c.execute(
@@ -522,10 +593,30 @@ class AccountRepository(Repository):
         )
 
 
+def _guard_state(row: Any) -> GuardState | None:
+    if row.window_started_at is None:  # no guard row (outer join)
+        return None
+    return GuardState(
+        failures=row.failures,
+        locked_until=row.locked_until,
+        window_started_at=row.window_started_at,
+    )
+
+
 class GuardRepository(Repository):
     """Failed secret checks per user, counted in a window; upserted atomically."""
 
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._known: dict[int, GuardState | None] = {}
+
+    def remember(self, user_id: int, state: GuardState | None) -> None:
+        """The state read with the user in this transaction (until this repository writes it)."""
+        self._known[user_id] = state
+
     def state(self, user: User) -> GuardState | None:
+        if user.id in self._known:
+            return self._known[user.id]
         row = self._c.execute(
             select(
                 guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at
@@ -540,6 +631,7 @@ class GuardRepository(Repository):
         )
 
     def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState:
+        self._known.pop(user.id, None)
         upsert = dialect_insert(self._c)(guards_t).values(
             user_id=user.id, failures=1, window_started_at=now
         )
@@ -558,6 +650,7 @@ class GuardRepository(Repository):
         return state
 
     def lock(self, user: User, until: datetime) -> None:
+        self._known.pop(user.id, None)
         self._c.execute(
             update(guards_t)
             .where(guards_t.c.user_id == user.id)
@@ -565,12 +658,17 @@ class GuardRepository(Repository):
         )
 
     def clear(self, user: User) -> None:
+        self._known.pop(user.id, None)
         self._c.execute(delete(guards_t).where(guards_t.c.user_id == user.id))
+
+
+_AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
+_ADD_AUDIT = insert(audit_t).values({name: bindparam(name) for name in _AUDIT_FIELDS})
 
 
 class AuditRepository(Repository):
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(insert(audit_t).values(**dataclasses.asdict(event)))
+        self._c.execute(_ADD_AUDIT, {name: getattr(event, name) for name in _AUDIT_FIELDS})
 
 
 def dialect_insert(connection: Connection) -> Any:

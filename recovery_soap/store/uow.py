@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from recovery_soap.core.errors import StoreConflict, Unavailable
-from recovery_soap.store.db import READONLY
+from recovery_soap.store.db import readonly_options
 from recovery_soap.store.directory import DirectoryRepository
 from recovery_soap.store.repositories import (
     AccountRepository,
@@ -34,19 +34,19 @@ class SqlUnitOfWork:
         try:
             connection = self._engine.connect()
             if self._readonly:
-                connection = connection.execution_options(**{READONLY: True})
+                connection = connection.execution_options(**readonly_options(connection))
             connection.begin()
         except (OperationalError, DBAPIError) as exc:
             raise Unavailable("the database is unreachable") from exc
         self._connection = connection
         self.tenants = TenantRepository(connection)
-        self.users = UserRepository(connection)
+        self.guards = GuardRepository(connection)
+        self.users = UserRepository(connection, self.guards)
         self.codes = CodeRepository(connection)
         self.captchas = CaptchaRepository(connection)
         self.questions = QuestionRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.accounts = AccountRepository(connection)
-        self.guards = GuardRepository(connection)
         self.audit = AuditRepository(connection)
         self.directory = DirectoryRepository(connection)
         return self

@@ -1,0 +1,203 @@
+"""The catalogue operations' short path (soap/catalogue.py): the same bytes, checks and records as
+the full spyne path, fresh data on every call, and everything unusual left to spyne."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from recovery_soap import observe
+from recovery_soap.core import admin, challenges
+from recovery_soap.core.errors import Unavailable
+from recovery_soap.core.model import Question
+from recovery_soap.soap.front import SOAP11, SOAP12
+from tests.conftest import LiveServer, unique
+from tests.soap.accounts import new_tenant, service_account
+from tests.support import envelope, post_envelope
+
+DIALECT = "http://wso2.org/claims"
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+PLAIN = {
+    "questions": envelope("getAllChallengeQuestions"),
+    "questions-pretty": envelope("getAllChallengeQuestions", "\n    "),
+    "questions-no-header": envelope("getAllChallengeQuestions").replace("<soapenv:Header/>", ""),
+    "claims": envelope("getUserIdentitySupportedClaims", f"<ser:dialect>{DIALECT}</ser:dialect>"),
+    "claims-other-dialect": envelope(
+        "getUserIdentitySupportedClaims", "<ser:dialect> elsewhere </ser:dialect>"
+    ),
+    "claims-nil": envelope(
+        "getUserIdentitySupportedClaims", f"<ser:dialect {XSI} xsi:nil='true'/>"
+    ),
+    "claims-no-dialect": envelope("getUserIdentitySupportedClaims"),
+}
+
+
+def _envelope(body: str, soap12: bool) -> str:
+    if not soap12:
+        return body
+    return body.replace(
+        "http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope"
+    )
+
+
+def _post(
+    live: LiveServer, body: str, soap12: bool = False, auth: tuple[str, str] | None = None
+) -> requests.Response:
+    return post_envelope(live.url, _envelope(body, soap12), auth=auth or live.auth, soap12=soap12)
+
+
+def _add_question(live: LiveServer, tenant: str, set_id: str, text: str) -> None:
+    with live.app.env.uow() as uow:  # as `recovery-soap questions add` does
+        admin.add_question(uow, tenant, Question(set_id=f"{DIALECT}/{set_id}", question=text))
+        uow.commit()
+
+
+def _comparable(answer: requests.Response) -> tuple[int, bytes, dict[str, str]]:
+    headers = {
+        k.lower(): v for k, v in answer.headers.items() if k.lower() not in ("x-request-id", "date")
+    }
+    return answer.status_code, answer.content, headers
+
+
+@pytest.mark.parametrize("soap12", [False, True], ids=["soap11", "soap12"])
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_short_path_answers_byte_for_byte_as_spyne(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch, name: str, soap12: bool
+) -> None:
+    catalogue = live.app.soap._catalogue
+    media = SOAP12 if soap12 else SOAP11
+    body = _envelope(PLAIN[name], soap12)
+    assert catalogue.recognise(body.encode(), media, media) is not None
+    first, cached = _post(live, PLAIN[name], soap12), _post(live, PLAIN[name], soap12)
+    monkeypatch.setattr(catalogue, "recognise", lambda *args: None)
+    reference = _post(live, PLAIN[name], soap12)
+    assert reference.status_code == 200
+    assert _comparable(first) == _comparable(cached) == _comparable(reference)
+    assert first.headers["X-Request-Id"] != cached.headers["X-Request-Id"]
+
+
+UNUSUAL = {
+    "doctype": '<!DOCTYPE x [<!ENTITY e "v">]>' + PLAIN["questions"],
+    "header-entry": PLAIN["questions"].replace(
+        "<soapenv:Header/>", "<soapenv:Header><h:x xmlns:h='urn:h'>1</h:x></soapenv:Header>"
+    ),
+    "envelope-attribute": PLAIN["questions"].replace(
+        "<soapenv:Envelope ", "<soapenv:Envelope soapenv:encodingStyle='urn:x' "
+    ),
+    "body-attribute": PLAIN["questions"].replace("<soapenv:Body>", "<soapenv:Body id='b'>"),
+    "argument-to-no-argument": envelope("getAllChallengeQuestions", "<ser:dialect>x</ser:dialect>"),
+    "text-in-operation": envelope("getAllChallengeQuestions", "text"),
+    "two-dialects": envelope(
+        "getUserIdentitySupportedClaims", "<ser:dialect>a</ser:dialect><ser:dialect>b</ser:dialect>"
+    ),
+    "dialect-attribute": envelope(
+        "getUserIdentitySupportedClaims", "<ser:dialect ser:x='1'>a</ser:dialect>"
+    ),
+    "unqualified-dialect": envelope("getUserIdentitySupportedClaims", "<dialect>a</dialect>"),
+    "two-operations": PLAIN["questions"].replace(
+        "</soapenv:Body>", "<ser:getAllChallengeQuestions/></soapenv:Body>"
+    ),
+    "other-operation": envelope("getCaptcha"),
+    "not-xml": PLAIN["questions"][:-10],
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_requests_are_left_to_spyne(live: LiveServer, name: str) -> None:
+    catalogue = live.app.soap._catalogue
+    assert catalogue.recognise(UNUSUAL[name].encode(), SOAP11, SOAP11) is None
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "media"),
+    [
+        ("text/xml; charset=ISO-8859-1", PLAIN["questions"], SOAP11),
+        ("text/xml", _envelope(PLAIN["questions"], soap12=True), SOAP11),
+        ("application/soap+xml", PLAIN["questions"], SOAP12),
+    ],
+    ids=["other-charset", "soap12-envelope-as-soap11", "soap11-envelope-as-soap12"],
+)
+def test_other_charsets_and_mismatched_versions_are_left_to_spyne(
+    live: LiveServer, content_type: str, body: str, media: str
+) -> None:
+    assert live.app.soap._catalogue.recognise(body.encode(), content_type, media) is None
+
+
+def test_a_question_added_meanwhile_is_in_the_next_answer(live: LiveServer) -> None:
+    tenant = new_tenant(live)  # the database is shared: add questions to a tenant of its own
+    auth = service_account(live, tenant)
+    before = _post(live, PLAIN["questions"], auth=auth)
+    text = f"Added by the CLI {unique()} ?"
+    _add_question(live, tenant, "challengeQuestion1", text)
+    after = _post(live, PLAIN["questions"], auth=auth)
+    assert text.encode() not in before.content
+    assert text.encode() in after.content
+
+
+def test_short_path_still_refuses_wrong_credentials(live: LiveServer) -> None:
+    assert _post(live, PLAIN["questions"]).status_code == 200  # the answer is now cached
+    answer = post_envelope(live.url, PLAIN["questions"], auth=(live.auth[0], "wrong-secret-123"))
+    assert answer.status_code == 401
+    assert b"questionSetId" not in answer.content
+
+
+def _calls(operation: str, outcome: str) -> float:
+    return float(observe.REQUESTS.labels(operation, outcome)._value.get())
+
+
+def test_cached_answers_are_recorded_like_any_call(live: LiveServer, caplog) -> None:
+    _post(live, PLAIN["questions"])
+    before = _calls("getAllChallengeQuestions", "ok")
+    with caplog.at_level("INFO", logger="recovery_soap.calls"):
+        caplog.clear()
+        answers = [_post(live, PLAIN["questions"]) for _ in range(3)]
+    assert _calls("getAllChallengeQuestions", "ok") == before + 3
+    records = [
+        r for r in caplog.records if getattr(r, "operation", None) == "getAllChallengeQuestions"
+    ]
+    assert [r.request_id for r in records] == [a.headers["X-Request-Id"] for a in answers]
+    assert {(r.outcome, r.tenant, r.caller) for r in records} == {
+        ("ok", "carbon.super", live.auth[0])
+    }
+
+
+def test_core_runs_once_per_call_hit_or_miss(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    original = challenges.all_questions
+
+    def counted(env: Any, caller: Any) -> Any:
+        calls.append(caller)
+        return original(env, caller)
+
+    monkeypatch.setattr(challenges, "all_questions", counted)
+    tenant = new_tenant(live)
+    auth = service_account(live, tenant)
+    text = f"Fresh {unique()} ?"  # a catalogue never answered before: the first call misses
+    _add_question(live, tenant, "challengeQuestion2", text)
+    assert text.encode() in _post(live, PLAIN["questions"], auth=auth).content
+    assert len(calls) == 1
+    assert text.encode() in _post(live, PLAIN["questions"], auth=auth).content
+    assert len(calls) == 2
+
+
+def test_a_failing_database_gives_the_usual_fault_once(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = []
+
+    def unreachable(env: Any, caller: Any) -> Any:
+        attempts.append(caller)
+        raise Unavailable("the database is unreachable")
+
+    _post(live, PLAIN["questions"])  # cached: the cache must not hide the outage
+    monkeypatch.setattr(challenges, "all_questions", unreachable)
+    before = _calls("getAllChallengeQuestions", "unavailable")
+    answer = _post(live, PLAIN["questions"])
+    assert answer.status_code == 500
+    assert b"temporarily unavailable" in answer.content and b"Fault" in answer.content
+    assert len(attempts) == 1
+    assert _calls("getAllChallengeQuestions", "unavailable") == before + 1
