@@ -96,7 +96,7 @@ class SubscriberApi:
             )
         handler, admin_only = route
         if admin_only and principal.is_user:
-            rejected = TokenRejected(
+            refusal = TokenRejected(
                 403,
                 "insufficient_scope",
                 "This call needs an application (client) token.",
@@ -105,9 +105,9 @@ class SubscriberApi:
             return error_response(
                 Family.SUBSCRIBER,
                 403,
-                rejected.error,
-                rejected.description,
-                {"WWW-Authenticate": rejected.www_authenticate()},
+                refusal.error,
+                refusal.description,
+                {"WWW-Authenticate": refusal.www_authenticate()},
             )
         body = {**request.args.to_dict(), **(json_body(request) or {})}
         if request.content_length and json_body(request) is None:

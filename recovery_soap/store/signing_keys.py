@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.store.models import SigningKeyRow
 
-signing_t = SigningKeyRow.__table__
+signing_t = cast(Table, SigningKeyRow.__table__)
 
 
 @dataclass(frozen=True)
