@@ -19,6 +19,7 @@ from recovery_soap.core.profiles import (
     UsernameTaken,
     VersionMismatch,
     check_change,
+    ensure_unqualified,
     load,
     profile_of,
     record,
@@ -74,6 +75,7 @@ def create(
     # Hashed before the write lock is taken (admin.add_user hashes inside it, fine for the CLI).
     password_hash = env.slow.hash(secret)
     with env.uow() as uow:
+        ensure_unqualified(uow, username)
         if uow.users.get(tenant, username) is not None:
             raise UsernameTaken(f"User {username} exists already")
         user = uow.users.add(

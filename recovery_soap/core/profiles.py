@@ -165,6 +165,14 @@ def check_change(env: Env, change: ProfileChange) -> None:
             raise PasswordRefused(problem)
 
 
+def ensure_unqualified(uow: UnitOfWork, username: str) -> None:
+    """A username ending in ``@<tenant>`` of an existing tenant would be read as that tenant's
+    user by every legacy name lookup, so no user gets one."""
+    head, sep, tail = username.rpartition("@")
+    if sep and head and uow.tenants.by_domain(tail) is not None:
+        raise InvalidClaimValue("The username must not end in @ and a tenant domain", "username")
+
+
 def update_profile(
     env: Env,
     actor: Actor,
@@ -206,6 +214,7 @@ def apply_change(
     uow.directory.remove_claims(user, to_remove)
     details = sorted(to_set) + sorted(to_remove)
     if change.username is not None and change.username != user.username:
+        ensure_unqualified(uow, change.username)
         if uow.users.get(user.tenant, change.username) is not None:
             raise UsernameTaken(f"User {change.username} exists already")
         uow.directory.rename(user, change.username)

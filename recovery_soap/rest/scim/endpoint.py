@@ -3,7 +3,7 @@ and its tenant, and hands each request to a resource operation.
 
     /Me                      GET PUT PATCH        the token's user (scope internal_login)
     /Users                   GET POST             list/filter, create (internal_user_mgt_*)
-    /Users/.search           POST                 search by a SearchRequest body
+    /Users/.search, /.search POST                 search by a SearchRequest body
     /Users/<id>              GET PUT PATCH DELETE
     /ServiceProviderConfig, /ResourceTypes[/User], /Schemas[/<uri>]   discovery, no token
 """
@@ -76,6 +76,9 @@ class ScimEndpoint:
             return self._discovery(head, parts[1:], base)
         if head == "Bulk":
             raise ScimFailure(501, "Bulk operations are not supported")
+        if head == ".search" and len(parts) == 1:
+            # A search of every resource type (RFC 7644 3.4.3): User is the only one.
+            return self._users(request, tenant_domain, base, parts)
         if head == "Me" and len(parts) == 1:
             return self._me(request, tenant_domain, base)
         if head == "Users":

@@ -29,7 +29,6 @@ from recovery_soap.core.claims import DIALECT
 from recovery_soap.core.profiles import Profile
 
 
-
 class ProfileEmail(Email):
     """An e-mail address checked by the core's rule, like every other face's: pydantic's EmailStr
     would refuse addresses the SOAP face stores (``user@corp.local``, ``a@example.test``)."""

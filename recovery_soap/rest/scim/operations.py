@@ -190,6 +190,9 @@ class Operations:
 
         def change(current: Any) -> Any:
             operations.patch(current, POLICY)
+            if current.active is None:
+                # The account is active or not: that state cannot be left without a value.
+                raise MutabilityException(detail="active cannot be removed; set true or false")
             return current
 
         profile = self._rewrite(actor, target, change, expected, self_service=self_service)
