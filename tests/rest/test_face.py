@@ -173,3 +173,30 @@ def test_a_soap_only_worker_never_imports_the_rest_libraries(database_url: str) 
     before, after, status = json.loads(result.stdout.strip().splitlines()[-1])
     assert before == []
     assert {"joserfc", "recovery_soap.rest.face"} <= set(after) and status.startswith("200")
+
+
+def test_scim_paths_answer_404_json_while_scim_is_not_installed(
+    rest_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def without_scim(name: str, *args, **kwargs):
+        if name.startswith("recovery_soap.rest.scim"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr("recovery_soap.rest.face.importlib.import_module", without_scim)
+    rest_server.app.rest._scim = None
+    for path in ("/scim2/Me", "/t/carbon.super/scim2/Users"):
+        answer = requests.get(rest_server.url + path, timeout=30)
+        assert answer.status_code == 404
+        assert answer.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+@pytest.mark.parametrize("path", ["/scim2x", "/t/acme/other", "/api/am/user/subscribers"])
+def test_lookalike_paths_are_not_rest(rest_server: LiveServer, path: str) -> None:
+    answer = requests.get(rest_server.url + path, timeout=30)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/plain")
