@@ -509,3 +509,41 @@ def test_statistics_refuse_what_they_cannot_answer(
     answer = call(rest_server, "statistics", body, token)
     assert answer.status_code == 400
     assert answer.json()["success"] is False and fragment in answer.json()["message"]
+
+
+# --- tenants and races -----------------------------------------------------------------------
+
+
+def test_token_of_one_tenant_cannot_act_in_another(rest_server: LiveServer, token: str) -> None:
+    tenant = new_tenant(rest_server)
+    name = active_user(rest_server, tenant)
+    login = call(
+        rest_server, "authenticate", {"username": f"{name}@{tenant}", "password": PASSWORD}, token
+    )
+    assert login.json()["authenticated"] is False
+    invited = call(rest_server, "", {"username": f"{unique()}@example.test@{tenant}"}, token)
+    assert invited.status_code == 400 and invited.json()["success"] is False
+    started = call(rest_server, "reset-password/initiate", {"email": f"{name}@{tenant}"}, token)
+    assert started.json()["success"] is True  # told alike, and nothing is sent
+    rest_server.deliver_mail()
+    assert rest_server.smtp.mailbox.for_address(f"{name}@example.test") == []
+
+
+def test_concurrent_confirmations_of_one_key_succeed_once(
+    rest_server: LiveServer, token: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    address = f"{unique()}@example.test"
+    invite(rest_server, token, address)
+    key = mailed_key(rest_server, address)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: call(rest_server, "confirm-invitee", {"confirmationKey": key}, token),
+                range(6),
+            )
+        )
+    successes = [a for a in answers if a.json()["success"]]
+    assert len(successes) == 1
+    assert all(a.json()["message"] == INVALID_LINK for a in answers if a not in successes)
