@@ -7,6 +7,7 @@ from recovery_soap.core.model import ClaimDefinition
 DIALECT = "http://wso2.org/claims"
 EMAIL = f"{DIALECT}/emailaddress"
 GIVEN_NAME = f"{DIALECT}/givenname"
+EXTERNAL_ID = f"{DIALECT}/externalid"
 CHALLENGE_URIS = f"{DIALECT}/challengeQuestionUris"
 CHALLENGE_SET_PREFIX = f"{DIALECT}/challengeQuestion"
 ANSWER_SEPARATOR = "!"

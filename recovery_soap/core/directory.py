@@ -16,6 +16,7 @@ from recovery_soap.core.profiles import (
     Actor,
     Profile,
     ProfileChange,
+    Revision,
     UsernameTaken,
     VersionMismatch,
     check_change,
@@ -23,7 +24,7 @@ from recovery_soap.core.profiles import (
     load,
     profile_of,
     record,
-    update_profile,
+    revise_profile,
 )
 from recovery_soap.core.secrets import new_code
 
@@ -96,12 +97,13 @@ def replace(
     actor: Actor,
     tenant: Tenant,
     user_id: int,
-    change: ProfileChange,
+    revise: Revision,
     expected_version: str | None = None,
 ) -> Profile:
-    """Replace what a caller's view of the profile covers: ``change.claims`` names every claim
-    of that view, None clearing one; claims outside the view stay as they are."""
-    return update_profile(env, actor, tenant, user_id, change, expected_version)
+    """Replace what a caller's view of the profile covers: the change ``revise`` makes of the
+    current profile names every claim of that view, None clearing one; claims outside the view
+    stay as they are."""
+    return revise_profile(env, actor, tenant, user_id, revise, expected_version)
 
 
 def delete(

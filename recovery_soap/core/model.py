@@ -256,10 +256,12 @@ class Match(enum.Enum):
 
 
 class UserField(enum.Enum):
-    """What a directory search can compare: the username or the e-mail address claim."""
+    """What a directory search can compare: the username, the e-mail address claim, or the
+    external id claim (compared exactly: provisioning clients match users by it)."""
 
     USERNAME = "username"
     EMAIL = "email"
+    EXTERNAL_ID = "external_id"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -173,6 +173,10 @@ def ensure_unqualified(uow: UnitOfWork, username: str) -> None:
         raise InvalidClaimValue("The username must not end in @ and a tenant domain", "username")
 
 
+#: Turns the profile as it stands into the change to make (run with the user's row held).
+Revision = Callable[["Profile"], ProfileChange]
+
+
 def update_profile(
     env: Env,
     actor: Actor,
@@ -183,14 +187,30 @@ def update_profile(
 ) -> Profile:
     """Apply ``change`` to the user's profile if it is still at ``expected_version``."""
     check_change(env, change)
-    # The slow hash is computed before the write lock is taken.
-    password_hash = env.slow.hash(change.password) if change.password is not None else None
+    return revise_profile(env, actor, tenant, user_id, lambda _: change, expected_version)
+
+
+def revise_profile(
+    env: Env,
+    actor: Actor,
+    tenant: Tenant,
+    user_id: int,
+    revise: Revision,
+    expected_version: str | None = None,
+) -> Profile:
+    """Read, change and write the profile in one transaction with the user's row held, so
+    concurrent revisions apply one after the other and none is lost; ``expected_version`` (an
+    If-Match) is checked against what the transaction reads."""
     with env.uow() as uow:
+        uow.directory.hold(load(uow, tenant, user_id).user)
         entry = load(uow, tenant, user_id)
-        uow.directory.hold(entry.user)
-        entry = load(uow, tenant, user_id)
-        if expected_version is not None and profile_of(entry).version != expected_version:
+        current = profile_of(entry)
+        if expected_version is not None and current.version != expected_version:
             raise VersionMismatch("The resource has changed since it was read")
+        change = revise(current)
+        check_change(env, change)
+        # Hashed inside the transaction, as the recovery flows' password change does.
+        password_hash = env.slow.hash(change.password) if change.password is not None else None
         apply_change(env, uow, actor, entry, change, password_hash)
         updated = profile_of(load(uow, tenant, user_id))
         uow.commit()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from recovery_soap.core.claims import EMAIL
+from recovery_soap.core.claims import EMAIL, EXTERNAL_ID
 from recovery_soap.core.errors import StoreConflict
 from recovery_soap.core.model import (
     DirectoryEntry,
@@ -49,10 +49,16 @@ def _compare(column: Any, condition: UserCondition) -> ColumnElement[bool]:
 def _where(condition: UserCondition) -> ColumnElement[bool]:
     if condition.field is UserField.USERNAME:
         return _compare(users_t.c.username, condition)
+    if condition.field is UserField.EXTERNAL_ID:
+        # caseExact in SCIM, and equality only: answered from the claim lookup index.
+        claim, match = EXTERNAL_ID, claims_t.c.value == condition.value
+    else:
+        claim, match = EMAIL, _compare(claims_t.c.value, condition)
     return exists().where(
         claims_t.c.user_id == users_t.c.id,
-        claims_t.c.claim_uri == EMAIL,
-        _compare(claims_t.c.value, condition),
+        claims_t.c.tenant_id == users_t.c.tenant_id,
+        claims_t.c.claim_uri == claim,
+        match,
     )
 
 

@@ -133,6 +133,18 @@ def test_unsupported_or_broken_filters_are_invalid_filter(
     assert_error(tenant_admin.get("/Users", params={"filter": text}), 400, "invalidFilter")
 
 
+def test_external_id_is_matched_exactly(tenant_admin: ScimClient) -> None:
+    """Provisioning clients find their users by externalId: eq, case-sensitive."""
+    external = unique("Ext")
+    user = created(tenant_admin, externalId=external)
+    created(tenant_admin, externalId=external.lower())
+    found = tenant_admin.get("/Users", params={"filter": f'externalId eq "{external}"'})
+    assert names(found) == [user["userName"]]
+    assert found.json()["Resources"][0]["externalId"] == external
+    refused = tenant_admin.get("/Users", params={"filter": f'externalId sw "{external}"'})
+    assert_error(refused, 400, "invalidFilter")
+
+
 def test_search_by_post_takes_a_search_request(tenant_admin: ScimClient) -> None:
     user = created(tenant_admin)
     answer = tenant_admin.post(

@@ -3,8 +3,11 @@ delete; scopes per operation; ETags and If-Match; attributes and excludedAttribu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from recovery_soap.store.repositories import audit_listing
 from tests.conftest import LiveServer, unique
 from tests.rest.support import PASSWORD, active_user, bearer, user_token
 from tests.rest.test_scim_support import (
@@ -130,6 +133,41 @@ def test_delete_answers_204_and_the_user_is_gone(admin: ScimClient) -> None:
     assert answer.status_code == 204 and answer.content == b""
     assert_error(admin.get(f"/Users/{user['id']}"), 404)
     assert_error(admin.delete(f"/Users/{user['id']}"), 404)
+
+
+def test_concurrent_patches_lose_no_update(admin: ScimClient) -> None:
+    """Without If-Match, a patch that raced another one is applied to the winner's result."""
+    user = created(admin)
+    attributes = ["nickName", "title", "displayName", "locale", "timezone"]
+
+    def patch(attribute: str) -> int:
+        operation = [{"op": "add", "path": attribute, "value": f"set-{attribute}"}]
+        return admin.patch(f"/Users/{user['id']}", operation).status_code
+
+    with ThreadPoolExecutor(len(attributes)) as pool:
+        statuses = list(pool.map(patch, attributes))
+    assert statuses == [200] * len(attributes)
+    final = admin.get(f"/Users/{user['id']}").json()
+    assert {a: final.get(a) for a in attributes} == {a: f"set-{a}" for a in attributes}
+
+
+def test_changes_are_audited_with_the_client_and_without_values(
+    rest_server: LiveServer, admin: ScimClient
+) -> None:
+    user = created(admin, password=PASSWORD)
+    path = f"/Users/{user['id']}"
+    admin.patch(path, [{"op": "add", "path": "nickName", "value": "Secret-Nick"}])
+    admin.patch(path, [{"op": "replace", "path": "password", "value": "New#Pass456"}])
+    admin.delete(path)
+    with rest_server.app.engine.connect() as connection:
+        events = audit_listing(connection, username=user["userName"])
+    kinds = [e.event for e in reversed(events)]
+    assert kinds == ["user_created", "profile_updated", "password_changed", "user_deleted"]
+    assert {e.caller for e in events} == {rest_server.auth[0]}
+    assert all(e.tenant == "carbon.super" and e.outcome == "success" for e in events)
+    details = " ".join(e.detail or "" for e in events)
+    assert "nickname" in details
+    assert "Secret-Nick" not in details and "New#Pass456" not in details
 
 
 # --- ETags --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """SCIM filters (RFC 7644 section 3.4.2.2) -> directory conditions: eq, sw and co on userName and
-the e-mail address, joined by ``and``. Anything else is refused with ``invalidFilter``; the
-value only ever reaches the store as a bound parameter."""
+the e-mail address, eq on externalId, joined by ``and``. Anything else is refused with
+``invalidFilter``; the value only ever reaches the store as a bound parameter."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def _field(comparison: Comparison) -> UserField | None:
         return UserField.USERNAME
     if attribute == "emails" and sub in ("", "value"):
         return UserField.EMAIL
+    if attribute == "externalid" and not sub:
+        return UserField.EXTERNAL_ID
     return None
 
 
@@ -39,12 +41,15 @@ def _conditions(node: object) -> list[UserCondition]:
         match = MATCHES.get(node.op)
         if field is None:
             raise InvalidFilterException(
-                detail=f"Filtering on {node.attr_path} is not supported (userName, emails)"
+                detail=f"Filtering on {node.attr_path} is not supported"
+                " (userName, emails, externalId)"
             )
         if match is None or not isinstance(node.value, str):
             raise InvalidFilterException(
                 detail=f"The operator {node.op.value} is not supported (eq, sw, co on a string)"
             )
+        if field is UserField.EXTERNAL_ID and match is not Match.EQUALS:
+            raise InvalidFilterException(detail="externalId is compared with eq only")
         return [UserCondition(field=field, match=match, value=node.value)]
     raise InvalidFilterException(
         detail="Only eq, sw and co comparisons joined by 'and' are supported"

@@ -1,8 +1,8 @@
 """The operations on User resources: show, search, create, replace, patch, delete.
 
-Each reads the profile through the core, works on it as a scim2-models User (PATCH is applied
-by scim2-models), reads the result back into claims (mapping.py) and lets the core write it.
-Without If-Match, a read-modify-write that lost a race with another writer starts over.
+A change works on the profile as a scim2-models User (PATCH is applied by scim2-models) inside
+the core's write transaction, with the user's row held, and reads the result back into claims
+(mapping.py) for the core to check and write: concurrent changes apply one after the other.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from recovery_soap.core import directory, profiles
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import Tenant
-from recovery_soap.core.profiles import Actor, Profile, ProfileChange, VersionMismatch
+from recovery_soap.core.profiles import Actor, Profile, ProfileChange
 from recovery_soap.rest.http import SCIM_MEDIA, json_response
 from recovery_soap.rest.scim import filters, mapping
 from recovery_soap.rest.scim.errors import ScimFailure
@@ -33,7 +33,6 @@ from recovery_soap.rest.scim.mapping import ScimUser
 
 #: Paths whose filter matches no entry create it (a first work e-mail, a first mobile number).
 POLICY = ScimPolicy(unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create)
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -211,32 +210,20 @@ class Operations:
         *,
         self_service: bool,
     ) -> Profile:
-        """Read, change, write; the write is conditional on the version read."""
-        for attempt in range(ATTEMPTS):
-            profile = profiles.read_profile(self.env, target.tenant, target.user_id)
-            if expected is not None and profile.version != expected:
-                raise VersionMismatch("The resource has changed since it was read")
+        """Change the resource as it stands inside the write transaction (no lost update)."""
+
+        def revise(profile: Profile) -> ProfileChange:
             wanted = mapping.wanted(change(mapping.to_resource(profile, target.location)))
             if self_service:
                 _self_service_limits(profile, wanted)
-            try:
-                return directory.replace(
-                    self.env,
-                    actor,
-                    target.tenant,
-                    profile.id,
-                    ProfileChange(
-                        claims=wanted.claims,
-                        password=wanted.password,
-                        username=wanted.username or profile.username,
-                        active=None if self_service else wanted.active,
-                    ),
-                    expected_version=profile.version,
-                )
-            except VersionMismatch:
-                if expected is not None or attempt == ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return ProfileChange(
+                claims=wanted.claims,
+                password=wanted.password,
+                username=wanted.username or profile.username,
+                active=None if self_service else wanted.active,
+            )
+
+        return directory.replace(self.env, actor, target.tenant, target.user_id, revise, expected)
 
 
 def _self_service_limits(profile: Profile, wanted: mapping.Wanted) -> None:
