@@ -24,10 +24,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+#: Engines the running command opened, closed when it ends (no connection left to the GC).
+_ENGINES: list[Any] = []
+
+
 def _env(settings: Settings) -> Any:
     from recovery_soap.app import build_env, prepare_database
 
-    return build_env(settings, prepare_database(settings))
+    engine = prepare_database(settings)
+    _ENGINES.append(engine)
+    return build_env(settings, engine)
 
 
 def _secret(args: argparse.Namespace, prompt: str) -> str:
@@ -704,6 +710,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RecoveryError, RequestRefused) as error:
         print(f"recovery-soap: {error.message}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        while _ENGINES:
+            _ENGINES.pop().dispose()
 
 
 if __name__ == "__main__":

@@ -177,6 +177,7 @@ def test_invitation_to_sign_up_end_to_end(rest_server: LiveServer, token: str) -
     answer = invite(rest_server, token, address)
     assert answer.json() == {"success": True, "message": "User is invited successfully."}
     key = mailed_key(rest_server, address)
+    assert key not in answer.text  # the key travels only by mail
 
     confirmed = call(
         rest_server,
