@@ -403,3 +403,25 @@ def test_tokens_and_passwords_never_reach_the_log(
     assert "rest call" in text  # the records were captured
     for secret in (token, token.split(".")[2], PASSWORD, "Wrong#Pass999", rest_server.auth[1]):
         assert secret not in text
+
+
+@pytest.mark.parametrize("saas", [True, False])
+def test_all_tenants_client_logs_users_of_any_tenant_in_only_in_saas_mode(
+    serve, saas: bool
+) -> None:
+    from tests.soap.accounts import service_account
+
+    server = serve(saas_mode=saas)
+    tenant = new_tenant(server)
+    name = active_user(server, tenant)
+    client = service_account(server, "carbon.super", all_tenants=True)
+    answer = token_response(
+        server,
+        {"grant_type": "password", "username": f"{name}@{tenant}", "password": PASSWORD},
+        auth=client,
+    )
+    if saas:
+        assert answer.status_code == 200
+        assert claims_of(answer.json()["access_token"])["tenant"] == tenant
+    else:
+        assert answer.json()["error"] == "invalid_grant"
