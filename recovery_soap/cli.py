@@ -264,17 +264,17 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = prepare_database(settings)
     try:
-        kid = KeyRing(SigningKeyStore(engine), SystemClock(), settings).rotate()
+        ring = KeyRing(SigningKeyStore(engine), SystemClock(), settings)
+        kid = ring.rotate(revoke_previous=args.revoke_previous)
     finally:
         engine.dispose()
-    _print(
-        args,
-        {"kid": kid},
-        [
-            f"new signing key {kid}; the previous key stays published for "
-            f"{settings.token_minutes} minutes, until the tokens it signed expire"
-        ],
+    kept = (
+        "the previous keys and their tokens are revoked (workers drop them within 30 seconds)"
+        if args.revoke_previous
+        else f"the previous key stays published for {settings.token_minutes} minutes, until "
+        "the tokens it signed expire"
     )
+    _print(args, {"kid": kid}, [f"new signing key {kid}; {kept}"])
     return 0
 
 
@@ -622,7 +622,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     keys = group("keys", "the keys that sign access tokens")
-    command("rotate", cmd_keys_rotate, "sign new tokens with a new key; keep the old a while", keys)
+    rotate = command(
+        "rotate", cmd_keys_rotate, "sign new tokens with a new key; keep the old a while", keys
+    )
+    rotate.add_argument(
+        "--revoke-previous",
+        action="store_true",
+        help="drop the previous keys at once: every token they signed stops working (a leak)",
+    )
     command("list", cmd_keys_list, "list the published signing keys", keys)
 
     user = group("user", "users")

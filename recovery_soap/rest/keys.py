@@ -95,11 +95,13 @@ class KeyRing:
         self._fresh()
         return {"keys": list(self._published)}
 
-    def rotate(self) -> str:
-        """Sign with a new key from now on; the old one stays published for a token lifetime."""
+    def rotate(self, *, revoke_previous: bool = False) -> str:
+        """Sign with a new key from now on; the old one stays published for a token lifetime,
+        or is dropped at once with ``revoke_previous`` (a leaked key: its tokens die with it)."""
         key = new_key(self._clock)
         now = self._clock.now()
-        self._store.rotate(key, now, forget_before=now - self._lifetime)
+        forget_before = now + timedelta(seconds=1) if revoke_previous else now - self._lifetime
+        self._store.rotate(key, now, forget_before=forget_before)
         with self._lock:
             self._load()
         return key.kid

@@ -425,3 +425,19 @@ def test_all_tenants_client_logs_users_of_any_tenant_in_only_in_saas_mode(
         assert claims_of(answer.json()["access_token"])["tenant"] == tenant
     else:
         assert answer.json()["error"] == "invalid_grant"
+
+
+def test_revoking_rotation_kills_the_old_keys_tokens(
+    rest_server: LiveServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.importer.support import cli_json
+
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", database_url)
+    old = service_token(rest_server)
+    assert call_protected(rest_server, old).status_code == 200
+    rotated = cli_json("keys", "rotate", "--revoke-previous")["kid"]
+    rest_server.app.rest.keys.refresh()
+    published = {k["kid"] for k in requests.get(rest_server.url + "/oauth2/jwks").json()["keys"]}
+    assert published == {rotated}
+    assert call_protected(rest_server, old).status_code == 401
+    assert call_protected(rest_server, service_token(rest_server)).status_code == 200
