@@ -548,3 +548,24 @@ def test_concurrent_confirmations_of_one_key_succeed_once(
     successes = [a for a in answers if a.json()["success"]]
     assert len(successes) == 1
     assert all(a.json()["message"] == INVALID_LINK for a in answers if a not in successes)
+
+
+def test_confirm_invitee_takes_the_links_query_parameters(
+    rest_server: LiveServer, token: str
+) -> None:
+    """The hosted API's invitation link carries confirmation, isStoreInvitee and tenant."""
+    import requests
+
+    from tests.rest.support import SUBSCRIBER, bearer
+
+    address = f"{unique()}@example.test"
+    invite(rest_server, token, address)
+    key = mailed_key(rest_server, address)
+    answer = requests.post(
+        rest_server.url + f"{SUBSCRIBER}/confirm-invitee",
+        params={"confirmation": key, "isStoreInvitee": "true", "tenant": "carbon.super"},
+        headers=bearer(token),
+        timeout=30,
+    )
+    assert answer.json()["success"] is True
+    assert json.loads(answer.json()["data"])["email"] == address
