@@ -457,49 +457,66 @@ def seed_users(
 
 
 def explain_lookups(engine: Any) -> list[dict[str, Any]]:
-    """The query plans of verifyUser's lookups, each with whether it uses an index."""
-    from sqlalchemy import select, text
+    """The query plans of the statements verifyUser runs (the repositories' own statement
+    objects, with the bench's values), each with whether it uses an index."""
+    from datetime import datetime as _datetime
 
-    from recovery_soap.store.models import CodeRow, ServiceAccountRow, TenantRow, UserRow
+    from sqlalchemy import select
 
-    users, codes = UserRow.__table__, CodeRow.__table__
-    accounts, tenants = ServiceAccountRow.__table__, TenantRow.__table__
+    from recovery_soap.store import repositories as repos
+    from recovery_soap.store.models import CodeRow, ServiceAccountRow, TenantRow
+
+    codes, accounts, tenants = CodeRow.__table__, ServiceAccountRow.__table__, TenantRow.__table__
+    postgres = engine.dialect.name == "postgresql"
     with engine.connect() as connection:
         tenant_id = connection.execute(
             select(tenants.c.id).where(tenants.c.domain == SUPER_TENANT)
         ).scalar_one()
         code_hash = connection.execute(select(codes.c.code_hash).limit(1)).scalar() or "0" * 64
-    # The statements of UserRepository.get, CodeRepository.find, CodeRepository.spend_all (run
-    # by codes.issue) and AccountRepository.get (every request authenticates).
-    statements = {
-        "user by tenant+username": select(
-            users.c.id,
-            users.c.username,
-            users.c.password_hash,
-            users.c.locked,
-            users.c.pending_confirmation,
-        ).where(users.c.tenant_id == tenant_id, users.c.username == user_name(1)),
-        "code by hash": select(codes).where(codes.c.code_hash == code_hash),
-        "live codes of a user (spend_all)": codes.update()
-        .where(
-            codes.c.user_id == 1,
-            codes.c.purpose == "recovery",
-            codes.c.used_at.is_(None),
-        )
-        .values(used_at=codes.c.expires_at),
-        "service account by name": select(accounts, tenants.c.domain)
-        .join(tenants, tenants.c.id == accounts.c.tenant_id)
-        .where(accounts.c.name == ACCOUNT),
+    now = _datetime(2026, 1, 1)
+    spend = {"spend_user": 1, "spend_purpose": "recovery", "spend_at": now}
+    new_code = {f"new_{name}": None for name in repos._CODE_VALUES} | {
+        "new_tenant_id": tenant_id,
+        "new_user_id": 1,
+        "new_purpose": "recovery",
+        "new_step": "user_verified",
+        "new_code_hash": "f" * 64,
+        "new_proof": "",
+        "new_created_at": now,
+        "new_expires_at": now,
     }
-    postgres = engine.dialect.name == "postgresql"
+    statements = {
+        "user and guard state by tenant+username (UserRepository.get)": (
+            repos._USER_BY_NAME,
+            {"tenant_id": tenant_id, "name": user_name(1)},
+        ),
+        "code by hash (CodeRepository.find)": (repos._CODE_BY_HASH, {"code_hash": code_hash}),
+        "spend the user's live codes, store the new one (CodeRepository.replace)": (
+            (repos._REPLACE_CODE, {**new_code, **spend}) if postgres else (repos._SPEND_LIVE, spend)
+        ),
+        "questions of a tenant (getAllChallengeQuestions)": (
+            repos._QUESTIONS_OF_TENANT,
+            {"tenant_id": tenant_id},
+        ),
+        "service account by name (a login, cached for a few seconds)": (
+            select(accounts, tenants.c.domain)
+            .join(tenants, tenants.c.id == accounts.c.tenant_id)
+            .where(accounts.c.name == ACCOUNT),
+            {},
+        ),
+    }
     plans = []
     with engine.connect() as connection:
-        for name, statement in statements.items():
-            sql = str(
-                statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+        for name, (statement, values) in statements.items():
+            compiled = statement.compile(dialect=engine.dialect)
+            params = compiled.construct_params(values)
+            bound: Any = (
+                tuple(params[key] for key in compiled.positiontup or ())
+                if compiled.positional
+                else params
             )
             prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-            rows = connection.execute(text(prefix + sql)).all()
+            rows = connection.exec_driver_sql(prefix + compiled.string, bound).all()
             lines = [row[0] for row in rows] if postgres else [str(row[-1]) for row in rows]
             plan = "\n".join(lines)
             if postgres:
@@ -513,9 +530,14 @@ def explain_lookups(engine: Any) -> list[dict[str, Any]]:
                     "USING" in line for line in lines
                 )
             plans.append(
-                {"lookup": name, "sql": " ".join(sql.split()), "plan": plan, "uses_index": indexed}
+                {
+                    "lookup": name,
+                    "sql": " ".join(compiled.string.split()),
+                    "plan": plan,
+                    "uses_index": indexed,
+                }
             )
-            connection.rollback()  # the spend_all plan is only explained, never run
+            connection.rollback()  # the writes are only explained, never run
     return plans
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Profile the hot path of getAllChallengeQuestions and verifyUser in-process.
+"""Profile the hot paths (getAllChallengeQuestions, getUserIdentitySupportedClaims, verifyUser)
+in-process.
 
     python scripts/profile.py                       # SQLite, 3,000 calls per operation
     python scripts/profile.py --db postgresql --calls 5000 --pyinstrument
@@ -82,6 +83,8 @@ class Caller:
             self.count += 1
             index = (self.count * 7919) % self.users + 1  # spread over the seeded users
             return bench.verify_user_body(bench.user_name(index)).encode()
+        if self.operation == "claims":
+            return bench.CLAIMS_BODY.encode()
         return bench.QUESTIONS_BODY.encode()
 
     def __call__(self) -> None:
@@ -164,7 +167,9 @@ def main() -> int:
     parser.add_argument("--postgres-url", default=bench.DEFAULT_POSTGRES)
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--operations", default="questions,verify-user")
+    parser.add_argument(
+        "--operations", default="questions,verify-user", help="questions, claims, verify-user"
+    )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
         "--pyinstrument",

@@ -15,20 +15,17 @@ import io
 import logging
 import re
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from spyne import const as spyne_const
 
-from recovery_soap import observe
 from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Caller
-from recovery_soap.soap.catalogue import Answer, CatalogueAnswers, CatalogueCall, precompute
-from recovery_soap.soap.context import CALLER_KEY, PRECOMPUTED_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
     UNEXPECTED,
@@ -37,6 +34,7 @@ from recovery_soap.soap.faults import (
 )
 from recovery_soap.soap.protocol import SafeSoap11, SafeSoap12
 from recovery_soap.soap.service import UserInformationRecoveryService
+from recovery_soap.soap.short_path import ShortPath
 from recovery_soap.soap.types import SERVICE_NS
 from recovery_soap.soap.wsdl import SERVICE, render_wsdl
 from recovery_soap.soap.wsgi_server import WsgiApplication
@@ -193,9 +191,7 @@ class SoapEndpoint:
             SOAP11: _spyne_app(env, SafeSoap11, max_body),
             SOAP12: _spyne_app(env, SafeSoap12, max_body),
         }
-        self._catalogue = CatalogueAnswers(
-            {media: wsgi.app.in_protocol for media, wsgi in self._by_type.items()}
-        )
+        self._short = ShortPath(env, self._by_type)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -277,10 +273,10 @@ class SoapEndpoint:
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
 
-        call = self._catalogue.recognise(body, environ.get("CONTENT_TYPE", ""), media_type)
+        call = self._short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type)
         try:
             if call is not None:
-                return self._catalogue_call(call, caller, media_type, inner, start_with_id)
+                return self._short.answer(call, caller, media_type, inner, start_with_id)
             return spyne_app(inner, start_with_id)
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
@@ -291,48 +287,6 @@ class SoapEndpoint:
                 UNEXPECTED,
                 exc_info=sys.exc_info(),
             )
-
-    def _catalogue_call(
-        self,
-        call: CatalogueCall,
-        caller: Caller,
-        media_type: str,
-        inner: dict[str, Any],
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
-        """A plain catalogue request: the core call here, then spyne's answer for that result,
-        kept from an earlier call or serialised by spyne now (given the result, see
-        soap/catalogue.py)."""
-        done = precompute(call, self._env, caller)
-        key = None
-        if done.error is None and done.result is not None:
-            key = self._catalogue.key(media_type, call, done.result)
-            kept = self._catalogue.answer(key)
-            if kept is not None:
-                observe.record_call(
-                    operation=call.operation,
-                    outcome="ok",
-                    code=None,
-                    seconds=time.perf_counter() - done.started,
-                    request_id=inner[REQUEST_ID_KEY],
-                    tenant=caller.tenant.domain,
-                    caller=caller.account,
-                )
-                start_response(kept.status, kept.headers)
-                return [kept.body]
-        inner[PRECOMPUTED_KEY] = done
-        if key is None:
-            return self._by_type[media_type](inner, start_response)
-        seen: list[tuple[str, list[tuple[str, str]]]] = []
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            seen.append((status, list(headers)))
-            return start_response(status, headers, exc_info)
-
-        answer = b"".join(self._by_type[media_type](inner, capture))
-        if seen and seen[0][0].startswith("200"):
-            self._catalogue.keep(key, Answer(seen[0][0], seen[0][1], answer))
-        return [answer]
 
     def _authenticate(self, environ: dict[str, Any], address: str) -> Caller | None:
         """The caller for the request's HTTP Basic credentials; failures are audited and counted."""

@@ -55,7 +55,12 @@ class UserInformationRecoveryService(ServiceBase):
     def verifyUser(ctx, username, captcha):  # noqa: N802,N805
         env, caller = call_env(ctx)
         return convert.verification_bean(
-            password_recovery.verify_user(env, caller, username, convert.captcha_input(captcha))
+            precomputed(
+                ctx,
+                lambda: password_recovery.verify_user(
+                    env, caller, username, convert.captcha_input(captcha)
+                ),
+            )
         )
 
     @rpc(String, String, String, **_one(VerificationBean))

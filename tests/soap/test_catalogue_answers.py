@@ -3,10 +3,12 @@ the full spyne path, fresh data on every call, and everything unusual left to sp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from recovery_soap import observe
 from recovery_soap.core import admin, challenges
@@ -14,7 +16,8 @@ from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Question
 from recovery_soap.soap.front import SOAP11, SOAP12
 from tests.conftest import LiveServer, unique
-from tests.soap.accounts import new_tenant, service_account
+from tests.soap.accounts import new_tenant, register_confirmed, service_account
+from tests.soap.flows import claims_for
 from tests.support import envelope, post_envelope
 
 DIALECT = "http://wso2.org/claims"
@@ -66,7 +69,7 @@ def _comparable(answer: requests.Response) -> tuple[int, bytes, dict[str, str]]:
 def test_short_path_answers_byte_for_byte_as_spyne(
     live: LiveServer, monkeypatch: pytest.MonkeyPatch, name: str, soap12: bool
 ) -> None:
-    catalogue = live.app.soap._catalogue
+    catalogue = live.app.soap._short
     media = SOAP12 if soap12 else SOAP11
     body = _envelope(PLAIN[name], soap12)
     assert catalogue.recognise(body.encode(), media, media) is not None
@@ -106,7 +109,7 @@ UNUSUAL = {
 
 @pytest.mark.parametrize("name", sorted(UNUSUAL))
 def test_unusual_requests_are_left_to_spyne(live: LiveServer, name: str) -> None:
-    catalogue = live.app.soap._catalogue
+    catalogue = live.app.soap._short
     assert catalogue.recognise(UNUSUAL[name].encode(), SOAP11, SOAP11) is None
 
 
@@ -122,7 +125,7 @@ def test_unusual_requests_are_left_to_spyne(live: LiveServer, name: str) -> None
 def test_other_charsets_and_mismatched_versions_are_left_to_spyne(
     live: LiveServer, content_type: str, body: str, media: str
 ) -> None:
-    assert live.app.soap._catalogue.recognise(body.encode(), content_type, media) is None
+    assert live.app.soap._short.recognise(body.encode(), content_type, media) is None
 
 
 def test_a_question_added_meanwhile_is_in_the_next_answer(live: LiveServer) -> None:
@@ -201,3 +204,112 @@ def test_a_failing_database_gives_the_usual_fault_once(
     assert b"temporarily unavailable" in answer.content and b"Fault" in answer.content
     assert len(attempts) == 1
     assert _calls("getAllChallengeQuestions", "unavailable") == before + 1
+
+
+# --- verifyUser -----------------------------------------------------------------------------
+
+KEY = re.compile(rb"<([\w.-]+):key>[0-9a-f-]{36}</\1:key>")
+
+
+def _verify(name: str) -> str:
+    return envelope("verifyUser", f"<ser:username>{name}</ser:username>")
+
+
+def _without_key(answer: requests.Response) -> tuple[int, bytes, dict[str, str]]:
+    status, body, headers = _comparable(answer)
+    return status, KEY.sub(b"<key/>", body), headers
+
+
+def _user(live: LiveServer, name: str) -> str:
+    register_confirmed(live, live.client(), name, claims_for(name))
+    return name
+
+
+@pytest.mark.parametrize("soap12", [False, True], ids=["soap11", "soap12"])
+@pytest.mark.parametrize(
+    "make_name",
+    [
+        lambda: unique(),
+        lambda: f"ünïcødé_{unique()}",
+        lambda: f"a&amp;b_{unique()}",  # a&b: escaped in the answer, so spyne writes it
+        lambda: f"mail_{unique()}@example.org",
+    ],
+    ids=["plain", "non-ascii", "escaped", "e-mail-like"],
+)
+def test_verify_user_short_answer_is_spyne_answer(
+    external: LiveServer, monkeypatch: pytest.MonkeyPatch, make_name: Any, soap12: bool
+) -> None:
+    name = make_name()
+    _user(external, name.replace("&amp;", "&"))
+    answers = [_post(external, _verify(name), soap12) for _ in range(3)]
+    monkeypatch.setattr(external.app.soap._short, "recognise", lambda *args: None)
+    reference = _post(external, _verify(name), soap12)
+    assert reference.status_code == 200 and b"verified>true<" in reference.content
+    for answer in answers:
+        assert _without_key(answer) == _without_key(reference)
+    keys = {KEY.search(a.content).group(0) for a in [*answers, reference]}  # type: ignore[union-attr]
+    assert len(keys) == 4  # a new key each time
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"hide_user_existence": True}], ids=["default", "hide-user-existence"]
+)
+def test_verify_user_failures_answer_as_spyne(
+    serve: Any, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any]
+) -> None:
+    live = serve(captcha_verification="off", notification_sending="external", **settings)
+    body = _verify(unique("nobody"))
+    short = [_post(live, body) for _ in range(2)]
+    monkeypatch.setattr(live.app.soap._short, "recognise", lambda *args: None)
+    reference = _post(live, body)
+    for answer in short:
+        assert _without_key(answer) == _without_key(reference)
+
+
+def test_verify_user_short_path_runs_the_use_case_once(external: LiveServer) -> None:
+    name = _user(external, unique())
+    for _ in range(3):  # the first answer teaches the template, the others use it
+        before = _calls("verifyUser", "ok")
+        with external.app.engine.connect() as connection:
+            started = connection.execute(
+                text("SELECT count(*) FROM audit_events WHERE username = :n AND event = :e"),
+                {"n": name, "e": "recovery_started"},
+            ).scalar_one()
+        answer = _post(external, _verify(name))
+        assert b"verified>true<" in answer.content
+        assert _calls("verifyUser", "ok") == before + 1
+        with external.app.engine.connect() as connection:
+            after = connection.execute(
+                text("SELECT count(*) FROM audit_events WHERE username = :n AND event = :e"),
+                {"n": name, "e": "recovery_started"},
+            ).scalar_one()
+        assert after == started + 1
+    assert SOAP11 in external.app.soap._short._templates  # the later answers were filled in
+
+
+def test_verify_user_key_from_the_short_path_continues_the_flow(external: LiveServer) -> None:
+    name = _user(external, unique())
+    for _ in range(2):
+        _post(external, _verify(name))
+    answer = _post(external, _verify(name))
+    key = re.search(rb":key>([0-9a-f-]{36})<", answer.content).group(1).decode()  # type: ignore[union-attr]
+    bean = external.client().sendRecoveryNotification(
+        username=name, key=key, notificationType="EMAIL"
+    )
+    assert bean.verified, bean.error
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<ser:username>x</ser:username><ser:captcha/>",
+        "<ser:username/>",
+        f"<ser:username {XSI} xsi:nil='true'/>",
+        "",
+        "<ser:username a='1'>x</ser:username>",
+    ],
+    ids=["with-captcha", "empty-name", "nil-name", "no-name", "attribute"],
+)
+def test_unusual_verify_user_requests_are_left_to_spyne(live: LiveServer, inner: str) -> None:
+    body = envelope("verifyUser", inner).encode()
+    assert live.app.soap._short.recognise(body, SOAP11, SOAP11) is None
