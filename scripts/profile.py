@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Profile the hot paths (getAllChallengeQuestions, getUserIdentitySupportedClaims, verifyUser)
-in-process.
+"""Profile the hot paths (getAllChallengeQuestions, getUserIdentitySupportedClaims, verifyUser,
+registerUser) in-process.
 
     python scripts/profile.py                       # SQLite, 3,000 calls per operation
     python scripts/profile.py --db postgresql --calls 5000 --pyinstrument
@@ -85,6 +85,9 @@ class Caller:
             return bench.verify_user_body(bench.user_name(index)).encode()
         if self.operation == "claims":
             return bench.CLAIMS_BODY.encode()
+        if self.operation == "register":
+            self.count += 1
+            return bench.register_body(f"profile{self.count:07d}").encode()
         return bench.QUESTIONS_BODY.encode()
 
     def __call__(self) -> None:
@@ -168,7 +171,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument(
-        "--operations", default="questions,verify-user", help="questions, claims, verify-user"
+        "--operations", default="questions,verify-user", help="questions, claims, verify-user, register"
     )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(

@@ -212,6 +212,8 @@ def hash_answers(
     env: Env, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
 ) -> list[ChallengeAnswer]:
     """Validate (set id, question, answer) triples against the tenant's catalogue and hash them."""
+    if not chosen:
+        return []
     catalogue = uow.questions.for_tenant(user.tenant)
     result: dict[str, ChallengeAnswer] = {}
     for set_id, question, answer in chosen:

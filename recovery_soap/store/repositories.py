@@ -144,6 +144,33 @@ _USER_BY_NAME = (
 )
 
 
+_ADD_USER = (
+    insert(users_t)
+    .values(
+        {
+            name: bindparam(f"new_{name}")
+            for name in (
+                "tenant_id",
+                "username",
+                "password_hash",
+                "locked",
+                "pending_confirmation",
+                "created_at",
+            )
+        }
+    )
+    .returning(users_t.c.id)
+)
+_CLAIMS_OF_USER = select(claims_t.c.claim_uri, claims_t.c.value).where(
+    claims_t.c.user_id == bindparam("user_id")
+)
+_DROP_CLAIMS = delete(claims_t).where(
+    claims_t.c.user_id == bindparam("user_id"),
+    claims_t.c.claim_uri.in_(bindparam("uris", expanding=True)),
+)
+_ADD_CLAIM = insert(claims_t)
+
+
 def _user(row: Any, tenant: Tenant) -> User:
     return User(
         id=row.id,
@@ -199,16 +226,15 @@ class UserRepository(Repository):
     ) -> User:
         try:
             new_id = self._c.execute(
-                insert(users_t)
-                .values(
-                    tenant_id=tenant.id,
-                    username=username,
-                    password_hash=password_hash,
-                    locked=locked,
-                    pending_confirmation=pending,
-                    created_at=now,
-                )
-                .returning(users_t.c.id)
+                _ADD_USER,
+                {
+                    "new_tenant_id": tenant.id,
+                    "new_username": username,
+                    "new_password_hash": password_hash,
+                    "new_locked": locked,
+                    "new_pending_confirmation": pending,
+                    "new_created_at": now,
+                },
             ).scalar_one()
         except IntegrityError:
             raise StoreConflict(username) from None
@@ -248,21 +274,15 @@ class UserRepository(Repository):
         )
 
     def claims(self, user: User) -> dict[str, str]:
-        rows = self._c.execute(
-            select(claims_t.c.claim_uri, claims_t.c.value).where(claims_t.c.user_id == user.id)
-        )
-        return {r.claim_uri: r.value for r in rows}
+        rows = self._c.execute(_CLAIMS_OF_USER, {"user_id": user.id})
+        return {uri: value for uri, value in rows}
 
     def set_claims(self, user: User, claims: Mapping[str, str]) -> None:
         if not claims:
             return
+        self._c.execute(_DROP_CLAIMS, {"user_id": user.id, "uris": list(claims)})
         self._c.execute(
-            delete(claims_t).where(
-                claims_t.c.user_id == user.id, claims_t.c.claim_uri.in_(list(claims))
-            )
-        )
-        self._c.execute(
-            insert(claims_t),
+            _ADD_CLAIM,
             [
                 {"user_id": user.id, "tenant_id": user.tenant.id, "claim_uri": uri, "value": value}
                 for uri, value in claims.items()
