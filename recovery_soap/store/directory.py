@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from recovery_soap.core.claims import EMAIL, EXTERNAL_ID
@@ -46,7 +46,7 @@ def _compare(column: Any, condition: UserCondition) -> ColumnElement[bool]:
     return lowered.like(like_pattern(value, condition.match), escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
 
 
-def _where(condition: UserCondition) -> ColumnElement[bool]:
+def _where(tenant: Tenant, condition: UserCondition) -> ColumnElement[bool]:
     if condition.field is UserField.USERNAME:
         return _compare(users_t.c.username, condition)
     if condition.field is UserField.EXTERNAL_ID:
@@ -54,12 +54,11 @@ def _where(condition: UserCondition) -> ColumnElement[bool]:
         claim, match = EXTERNAL_ID, claims_t.c.value == condition.value
     else:
         claim, match = EMAIL, _compare(claims_t.c.value, condition)
-    return exists().where(
-        claims_t.c.user_id == users_t.c.id,
-        claims_t.c.tenant_id == users_t.c.tenant_id,
-        claims_t.c.claim_uri == claim,
-        match,
+    # One pass over the tenant's claims of that kind (index prefix tenant_id, claim_uri).
+    holders = select(claims_t.c.user_id).where(
+        claims_t.c.tenant_id == tenant.id, claims_t.c.claim_uri == claim, match
     )
+    return users_t.c.id.in_(holders)
 
 
 _COLUMNS = (
@@ -80,7 +79,7 @@ class DirectoryRepository:
     def search(
         self, tenant: Tenant, conditions: Sequence[UserCondition], offset: int, limit: int
     ) -> tuple[int, list[DirectoryEntry]]:
-        where = [users_t.c.tenant_id == tenant.id, *(_where(c) for c in conditions)]
+        where = [users_t.c.tenant_id == tenant.id, *(_where(tenant, c) for c in conditions)]
         total = self._c.execute(select(func.count()).select_from(users_t).where(*where))
         count = int(total.scalar_one())
         if limit <= 0 or offset >= count:
