@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from pydantic import ValidationError
 from scim2_models import Error, SCIMException
 from werkzeug.wrappers import Response
@@ -19,8 +17,6 @@ from recovery_soap.core.profiles import (
 )
 from recovery_soap.rest.bearer import TokenRejected
 from recovery_soap.rest.http import SCIM_ERROR, SCIM_MEDIA, json_response
-
-log = logging.getLogger("recovery_soap.rest.scim")
 
 
 class ScimFailure(Exception):
