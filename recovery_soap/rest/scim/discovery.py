@@ -3,6 +3,7 @@ resource type, and schemas that list only the attributes it keeps (see mapping.p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scim2_models import (
@@ -22,28 +23,37 @@ from scim2_models import (
 )
 
 from recovery_soap.core.directory import MAX_PAGE
-from recovery_soap.rest.scim.mapping import ScimUser
+from recovery_soap.rest.scim.mapping import CLAIMS, ENTERPRISE, ScimUser
 
-#: Attribute -> the sub-attributes kept (None: a simple attribute), with the canonical types.
-USER_ATTRIBUTES: dict[str, tuple[str, ...] | None] = {
-    "userName": None,
-    "name": ("givenName", "familyName", "formatted"),
-    "displayName": None,
-    "nickName": None,
-    "profileUrl": None,
-    "title": None,
-    "preferredLanguage": None,
-    "locale": None,
-    "timezone": None,
-    "active": None,
-    "password": None,
-    "emails": ("value", "type"),
-    "phoneNumbers": ("value", "type"),
-    "ims": ("value",),
-    "addresses": ("streetAddress", "locality", "region", "postalCode", "country", "type"),
-}
-TYPES = {"emails": ["work"], "phoneNumbers": ["work", "mobile", "other"], "addresses": ["work"]}
-ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "division", "department")
+#: Attributes kept that are not claims: the account itself.
+ACCOUNT_ATTRIBUTES = ("userName", "active", "password")
+_FILTERED = re.compile(r'^(?P<attribute>\w+)\[type eq "(?P<type>\w+)"\]\.(?P<sub>\w+)$')
+
+
+def _published() -> tuple[dict[str, tuple[str, ...] | None], dict[str, list[str]], list[str]]:
+    """From the claim table: attribute -> sub-attributes kept (None: a simple attribute), the
+    types each typed attribute keeps, and the enterprise attributes."""
+    keep: dict[str, list[str] | None] = dict.fromkeys(ACCOUNT_ATTRIBUTES)
+    types: dict[str, list[str]] = {}
+    enterprise: list[str] = []
+    for key in CLAIMS:
+        if key.startswith(f"{ENTERPRISE}:"):
+            enterprise.append(key[len(ENTERPRISE) + 1 :])
+        elif match := _FILTERED.match(key):
+            subs = keep.setdefault(match["attribute"], []) or []
+            keep[match["attribute"]] = [*subs, match["sub"], "type"]
+            kinds = types.setdefault(match["attribute"], [])
+            kinds += [match["type"]] if match["type"] not in kinds else []
+        elif "." in key:
+            attribute, sub = key.split(".", 1)
+            keep[attribute] = [*(keep.get(attribute) or []), sub]
+        else:
+            keep[key] = None
+    kept = {a: None if subs is None else tuple(dict.fromkeys(subs)) for a, subs in keep.items()}
+    return kept, types, enterprise
+
+
+USER_ATTRIBUTES, TYPES, ENTERPRISE_ATTRIBUTES = _published()
 
 
 def _trimmed(schema: Schema, keep: dict[str, tuple[str, ...] | None]) -> Schema:
@@ -93,12 +103,14 @@ def service_provider_config(base: str) -> ServiceProviderConfig:
         sort=Sort(supported=False),
         etag=ETag(supported=True),
         authentication_schemes=[
-            AuthenticationScheme(
-                type="oauthbearertoken",
-                name="OAuth Bearer Token",
-                description="A bearer token from /oauth2/token (RFC 6750)",
-                spec_uri="https://www.rfc-editor.org/rfc/rfc6750",
-                primary=True,
+            AuthenticationScheme.model_validate(
+                {
+                    "type": "oauthbearertoken",
+                    "name": "OAuth Bearer Token",
+                    "description": "A bearer token from /oauth2/token (RFC 6750)",
+                    "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+                    "primary": True,
+                }
             )
         ],
         meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),

@@ -62,4 +62,4 @@ def conditions(text: str | None) -> list[UserCondition]:
         return []
     if len(text) > MAX_FILTER:
         raise InvalidFilterException(detail="The filter is too long")
-    return _conditions(ScimFilter[ScimUser](text).ast)  # type: ignore[misc]
+    return _conditions(ScimFilter[ScimUser](text).ast)

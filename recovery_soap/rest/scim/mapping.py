@@ -8,6 +8,7 @@ request, never put into a resource.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,13 +37,13 @@ class ProfileEmail(Email):
     value: str | None = None
 
 
-class ProfileUser(User):
+class ProfileUser(User):  # type: ignore[type-arg]  # parametrized below, as User is
     """The core User schema, with e-mail values as the profile keeps them."""
 
     emails: list[ProfileEmail] | None = None  # type: ignore[assignment]
 
 
-ScimUser = ProfileUser[EnterpriseUser]
+ScimUser = ProfileUser[EnterpriseUser]  # type: ignore[type-arg]
 ENTERPRISE = str(EnterpriseUser.__schema__)
 
 
@@ -81,39 +82,37 @@ CLAIMS: dict[str, str] = {
 }
 MAPPED_CLAIMS = frozenset(CLAIMS.values())
 
-#: Plain top-level attributes, by model field name.
-_SIMPLE = {
-    "external_id": _claim("externalid"),
-    "display_name": _claim("displayName"),
-    "nick_name": _claim("nickname"),
-    "profile_url": _claim("url"),
-    "title": _claim("title"),
-    "preferred_language": _claim("preferredLanguage"),
-    "locale": _claim("local"),
-    "timezone": _claim("timeZone"),
-}
-_NAME = {
-    "given_name": _claim("givenname"),
-    "family_name": _claim("lastname"),
-    "formatted": _claim("fullname"),
-}
-_EMAIL = _claim("emailaddress")
-_PHONES = {"work": _claim("telephone"), "mobile": _claim("mobile"), "other": _claim("otherphone")}
-_IM = _claim("im")
-_ADDRESS = {
-    "street_address": _claim("streetaddress"),
-    "locality": _claim("locality"),
-    "region": _claim("region"),
-    "postal_code": _claim("postalcode"),
-    "country": _claim("country"),
-}
-_ENTERPRISE = {
-    "organization": _claim("organization"),
-    "department": _claim("department"),
-    "division": _claim("division"),
-    "cost_center": _claim("costCenter"),
-    "employee_number": _claim("employeeNumber"),
-}
+_FILTERED = re.compile(r'^(?P<attribute>\w+)\[type eq "(?P<type>\w+)"\]\.(?P<sub>\w+)$')
+
+
+def _field(scim_name: str) -> str:
+    """The scim2-models field name of a SCIM attribute name (``costCenter`` -> ``cost_center``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", scim_name).lower()
+
+
+def _part(prefix: str) -> dict[str, str]:
+    """Field name -> claim of the table's rows under ``prefix``."""
+    return {_field(k[len(prefix) :]): uri for k, uri in CLAIMS.items() if k.startswith(prefix)}
+
+
+def _typed(attribute: str) -> dict[tuple[str, str], str]:
+    """(type, sub-attribute field) -> claim of the table's ``attribute[type eq "T"].sub`` rows."""
+    rows = {}
+    for key, uri in CLAIMS.items():
+        match = _FILTERED.match(key)
+        if match and match["attribute"] == attribute:
+            rows[(match["type"], _field(match["sub"]))] = uri
+    return rows
+
+
+# The table read by structure, by scim2-models field names.
+_SIMPLE = {_field(k): uri for k, uri in CLAIMS.items() if re.fullmatch(r"\w+", k)}
+_NAME = _part("name.")
+_ENTERPRISE = _part(f"{ENTERPRISE}:")
+_EMAIL = _typed("emails")[("work", "value")]
+_PHONES = {kind: uri for (kind, _), uri in _typed("phoneNumbers").items()}
+_ADDRESS = {sub: uri for (_, sub), uri in _typed("addresses").items()}
+_IM = CLAIMS["ims.value"]
 #: Attributes of the User schema this service has no claim for: a request setting one is refused.
 UNSUPPORTED = (
     "user_type",
