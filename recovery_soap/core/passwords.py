@@ -41,7 +41,7 @@ class PasswordPolicy:
 class SlowHasher:
     """argon2id through passlib, for human-chosen secrets: passwords and challenge answers."""
 
-    def __init__(self, memory_kib: int = 19456, time_cost: int = 2, parallelism: int = 1) -> None:
+    def __init__(self, memory_kib: int = 19456, time_cost: int = 3, parallelism: int = 1) -> None:
         self._context = CryptContext(
             schemes=["argon2"],
             argon2__type="ID",
