@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LiveServer, unique
+from tests.rest.support import service_token, subscriber_call, token_response
 from tests.rest.test_scim_support import manager, own
 from tests.soap.flows import PASSWORD, confirmed_user, start_recovery
 
@@ -110,3 +111,23 @@ def test_a_user_created_by_scim_can_recover_over_soap(rest_server: LiveServer, s
     bean = soap.updatePassword(username=name, confirmationCode=bean.key, newPassword=NEW_PASSWORD)
     assert bean.verified, bean.error
     assert own(rest_server, name, NEW_PASSWORD).get("/Me").status_code == 200
+
+
+def test_a_password_changed_by_scim_is_the_one_every_login_takes(
+    rest_server: LiveServer, soap: Any
+) -> None:
+    """The subscriber API's authenticate and the password grant take the new password only."""
+    name = confirmed_user(rest_server, soap)
+    client = own(rest_server, name, PASSWORD)
+    answer = client.patch("/Me", [{"op": "replace", "path": "password", "value": NEW_PASSWORD}])
+    assert answer.status_code == 200, answer.text
+    subscribe = service_token(rest_server, ["apim:subscribe"])
+    for password, accepted in ((NEW_PASSWORD, True), (PASSWORD, False)):
+        login = subscriber_call(
+            rest_server, "authenticate", {"username": name, "password": password}, subscribe
+        )
+        assert login.json()["authenticated"] is accepted, login.text
+        grant = token_response(
+            rest_server, {"grant_type": "password", "username": name, "password": password}
+        )
+        assert (grant.status_code == 200) is accepted
