@@ -135,6 +135,23 @@ def test_delete_answers_204_and_the_user_is_gone(admin: ScimClient) -> None:
     assert_error(admin.delete(f"/Users/{user['id']}"), 404)
 
 
+def test_a_stored_value_scim_cannot_show_survives_a_patch(
+    rest_server: LiveServer, admin: ScimClient
+) -> None:
+    """A URL claim set over SOAP that is no URI is left out of the resource, and kept."""
+    url_claim = "http://wso2.org/claims/url"
+    name = active_user(rest_server, claims={url_claim: "not a url"})
+    found = admin.get("/Users", params={"filter": f'userName eq "{name}"'}).json()
+    user = found["Resources"][0]
+    assert "profileUrl" not in user
+    answer = admin.patch(f"/Users/{user['id']}", [{"op": "add", "path": "title", "value": "T"}])
+    assert answer.status_code == 200, answer.text
+    env = rest_server.app.env
+    with env.uow(readonly=True) as uow:
+        stored = uow.users.claims(uow.users.by_id(int(user["id"])))
+    assert stored[url_claim] == "not a url"
+
+
 def test_concurrent_patches_lose_no_update(admin: ScimClient) -> None:
     """Without If-Match, a patch that raced another one is applied to the winner's result."""
     user = created(admin)

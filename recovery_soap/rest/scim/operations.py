@@ -213,11 +213,15 @@ class Operations:
         """Change the resource as it stands inside the write transaction (no lost update)."""
 
         def revise(profile: Profile) -> ProfileChange:
-            wanted = mapping.wanted(change(mapping.to_resource(profile, target.location)))
+            resource = mapping.to_resource(profile, target.location)
+            shown = mapping.wanted(resource).claims
+            wanted = mapping.wanted(change(resource))
             if self_service:
                 _self_service_limits(profile, wanted)
             return ProfileChange(
-                claims=wanted.claims,
+                # Only what the request changed: a stored value the resource could not show
+                # (a URL claim that is no URI, set over SOAP) is kept, not cleared.
+                claims={uri: v for uri, v in wanted.claims.items() if shown.get(uri) != v},
                 password=wanted.password,
                 username=wanted.username or profile.username,
                 active=None if self_service else wanted.active,
