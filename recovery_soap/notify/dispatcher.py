@@ -51,11 +51,11 @@ class Dispatcher:
                     f"{type(exc).__name__}: {exc}",
                     self._settings.outbox_max_attempts,
                 )
+                # The recipient stays out of the log (personal data): `outbox list` shows it.
                 log.warning(
-                    "outbox message %s (%s) to %s not delivered: %s; now %s",
+                    "outbox message %s (%s) not delivered: %s; now %s",
                     message.id,
                     message.kind,
-                    message.recipient,
                     type(exc).__name__,
                     status,
                 )
@@ -63,12 +63,7 @@ class Dispatcher:
             self._queue.mark_sent(message.id, self._clock.now())
             observe.record_delivery("sent")
             sent += 1
-            log.info(
-                "outbox message %s (%s) delivered to %s",
-                message.id,
-                message.kind,
-                message.recipient,
-            )
+            log.info("outbox message %s (%s) delivered", message.id, message.kind)
         return sent, failed
 
     def run(self, stop: threading.Event) -> None:
