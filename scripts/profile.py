@@ -171,7 +171,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument(
-        "--operations", default="questions,verify-user", help="questions, claims, verify-user, register"
+        "--operations",
+        default="questions,verify-user",
+        help="questions, claims, verify-user, register",
     )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
