@@ -64,32 +64,7 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("connect_args", {"connect_timeout": 5})
     engine = create_engine(url, **options)
     _ping_when_idle(engine, IDLE_PING_SECONDS)
-    if engine.dialect.driver == "psycopg" and _pipeline_supported():
-        _begin_with_first_statement(engine)
     return engine
-
-
-def _pipeline_supported() -> bool:
-    import psycopg
-
-    return bool(psycopg.Pipeline.is_supported())  # libpq 14 or later
-
-
-def _begin_with_first_statement(engine: Engine) -> None:
-    """Send a transaction's BEGIN together with its first statement (psycopg's pipeline mode,
-    synced before SQLAlchemy reads the result): one round trip less per write transaction.
-    Errors surface at the sync, inside SQLAlchemy's execution, so they are wrapped and
-    disconnects detected as usual."""
-    from psycopg.pq import TransactionStatus
-
-    @event.listens_for(engine, "do_execute")
-    def _do_execute(cursor: Any, statement: str, parameters: Any, _context: Any) -> bool:
-        connection = cursor.connection
-        if connection.autocommit or connection.info.transaction_status != TransactionStatus.IDLE:
-            return False  # SQLAlchemy executes it as usual
-        with connection.pipeline():
-            cursor.execute(statement, parameters)
-        return True
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:

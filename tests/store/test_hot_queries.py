@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import ProgrammingError
 
 from recovery_soap.core.model import GuardState, NewCode, Purpose, Step, Tenant
 from recovery_soap.store import schema
@@ -183,28 +182,3 @@ print(",".join(loaded))
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == ""
-
-
-_INSERT_FIRST = text(
-    "INSERT INTO users (tenant_id, username, password_hash, locked, pending_confirmation,"
-    " created_at) SELECT id, :n, 'x', false, false, now() FROM tenants"
-    " WHERE domain = 'carbon.super'"
-)
-
-
-@pytest.mark.skipif(BACKEND != "postgresql", reason="psycopg sends BEGIN with the first statement")
-def test_a_transaction_begun_with_its_first_statement_keeps_its_meaning(engine) -> None:
-    dropped, kept = unique(), unique()
-    with uow_factory(engine)() as uow:  # the first statement writes; leaving rolls it back
-        uow.connection.execute(_INSERT_FIRST, {"n": dropped})
-    with uow_factory(engine)() as uow:
-        uow.connection.execute(_INSERT_FIRST, {"n": kept})
-        uow.commit()
-    with uow_factory(engine)() as uow:
-        assert uow.users.get(_tenant(uow), dropped) is None
-        assert uow.users.get(_tenant(uow), kept) is not None
-    with pytest.raises(ProgrammingError) as failure, uow_factory(engine)() as uow:
-        uow.connection.execute(text("SELECT no_such_column FROM users"))
-    assert "no_such_column" in str(failure.value)  # wrapped and reported as ever
-    with uow_factory(engine)() as uow:  # the connection is usable again
-        assert uow.connection.execute(text("SELECT 1")).scalar_one() == 1
