@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from recovery_soap.core.claims import EMAIL, EXTERNAL_ID
@@ -38,23 +38,46 @@ def like_pattern(value: str, match: Match) -> str:
     return f"{literal}%" if match is Match.STARTS_WITH else f"%{literal}%"
 
 
-def _compare(column: Any, condition: UserCondition) -> ColumnElement[bool]:
-    # Case-insensitive on both backends: userName and emails are not caseExact in SCIM.
+def prefix_successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix``, in code point order
+    (SQLite's BINARY collation); None when there is none (only U+10FFFF characters)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if last == 0xD800:  # surrogates cannot be stored: the next character is U+E000
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
+def _compare(column: Any, condition: UserCondition, ranged: bool) -> ColumnElement[bool]:
+    """Case-insensitive on both backends: userName and emails are not caseExact in SCIM. The
+    ``lower(column)`` is the indexed expression (store/models.py), so eq is an index lookup.
+    For sw, PostgreSQL reads the LIKE prefix from the text_pattern_ops index itself; SQLite
+    does not for an expression, so there (``ranged``) the prefix is also given as a range."""
     lowered, value = func.lower(column), condition.value.lower()
     if condition.match is Match.EQUALS:
         return lowered == value  # type: ignore[no-any-return]
-    return lowered.like(like_pattern(value, condition.match), escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
+    like = lowered.like(like_pattern(value, condition.match), escape=LIKE_ESCAPE)
+    # co has no prefix to look up: it stays a pass over the tenant's rows (or index entries).
+    if condition.match is not Match.STARTS_WITH or not ranged or not value:
+        return like  # type: ignore[no-any-return]
+    # The LIKE stays: the range only narrows the index read, the LIKE decides.
+    upper = prefix_successor(value)
+    bounds = [lowered >= value] + ([lowered < upper] if upper is not None else [])
+    return and_(*bounds, like)
 
 
-def _where(tenant: Tenant, condition: UserCondition) -> ColumnElement[bool]:
+def _where(tenant: Tenant, condition: UserCondition, ranged: bool) -> ColumnElement[bool]:
     if condition.field is UserField.USERNAME:
-        return _compare(users_t.c.username, condition)
+        return _compare(users_t.c.username, condition, ranged)
     if condition.field is UserField.EXTERNAL_ID:
         # caseExact in SCIM, and equality only: answered from the claim lookup index.
         claim, match = EXTERNAL_ID, claims_t.c.value == condition.value
     else:
-        claim, match = EMAIL, _compare(claims_t.c.value, condition)
-    # One pass over the tenant's claims of that kind (index prefix tenant_id, claim_uri).
+        claim, match = EMAIL, _compare(claims_t.c.value, condition, ranged)
+    # The holders of that claim, from the index (tenant_id, claim_uri, lower(value)).
     holders = select(claims_t.c.user_id).where(
         claims_t.c.tenant_id == tenant.id, claims_t.c.claim_uri == claim, match
     )
@@ -79,7 +102,11 @@ class DirectoryRepository:
     def search(
         self, tenant: Tenant, conditions: Sequence[UserCondition], offset: int, limit: int
     ) -> tuple[int, list[DirectoryEntry]]:
-        where = [users_t.c.tenant_id == tenant.id, *(_where(tenant, c) for c in conditions)]
+        ranged = self._c.dialect.name == "sqlite"
+        where = [
+            users_t.c.tenant_id == tenant.id,
+            *(_where(tenant, c, ranged) for c in conditions),
+        ]
         total = self._c.execute(select(func.count()).select_from(users_t).where(*where))
         count = int(total.scalar_one())
         if limit <= 0 or offset >= count:

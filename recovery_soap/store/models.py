@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,6 +67,24 @@ class ClaimRow(Base):
     tenant_id: Mapped[int] = mapped_column(Integer)
     claim_uri: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(String(1024))
+
+
+# Case-insensitive directory search (SCIM userName and emails eq/sw): lookups in these, the
+# query's lower(...) matching the indexed expression. text_pattern_ops lets PostgreSQL answer
+# a LIKE 'prefix%' from the index under any database collation.
+FOLDED_USERNAME_INDEX = Index(
+    "ix_users_tenant_lower_username",
+    UserRow.tenant_id,
+    func.lower(UserRow.username).label("lower_username"),
+    postgresql_ops={"lower_username": "text_pattern_ops"},
+)
+FOLDED_CLAIM_INDEX = Index(
+    "ix_user_claims_lower_value",
+    ClaimRow.tenant_id,
+    ClaimRow.claim_uri,
+    func.lower(ClaimRow.value).label("lower_value"),
+    postgresql_ops={"lower_value": "text_pattern_ops"},
+)
 
 
 class AnswerRow(Base):
