@@ -73,8 +73,14 @@ class PlainRequests:
         """The call, when ``body`` is a plain request of a short-path operation, else None."""
         if not any(needle in body for needle in _NEEDLES):
             return None
-        if _charset(content_type) not in (None, *_UTF8):
+        charset = _charset(content_type)
+        if charset not in (None, *_UTF8):
             return None
+        if charset is not None:
+            try:  # spyne decodes the body by the header's charset first, and refuses on error
+                body.decode(charset)
+            except UnicodeDecodeError:
+                return None
         try:
             root = etree.fromstring(body, self._parser(media_type))
         except etree.XMLSyntaxError:
