@@ -255,6 +255,48 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account_set(args: argparse.Namespace) -> int:
+    from recovery_soap.core import oauth
+
+    if not (args.scope or args.grant or args.no_scopes or args.no_grants):
+        print("recovery-soap: give --scope, --grant, --no-scopes or --no-grants", file=sys.stderr)
+        return EXIT_USAGE
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        account = oauth.change_client(
+            uow,
+            args.name,
+            scopes=[] if args.no_scopes else args.scope,
+            grants=[] if args.no_grants else args.grant,
+        )
+        uow.commit()
+    scopes, grants = sorted(account.scopes), sorted(account.grants)
+    _print(
+        args,
+        {"name": account.name, "scopes": scopes, "grants": grants},
+        [
+            f"service account {account.name}: scopes {' '.join(scopes) or '(none)'}; "
+            f"grants {' '.join(grants) or '(none)'} (its tokens follow at their next use)"
+        ],
+    )
+    return 0
+
+
+def cmd_account_delete(args: argparse.Namespace) -> int:
+    from recovery_soap.core import oauth
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        oauth.remove_client(uow, args.name)
+        uow.commit()
+    _print(
+        args,
+        {"name": args.name, "deleted": True},
+        [f"service account {args.name} deleted (its tokens are refused from now on)"],
+    )
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from recovery_soap.app import prepare_database
     from recovery_soap.core.clock import SystemClock
@@ -620,6 +662,27 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("client_credentials", "password"),
         help="OAuth grant type it may use (repeat; default: both)",
     )
+
+    change = command(
+        "set", cmd_account_set, "change an account's OAuth scopes or grants (secret kept)", account
+    )
+    change.add_argument("name")
+    scoped, granted = change.add_mutually_exclusive_group(), change.add_mutually_exclusive_group()
+    scoped.add_argument(
+        "--scope", action="append", metavar="SCOPE", help="the scopes it keeps (repeat; replaces)"
+    )
+    scoped.add_argument("--no-scopes", action="store_true", help="withdraw every scope")
+    granted.add_argument(
+        "--grant",
+        action="append",
+        choices=("client_credentials", "password"),
+        help="the grant types it keeps (repeat; replaces)",
+    )
+    granted.add_argument("--no-grants", action="store_true", help="withdraw every grant")
+    remove = command(
+        "delete", cmd_account_delete, "delete a service account; its tokens stop working", account
+    )
+    remove.add_argument("name")
 
     keys = group("keys", "the keys that sign access tokens")
     rotate = command(

@@ -7,15 +7,26 @@ and the wire format are the REST face's business; this module decides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from recovery_soap.core import callers
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import AccountLocked, LoginFailed, RequestRefused
+from recovery_soap.core.errors import AccountLocked, BadRequest, LoginFailed, RequestRefused
 from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
 from recovery_soap.core.login import log_in
 from recovery_soap.core.model import Caller, ServiceAccount, Tenant, User
-from recovery_soap.core.scopes import CLIENT_CREDENTIALS, PASSWORD, USER_SCOPES
+from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.scopes import (
+    CLIENT_CREDENTIALS,
+    PASSWORD,
+    USER_SCOPES,
+    check_grants,
+    check_scopes,
+)
+from recovery_soap.core.tenants import caller_may_use
+
+CLIENT_VERSION_LABEL = "token-client"
 
 
 class GrantRefused(RequestRefused):
@@ -34,6 +45,7 @@ class Grant:
     client_id: str
     scopes: frozenset[str]
     username: str | None = None
+    client_version: str = ""  # client_version() of the account when the token was obtained
 
 
 def authenticate_client(env: Env, client_id: str, secret: str, address: str) -> ServiceAccount:
@@ -47,6 +59,12 @@ def authenticate_client(env: Env, client_id: str, secret: str, address: str) -> 
     if account is None:
         raise GrantRefused("Client authentication failed.", "invalid_client")
     return account
+
+
+def client_version(env: Env, client: ServiceAccount) -> str:
+    """A short keyed fingerprint of the account's name and secret, carried by its tokens: a new
+    secret, or an account deleted and created again under its name, ends the older tokens."""
+    return env.keyed.exact_digest(CLIENT_VERSION_LABEL, f"{client.name}\0{client.secret_hash}")[:16]
 
 
 def _scopes(allowed: frozenset[str], requested: str | None) -> frozenset[str]:
@@ -65,7 +83,8 @@ def _allowed(client: ServiceAccount, grant_type: str) -> None:
 
 def client_credentials(env: Env, client: ServiceAccount, requested: str | None) -> Grant:
     _allowed(client, CLIENT_CREDENTIALS)
-    return Grant(client.tenant, client.name, _scopes(client.scopes, requested))
+    scopes = _scopes(client.scopes, requested)
+    return Grant(client.tenant, client.name, scopes, client_version=client_version(env, client))
 
 
 def as_caller(client: ServiceAccount, address: str) -> Caller:
@@ -97,17 +116,82 @@ def password(
         raise GrantRefused(error.message, "invalid_grant") from None
     except TooManyRequests as error:
         raise GrantRefused(error.message, "slow_down") from None
-    return Grant(user.tenant, client.name, scopes, user.username)
+    return Grant(user.tenant, client.name, scopes, user.username, client_version(env, client))
 
 
-def current_subject(env: Env, tenant_domain: str, username: str | None) -> Tenant | None:
-    """The token's tenant if it, and its user (for a user token), still exist and may act:
-    a token outlives neither a deleted tenant nor a locked or deleted user."""
+@dataclass(frozen=True)
+class Standing:
+    """What a verified token may do now: act in its tenant, with the scopes still granted."""
+
+    tenant: Tenant
+    scopes: frozenset[str]
+
+
+def current_subject(
+    env: Env,
+    tenant_domain: str,
+    username: str | None,
+    client_id: str | None = None,
+    scopes: frozenset[str] = frozenset(),
+    version: str = "",
+) -> Standing | None:
+    """The token's standing if its tenant, its user (for a user token) and the service account
+    that obtained it (``client_id``, as it was then: ``version``; None for another issuer's
+    token) still exist and may act.
+
+    Read on every call, with no cache: a token outlives neither a deleted tenant, a locked or
+    deleted user, a deleted or re-created account, a new account secret, nor the account's
+    loss of the token's grant or tenant; the scopes it keeps are those the account still holds.
+    """
     with env.uow(readonly=True) as uow:
         tenant = uow.tenants.by_domain(tenant_domain)
-        if tenant is None or username is None:
-            return tenant
-        user = uow.users.get(tenant, username)
-    if user is None or user.locked or user.pending_confirmation:
-        return None
-    return tenant
+        if tenant is None:
+            return None
+        held = scopes
+        if client_id is not None:
+            client = uow.accounts.get(client_id)
+            if client is None or not env.keyed.same(version, client_version(env, client)):
+                return None
+            if not _still_issues(env, client, tenant, username):
+                return None
+            held = scopes & client.scopes
+        if username is not None:
+            user = uow.users.get(tenant, username)
+            if user is None or user.locked or user.pending_confirmation:
+                return None
+    return Standing(tenant, held)
+
+
+def _still_issues(env: Env, client: ServiceAccount, tenant: Tenant, username: str | None) -> bool:
+    """Whether the account could obtain this token today: the same grant, the same tenant."""
+    if username is None:
+        return CLIENT_CREDENTIALS in client.grants and client.tenant.id == tenant.id
+    return PASSWORD in client.grants and caller_may_use(env, as_caller(client, ""), tenant)
+
+
+def change_client(
+    uow: UnitOfWork,
+    name: str,
+    *,
+    scopes: Iterable[str] | None = None,
+    grants: Iterable[str] | None = None,
+) -> ServiceAccount:
+    """Give the account these scopes or grants (None: keep them), keeping its secret. Tokens
+    it holds lose a withdrawn scope, or die with a withdrawn grant, at their next use."""
+    account = uow.accounts.get(name)
+    if account is None:
+        raise BadRequest(f"No service account named {name}")
+    changed = replace(
+        account,
+        scopes=account.scopes if scopes is None else check_scopes(scopes),
+        grants=account.grants if grants is None else check_grants(grants),
+    )
+    uow.accounts.put(changed)
+    return changed
+
+
+def remove_client(uow: UnitOfWork, name: str) -> None:
+    """Delete the account: its tokens die at their next use, its SOAP logins within the
+    caller cache's few seconds (core/callers.py)."""
+    if not uow.accounts.delete(name):
+        raise BadRequest(f"No service account named {name}")

@@ -2,9 +2,11 @@
 
 Tokens are ES256 JWTs signed by the key ring. Verification accepts only the algorithms of the
 key that is expected to have signed (never ``none``, never an HMAC keyed with a public key),
-checks issuer, audience and expiry against ``env.clock``, and then asks the core whether the
-tenant, and the user of a user token, still exist and may act. Tokens of an external OpenID
-provider are accepted too when its JWKS URL, issuer and audience are configured.
+checks issuer, audience and expiry against ``env.clock``, and then asks the core, on every call,
+whether the tenant, the user of a user token and the service account that obtained the token
+still exist and may act, and which of the token's scopes the account still holds (a scope
+withdrawn from the account is withdrawn from its tokens). Tokens of an external OpenID provider
+are accepted too when its JWKS URL, issuer and audience are configured.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from recovery_soap.rest.keys import ALGORITHM, KeyRing
 log = logging.getLogger("recovery_soap.rest.tokens")
 TENANT_CLAIM = "tenant"
 KIND_CLAIM = "sub_type"  # "user" (password grant) or "client" (client credentials)
+CLIENT_VERSION_CLAIM = "client_version"  # the account as it was when the token was obtained
 LEEWAY_SECONDS = 30
 
 
@@ -114,6 +117,7 @@ class TokenEndpoint:
             "client_id": grant.client_id,
             TENANT_CLAIM: grant.tenant.domain,
             KIND_CLAIM: "user" if grant.username else "client",
+            CLIENT_VERSION_CLAIM: grant.client_version,
         }
         return jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": "at+jwt"}, claims, key), lifetime
 
@@ -201,16 +205,23 @@ class JwtVerifier:
             raise _invalid("The access token's algorithm is not accepted.")
         claims = self._decode(token, keys, algorithms)
         self._check_registered(claims, str(issuer), audience)
-        principal = (
-            self._external.principal(claims)
-            if self._external is not None and claims.get("iss") == self._settings.oidc_issuer
-            else _own_principal(claims)
+        external = self._external is not None and claims.get("iss") == self._settings.oidc_issuer
+        tenant_domain, client_id, username, scopes = (
+            self._external.principal(claims) if external else _own_principal(claims)
         )
-        tenant = oauth.current_subject(self._env, principal[0], principal[2])
-        if tenant is None:
-            raise _invalid("The token's tenant or user no longer exists or may not act.")
+        # Our own tokens were obtained by one of our service accounts: it must still hold them.
+        standing = oauth.current_subject(
+            self._env,
+            tenant_domain,
+            username,
+            None if external else client_id,
+            scopes,
+            "" if external else str(claims.get(CLIENT_VERSION_CLAIM, "")),
+        )
+        if standing is None:
+            raise _invalid("The token's tenant, user or client no longer exists or may not act.")
         result = Principal(
-            tenant=tenant, client_id=principal[1], scopes=principal[3], username=principal[2]
+            tenant=standing.tenant, client_id=client_id, scopes=standing.scopes, username=username
         )
         missing = frozenset(required) - result.scopes
         if missing:

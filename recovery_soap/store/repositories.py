@@ -612,6 +612,10 @@ class AccountRepository(Repository):
             upsert.on_conflict_do_update(index_elements=[accounts_t.c.name], set_=values)
         )
 
+    def delete(self, name: str) -> bool:
+        """Remove the account; False when there is none of that name."""
+        return bool(self._c.execute(delete(accounts_t).where(accounts_t.c.name == name)).rowcount)
+
 
 def _guard_state(row: Any) -> GuardState | None:
     if row.window_started_at is None:  # no guard row (outer join)

@@ -12,6 +12,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from recovery_soap.core import oauth
 from tests.conftest import LiveServer
 
 
@@ -29,6 +30,15 @@ def header_of(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
 
 
+def client_version(server: LiveServer, name: str) -> str:
+    """The version claim of the account's tokens (as the token endpoint writes it)."""
+    env = server.app.env
+    with env.uow(readonly=True) as uow:
+        account = uow.accounts.get(name)
+    assert account is not None
+    return oauth.client_version(env, account)
+
+
 def own_claims(server: LiveServer, **changes: Any) -> dict[str, Any]:
     now = int(time.time() + server.clock.offset.total_seconds())
     claims = {
@@ -43,6 +53,7 @@ def own_claims(server: LiveServer, **changes: Any) -> dict[str, Any]:
         "client_id": server.auth[0],
         "tenant": "carbon.super",
         "sub_type": "client",
+        "client_version": client_version(server, server.auth[0]),
     }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
