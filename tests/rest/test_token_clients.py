@@ -173,3 +173,17 @@ def test_account_set_keeps_the_secret_and_refuses_unknown_names(rest_server: Liv
     assert code != 0 and "No service account named" in err
     code, _, err = cli("account", "set", client[0], "--scope", "admin:everything")
     assert code != 0 and "Unknown scope: admin:everything" in err
+
+
+def test_an_all_tenants_clients_user_token_keeps_working_in_another_tenant(serve) -> None:
+    """SaaS mode: the account's tenant is not the token's, and that is no reason to refuse."""
+    from tests.rest.support import PASSWORD
+    from tests.soap.accounts import service_account
+
+    server = serve(saas_mode=True)
+    tenant = new_tenant(server)
+    client = service_account(server, "carbon.super", all_tenants=True)
+    token = user_token(server, f"{active_user(server, tenant)}@{tenant}", PASSWORD, auth=client)
+    assert scim(server, "Me", token).status_code == 200
+    assert cli("account", "delete", client[0])[0] == 0
+    assert_invalid_token(scim(server, "Me", token))

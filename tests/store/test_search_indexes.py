@@ -20,7 +20,7 @@ from recovery_soap.store.directory import DirectoryRepository, prefix_successor
 from recovery_soap.store.models import FOLDED_CLAIM_INDEX, FOLDED_USERNAME_INDEX, Base
 from tests.conftest import BACKEND, unique
 
-USERS = 3000
+USERS = 10_000
 NOW = datetime(2026, 1, 1)
 
 
@@ -75,7 +75,8 @@ def _fill(engine: Engine, tenant: Tenant, names: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def crowded(engine: Engine) -> Tenant:
-    """A tenant of USERS users, analysed, so that a plan reflects a real choice."""
+    """A tenant of USERS users, analysed, so that a plan reflects a real choice: with a few
+    thousand, PostgreSQL may rightly prefer reading the small users table to joining by id."""
     tenant = _new_tenant(engine)
     _fill(engine, tenant, [f"Crowd-User-{i:05d}" for i in range(USERS)])
     with engine.begin() as connection:
