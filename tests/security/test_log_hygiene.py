@@ -20,7 +20,8 @@ def test_scan_flags_a_code_and_a_known_password() -> None:
     assert not leaked_secrets([_record("outbox message 7 delivered to a@example.test")])
 
 
-def test_scan_sees_the_services_records(live: LiveServer) -> None:
+def _register_and_deliver(live: LiveServer) -> tuple[str, list[logging.LogRecord]]:
+    """Register a new user, deliver its mail, and return the server-side records it made."""
     name = unique()
     live.client().registerUser(
         userName=name,
@@ -31,21 +32,16 @@ def test_scan_sees_the_services_records(live: LiveServer) -> None:
     )
     seen = len(conftest._records)
     live.deliver_mail()
-    ours = [r for r in conftest._records[seen:] if r.name.startswith("recovery_soap")]
-    assert any("(accountConfirmation) delivered" in r.getMessage() for r in ours)
+    return name, [r for r in conftest._records[seen:] if r.name.startswith("recovery_soap")]
+
+
+def test_scan_sees_the_services_records(live: LiveServer) -> None:
+    _name, records = _register_and_deliver(live)
+    assert any("(accountConfirmation) delivered" in r.getMessage() for r in records)
 
 
 def test_delivery_records_name_no_recipient(live: LiveServer) -> None:
     """Addresses are personal data: the outbox table keeps them, the log does not."""
-    name = unique()
-    live.client().registerUser(
-        userName=name,
-        password="Initial#Pass123",
-        claims=claims_for(name),
-        profileName="default",
-        tenantDomain="",
-    )
-    seen = len(conftest._records)
-    live.deliver_mail()
+    name, records = _register_and_deliver(live)
     assert live.smtp.mailbox.for_address(f"{name}@example.test")
-    assert not any(f"{name}@" in r.getMessage() for r in conftest._records[seen:])
+    assert not any(f"{name}@" in r.getMessage() for r in records)
