@@ -261,3 +261,14 @@ def test_0005_indexes_existing_users_and_downgrades(tmp_path) -> None:
         assert _search(engine, tenant, found) == {"Before-0005"}  # still right, by a scan
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="operator classes are PostgreSQL's")
+def test_postgresql_indexes_look_prefixes_up_under_any_collation(engine: Engine) -> None:
+    """text_pattern_ops: a LIKE prefix is an index range even where the collation is not C."""
+    with engine.connect() as connection:
+        for index in (FOLDED_USERNAME_INDEX, FOLDED_CLAIM_INDEX):
+            definition = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": index.name}
+            ).scalar_one()
+            assert "text_pattern_ops" in definition and "lower((" in definition
