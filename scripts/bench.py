@@ -447,13 +447,31 @@ def seed_users(
                 )
         if progress and (last - start) // 200_000 > (first - start) // 200_000:
             print(f"  seeded {last - 1:,} users ({time.perf_counter() - began:.0f} s)", flush=True)
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE users"))
-            connection.execute(text("ANALYZE user_claims"))
+    settle(engine)
     return time.perf_counter() - began
+
+
+def settle(engine: Any) -> None:
+    """Let the database finish what a bulk load leaves behind before anything is measured: the
+    planner's statistics, and on PostgreSQL the vacuum the inserts trigger and the checkpoint
+    their WAL forces (either would otherwise run during the measurement and show up as the
+    large database's latency). SQLite: statistics and a WAL checkpoint."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        raw = engine.raw_connection()  # outside any transaction (the engine's own BEGIN hook)
+        try:
+            raw.driver_connection.execute("ANALYZE")
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE) users, user_claims"))
+        try:
+            connection.execute(text("CHECKPOINT"))
+        except Exception as exc:  # noqa: BLE001 - needs superuser or pg_checkpoint
+            print(f"  (no CHECKPOINT after seeding: {type(exc).__name__})", flush=True)
 
 
 def explain_lookups(engine: Any) -> list[dict[str, Any]]:
