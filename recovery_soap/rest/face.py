@@ -23,19 +23,16 @@ from recovery_soap import observe
 from recovery_soap.config import Settings
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
+from recovery_soap.edge import BodyTooLarge, client_address, request_id_of, scheme_of
 from recovery_soap.rest.http import (
     FORM_MEDIA,
     JSON_MEDIA,
     SCIM_MEDIA,
-    BodyTooLarge,
     Family,
     buffer_body,
-    client_address,
     error_response,
     json_response,
     media_type,
-    request_id_of,
-    scheme_of,
 )
 from recovery_soap.rest.keys import KeyRing
 from recovery_soap.rest.subscriber import SUBSCRIBER_PATH, SubscriberApi

@@ -9,13 +9,9 @@ crash inside spyne itself, is answered with a SOAP fault of the request's versio
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import logging
-import re
 import sys
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +21,15 @@ from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Caller
+from recovery_soap.edge import (
+    BodyTooLarge,
+    base_url,
+    basic_credentials,
+    client_address,
+    read_body,
+    request_id_of,
+    scheme_of,
+)
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
@@ -86,80 +91,6 @@ def soap_fault(
     ]
     start_response(status, headers, exc_info)
     return [body]
-
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
-
-def request_id_of(environ: dict[str, Any]) -> str:
-    """The caller's X-Request-Id when it is a plain token, else a new one."""
-    given = str(environ.get("HTTP_X_REQUEST_ID", ""))
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def read_body(environ: dict[str, Any], limit: int) -> bytes:
-    """The body, at most ``limit`` bytes, by Content-Length or to the end of a chunked one."""
-    stream = environ["wsgi.input"]
-    length = (environ.get("CONTENT_LENGTH") or "").strip()
-    if length:
-        try:
-            size = int(length)
-        except ValueError:
-            raise BodyTooLarge from None
-        if size < 0 or size > limit:
-            raise BodyTooLarge
-        return bytes(stream.read(size))
-    chunks, total = [], 0
-    while True:
-        chunk = stream.read(min(65536, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise BodyTooLarge
-    return b"".join(chunks)
-
-
-def basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    name, sep, secret = decoded.partition(":")
-    return (name, secret) if sep else None
-
-
-def client_address(environ: dict[str, Any], trust_proxy: bool) -> str:
-    if trust_proxy:
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return str(environ.get("REMOTE_ADDR", ""))
-
-
-def scheme_of(environ: dict[str, Any], trust_proxy: bool) -> str:
-    scheme = str(environ.get("wsgi.url_scheme", "http"))
-    if trust_proxy:
-        scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
-    return scheme.lower()
-
-
-def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
-    host = environ.get("HTTP_HOST") or (
-        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-    )
-    if trust_proxy:
-        host = (environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
-    return f"{scheme_of(environ, trust_proxy)}://{host}"
 
 
 def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:

@@ -26,6 +26,7 @@ from recovery_soap.store.models import (
     GuardRow,
     UserRow,
 )
+from recovery_soap.store.repositories import user_from_row
 
 users_t = UserRow.__table__
 claims_t = ClaimRow.__table__
@@ -135,15 +136,7 @@ class DirectoryRepository:
                 claims[row.user_id][row.claim_uri] = row.value
         return [
             DirectoryEntry(
-                user=User(
-                    id=row.id,
-                    tenant=tenant,
-                    username=row.username,
-                    password_hash=row.password_hash,
-                    locked=bool(row.locked),
-                    pending_confirmation=bool(row.pending_confirmation),
-                    password_changed_at=row.password_changed_at,
-                ),
+                user=user_from_row(row, tenant),
                 claims=claims[row.id],
                 created_at=row.created_at,
             )

@@ -171,7 +171,8 @@ _DROP_CLAIMS = delete(claims_t).where(
 _ADD_CLAIM = insert(claims_t)
 
 
-def _user(row: Any, tenant: Tenant) -> User:
+def user_from_row(row: Any, tenant: Tenant) -> User:
+    """A users row (with the columns of the users table) as the core's User."""
     return User(
         id=row.id,
         tenant=tenant,
@@ -192,7 +193,7 @@ class UserRepository(Repository):
         row = self._c.execute(_USER_BY_NAME, {"tenant_id": tenant.id, "name": username}).first()
         if row is None:
             return None
-        user = _user(row, tenant)
+        user = user_from_row(row, tenant)
         if self._guards is not None:  # read with the user: the guard check needs no query
             self._guards.remember(user.id, _guard_state(row))
         return user
@@ -210,7 +211,7 @@ class UserRepository(Repository):
         ).first()
         if row is None:
             return None
-        return _user(
+        return user_from_row(
             row, Tenant(id=row.tid, domain=row.domain, notify_changes=bool(row.notify_changes))
         )
 
