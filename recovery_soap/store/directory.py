@@ -112,8 +112,13 @@ class DirectoryRepository:
         count = int(total.scalar_one())
         if limit <= 0 or offset >= count:
             return count, []
+        # A filtered page is ordered by ``id + 0``, not ``id``: otherwise PostgreSQL may walk
+        # the primary key and test every row against the filter until the page is full, which
+        # reads the whole tenant when few rows match. Ordered by the expression, the matches
+        # come from the search indexes (as the count above) and only they are sorted.
+        order = users_t.c.id + 0 if conditions else users_t.c.id
         rows = self._c.execute(
-            select(*_COLUMNS).where(*where).order_by(users_t.c.id).offset(offset).limit(limit)
+            select(*_COLUMNS).where(*where).order_by(order).offset(offset).limit(limit)
         ).all()
         return count, self._entries(tenant, rows)
 
