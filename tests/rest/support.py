@@ -7,9 +7,10 @@ from typing import Any
 
 import requests
 
-from recovery_soap.core import admin, callers
+from recovery_soap.core import admin
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from tests.conftest import LiveServer, unique
+from tests.soap.accounts import service_account
 
 PASSWORD = "Init#Pass123"
 TOKEN_PATH = "/oauth2/token"
@@ -99,19 +100,7 @@ def oauth_client(
     grants: Iterable[str] | None = None,
 ) -> tuple[str, str]:
     """Credentials of a new service account with chosen OAuth scopes and grants."""
-    credentials = (unique("client"), f"secret-{unique()}")
-    env = server.app.env
-    with env.uow() as uow:
-        callers.put_account(
-            env,
-            uow,
-            *credentials,
-            admin.tenant(uow, tenant_domain),
-            scopes=scopes,
-            grants=grants,
-        )
-        uow.commit()
-    return credentials
+    return service_account(server, tenant_domain, scopes=scopes, grants=grants)
 
 
 def subscriber_call(

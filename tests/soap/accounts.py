@@ -63,8 +63,11 @@ def service_account(
     permissions: Iterable[Permission] = callers.ALL_PERMISSIONS,
     *,
     all_tenants: bool = False,
+    scopes: Iterable[str] | None = None,
+    grants: Iterable[str] | None = None,
 ) -> tuple[str, str]:
-    """Credentials of a new service account bound to ``tenant_domain``."""
+    """Credentials of a new service account bound to ``tenant_domain`` (as an OAuth client:
+    ``scopes`` and ``grants``, every one when None)."""
     credentials = (unique("app"), f"secret-{unique()}")
     env = live.app.env
     with env.uow() as uow:
@@ -75,6 +78,8 @@ def service_account(
             admin.tenant(uow, tenant_domain),
             permissions,
             all_tenants=all_tenants,
+            scopes=scopes,
+            grants=grants,
         )
         uow.commit()
     return credentials
