@@ -33,7 +33,7 @@ from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
 from recovery_soap.store import schema
-from recovery_soap.store.db import is_sqlite, make_engine
+from recovery_soap.store.db import is_sqlite, make_engine, opened
 from recovery_soap.store.keys import server_key
 from recovery_soap.store.outbox_queue import OutboxQueue
 from recovery_soap.store.uow import uow_factory
@@ -84,7 +84,7 @@ def policy_from(settings: Settings) -> Policy:
 
 def prepare_database(settings: Settings) -> Engine:
     """The engine, with the schema migrated (SQLite, the embedded default) or checked current."""
-    engine = make_engine(settings.database_url)
+    engine = opened(make_engine(settings.database_url))
     if is_sqlite(settings.database_url):
         schema.upgrade(engine)
     else:

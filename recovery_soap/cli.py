@@ -8,13 +8,25 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from recovery_soap import logs
 from recovery_soap.config import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """An expected failure of a command: printed as one line, exit status EXIT_FAILED."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line (the command's --help has the rest)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"recovery-soap: {message} (see {self.prog} --help)\n")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -39,7 +51,23 @@ def _env(settings: Settings) -> Any:
 def _secret(args: argparse.Namespace, prompt: str) -> str:
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password: pipe it in with --password-stdin")
     return getpass.getpass(prompt)
+
+
+def _permissions(text: str) -> list[Any]:
+    """A comma-separated permission list, refused as a usage error when a name is unknown."""
+    from recovery_soap.core.model import Permission
+
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    known = {p.value: p for p in Permission}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown permission {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+    return [known[n] for n in names]
 
 
 def _print(args: argparse.Namespace, data: Any, lines: Sequence[str]) -> None:
@@ -74,9 +102,33 @@ def _ensure_first_account(env: Any) -> None:
     )
 
 
+def _ensure_port_free(host: str, port: int) -> None:
+    """Refuse a port that is taken before anything is announced or started (the servers would
+    otherwise print their banner first and fail with a traceback)."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise CommandError(f"cannot listen on {host}: {error.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = "is in use" if error.errno == errno.EADDRINUSE else f"fails: {error.strerror}"
+            raise CommandError(
+                f"port {port} on {host} {reason}: choose another with --port"
+            ) from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
+    _warn_unknown_variables()
+    _ensure_port_free(args.host, args.port)
     if args.workers > 1:
         return _serve_gunicorn(settings, args)
     import waitress
@@ -148,10 +200,11 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from recovery_soap.store import schema
-    from recovery_soap.store.db import make_engine
+    from recovery_soap.store.db import make_engine, opened
 
     settings = _settings(args)
-    engine = make_engine(settings.database_url)
+    engine = opened(make_engine(settings.database_url))
+    _ENGINES.append(engine)
     schema.upgrade(engine)
     print(f"database at revision {schema.current_revision(engine)}")
     return 0
@@ -224,11 +277,10 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
 
 def cmd_account_add(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin, callers
-    from recovery_soap.core.model import Permission
     from recovery_soap.core.secrets import new_secret
 
     env = _env(_settings(args))
-    permissions = [Permission(p.strip()) for p in args.permissions.split(",") if p.strip()]
+    permissions = args.permissions
     generated = not args.password_stdin
     secret = new_secret() if generated else _secret(args, "")
     with env.uow() as uow:
@@ -503,7 +555,9 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from recovery_soap.core.clock import SystemClock
 
     revived = _queue(_settings(args)).revive(SystemClock().now(), args.id)
-    print(f"{revived} message(s) queued again")
+    if args.id and not revived:
+        raise CommandError(f"no message with id {args.id} in the outbox")
+    _print(args, {"queued": revived}, [f"{revived} message(s) queued again"])
     return 0
 
 
@@ -555,8 +609,16 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(reference_table())
         return 0
     settings = _settings(args)  # raises SettingsError when a value is wrong
+    _warn_unknown_variables()
     print(f"configuration is valid (database: {settings.database_url.split('@')[-1]})")
     return 0
+
+
+def _warn_unknown_variables() -> None:
+    from recovery_soap.config import unknown_variables
+
+    for warning in unknown_variables():
+        print(f"recovery-soap: warning: {warning}", file=sys.stderr)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -582,7 +644,7 @@ def cmd_wsdl(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="recovery-soap",
         description="UserInformationRecoveryService: serve it and administer its data. "
         "Settings come from RECOVERY_* environment variables and an optional TOML file.",
@@ -601,8 +663,10 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     serve = command("serve", cmd_serve, "serve the SOAP API (waitress; gunicorn with --workers)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--workers", type=int, default=1, help="processes (>1 uses gunicorn)")
     serve.add_argument("--threads", type=int, default=8, help="threads of the single process")
     serve.add_argument(
@@ -637,6 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", default="carbon.super")
     add.add_argument(
         "--permissions",
+        type=_permissions,
         default="recover,view,register",
         help="comma-separated: recover, view, register",
     )
@@ -767,19 +832,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: object, status: int) -> int:
+    print(f"recovery-soap: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Expected failures are one line on stderr with a documented status:
+    2 for a usage or configuration mistake, 1 for a command that could not do its work, 130 when
+    interrupted. Anything else is a defect and keeps its traceback."""
     args = build_parser().parse_args(argv)
-    from recovery_soap.core.errors import RecoveryError, RequestRefused
+    from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
     from recovery_soap.store.schema import SchemaOutdated
 
     try:
         return int(args.handler(args))
     except (SettingsError, SchemaOutdated) as error:
-        print(f"recovery-soap: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(error, EXIT_USAGE)
     except (RecoveryError, RequestRefused) as error:
-        print(f"recovery-soap: {error.message}", file=sys.stderr)
-        return EXIT_FAILED
+        return _fail(error.message, EXIT_FAILED)
+    except (Unavailable, CommandError) as error:
+        return _fail(error, EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     finally:
         while _ENGINES:
             _ENGINES.pop().dispose()
