@@ -82,7 +82,7 @@ def test_missing_postgres_driver_names_the_extra(tmp_path: Path) -> None:
     """A PostgreSQL URL on an installation without the `postgres` extra says what to install."""
     shadow = tmp_path / "shadow" / "psycopg"
     shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'psycopg'\")\n")
+    (shadow / "__init__.py").write_text('raise ModuleNotFoundError("no psycopg", name="psycopg")\n')
     env = {
         "PYTHONPATH": f"{shadow.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
         "RECOVERY_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/test",
