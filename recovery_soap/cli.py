@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -95,10 +96,11 @@ def _ensure_first_account(env: Any) -> None:
         secret = new_secret()
         callers.put_account(env, uow, DEMO_ACCOUNT, secret, admin.tenant(uow, SUPER_TENANT))
         uow.commit()
-    print(
-        f"Created the service account '{DEMO_ACCOUNT}' with the password:\n\n    {secret}\n\n"
+    logging.getLogger("recovery_soap").warning(
+        "Created the service account '%s' with the password:\n\n    %s\n\n"
         "It is shown only this once. Callers use it with HTTP Basic authentication.",
-        flush=True,
+        DEMO_ACCOUNT,
+        secret,
     )
 
 
@@ -138,9 +140,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     _ensure_first_account(app.env)
     app.dispatcher.start_background()
-    print(
-        f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
-        flush=True,
+    logging.getLogger("recovery_soap").info(
+        "Serving on http://%s:%s/services/UserInformationRecoveryService", args.host, args.port
     )
     # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
     waitress.serve(
@@ -158,8 +159,9 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:
-        print("--workers needs gunicorn: pip install 'recovery-soap[serve]'", file=sys.stderr)
-        return EXIT_FAILED
+        raise CommandError("--workers needs gunicorn: pip install 'recovery-soap[serve]'") from None
+    # First: it points the metrics at the directory the workers share before any are made.
+    from recovery_soap import gunicorn_settings as production
     from recovery_soap.app import create_app, prepare_database
     from recovery_soap.notify.dispatcher import Dispatcher
 
@@ -174,6 +176,11 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            # The production settings (timeouts, recycling, merged metrics, log format), then
+            # the command's own address and worker count.
+            for key, value in vars(production).items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("when_ready", lambda _server: _start_dispatcher())

@@ -179,7 +179,7 @@ def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            if line.startswith("Serving on"):
+            if "Serving on" in line:
                 break
         secret = next(line.strip() for line in lines if line.startswith("    "))
         wait_until_up(f"http://127.0.0.1:{port}")
