@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+from typing import Any
 
 from recovery_soap import logs
 from recovery_soap.config import SettingsError, load_settings
@@ -49,12 +50,12 @@ _metrics_dir = os.environ.setdefault(
 )
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     os.makedirs(_metrics_dir, exist_ok=True)
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: Any) -> None:
     logs.configure(_settings.log_level, _settings.log_format)
     # Objects alive after start-up are permanent: keep them out of the collector's way
     # (this cut the p99 latency tail several-fold in measurements).
@@ -62,7 +63,7 @@ def post_worker_init(worker):
     gc.freeze()
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
