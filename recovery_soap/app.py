@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from recovery_soap import logs, observe
 from recovery_soap.captcha_images import render_jpeg
-from recovery_soap.config import Settings, load_settings
+from recovery_soap.config import Settings, SettingsError, load_settings
 from recovery_soap.core import admin, callers
 from recovery_soap.core.captcha import IMAGE_DIRECTORY, captcha_image, random_text
 from recovery_soap.core.clock import SystemClock
@@ -254,18 +255,41 @@ def create_app(
 
 
 class _LazyApplication:
-    """The module-level WSGI entry point: built from RECOVERY_* settings on first use."""
+    """The module-level WSGI entry point: built from RECOVERY_* settings on first use. While it
+    cannot be built (database unreachable or not migrated, a wrong setting), requests get the
+    answers of NotReady and a new attempt is made every RETRY_SECONDS."""
+
+    RETRY_SECONDS = 2.0
 
     def __init__(self) -> None:
         self._app: RecoveryApp | None = None
         self._lock = threading.Lock()
+        self._not_ready: Any = None
+        self._next_try = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._app is None:
             with self._lock:
-                if self._app is None:
-                    self._app = create_app()
+                if self._app is None and time.monotonic() >= self._next_try:
+                    self._build()
+            if self._app is None:
+                return self._not_ready(environ, start_response)  # type: ignore[no-any-return]
         return self._app(environ, start_response)
+
+    def _build(self) -> None:
+        from recovery_soap.not_ready import NotReady
+        from recovery_soap.store.schema import SchemaOutdated
+
+        try:
+            self._app = create_app()
+        except (SchemaOutdated, Unavailable, SettingsError) as error:
+            reason = str(error)
+            if self._not_ready is None or self._not_ready.reason != reason:
+                log.error(
+                    "cannot serve yet: %s (trying again every %.0f s)", reason, self.RETRY_SECONDS
+                )
+            self._not_ready = NotReady(reason)
+            self._next_try = time.monotonic() + self.RETRY_SECONDS
 
 
 application = _LazyApplication()
