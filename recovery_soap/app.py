@@ -29,7 +29,7 @@ from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
 from recovery_soap.notify.dispatcher import Dispatcher
-from recovery_soap.notify.smtp import SmtpSender
+from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
@@ -250,7 +250,7 @@ def create_app(
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
-    dispatcher = Dispatcher(OutboxQueue(engine), SmtpSender(settings), env.clock, settings)
+    dispatcher = Dispatcher(OutboxQueue(engine), sender_for(settings), env.clock, settings)
     return RecoveryApp(settings, engine, env, dispatcher)
 
 

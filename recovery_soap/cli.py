@@ -128,8 +128,16 @@ def _ensure_port_free(host: str, port: int) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.dev:
+        settings = settings.for_development()
     logs.configure(settings.log_level, settings.log_format)
     _warn_unknown_variables()
+    if args.dev:
+        logging.getLogger("recovery_soap").warning(
+            "DEVELOPMENT MODE (never in production): captcha off, mail printed here, "
+            "service account %s",
+            settings.bootstrap_account,
+        )
     _ensure_port_free(args.host, args.port)
     if args.workers > 1:
         return _serve_gunicorn(settings, args)
@@ -190,12 +198,12 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
     def _start_dispatcher() -> None:
         from recovery_soap.core.clock import SystemClock
-        from recovery_soap.notify.smtp import SmtpSender
+        from recovery_soap.notify.smtp import sender_for
         from recovery_soap.store.outbox_queue import OutboxQueue
 
         engine = prepare_database(settings)
         Dispatcher(
-            OutboxQueue(engine), SmtpSender(settings), SystemClock(), settings
+            OutboxQueue(engine), sender_for(settings), SystemClock(), settings
         ).start_background()
 
     Server().run()
@@ -585,17 +593,19 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
 
     from recovery_soap.core.clock import SystemClock
     from recovery_soap.notify.dispatcher import Dispatcher
-    from recovery_soap.notify.smtp import SmtpSender
+    from recovery_soap.notify.smtp import sender_for
 
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
-    sender = SmtpSender(settings)
+    sender = sender_for(settings)
     if not sender.configured:
-        print(
-            "no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",
-            file=sys.stderr,
+        raise CommandError(
+            "no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered"
         )
-        return EXIT_FAILED
+    where = "the console" if settings.mail_transport == "console" else settings.smtp_host
+    logging.getLogger("recovery_soap.outbox").info(
+        "delivering the outbox to %s (%s)", where, "one pass" if args.once else "until stopped"
+    )
     dispatcher = Dispatcher(_queue(settings), sender, SystemClock(), settings)
     if args.once:
         sent, failed = dispatcher.deliver_due(limit=10_000)
@@ -675,6 +685,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--workers", type=int, default=1, help="processes (>1 uses gunicorn)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="try it on a laptop: captcha off, mail printed on the console, the service account "
+        "demo:demo-secret-for-a-laptop (refused with production settings)",
+    )
     serve.add_argument("--threads", type=int, default=8, help="threads of the single process")
     serve.add_argument(
         "--bootstrap-account",

@@ -22,6 +22,8 @@ ENV_PREFIX = "RECOVERY_"
 #: secrets are mounted as files): RECOVERY_SECRET_KEY_FILE=/run/secrets/key.
 FILE_SUFFIX = "_FILE"
 MIN_SECRET_KEY_BYTES = 16
+#: The service account of ``serve --dev`` (documented in the README's try-it path).
+DEV_ACCOUNT = "demo:demo-secret-for-a-laptop"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Storages of the shared limits (the `limits` library's schemes this service supports).
 LIMIT_STORAGE_SCHEMES = (
@@ -119,6 +121,22 @@ class Settings:
     smtp_timeout_seconds: float = field(default=10.0, metadata={"doc": "SMTP socket timeout"})
     mail_from: str = field(
         default="no-reply@localhost", metadata={"doc": "sender address of every message"}
+    )
+    mail_transport: str = field(
+        default="smtp",
+        metadata={
+            "doc": "smtp: deliver through smtp_host; console: print each message on standard "
+            "output instead (a laptop, serve --dev; never in production)"
+        },
+    )
+    dkim_selector: str = field(
+        default="", metadata={"doc": "DKIM selector; set with dkim_key_file to sign every mail"}
+    )
+    dkim_domain: str = field(
+        default="", metadata={"doc": "DKIM signing domain (default: the domain of mail_from)"}
+    )
+    dkim_key_file: str = field(
+        default="", metadata={"doc": "PEM file of the DKIM private key (RSA or Ed25519)"}
     )
     templates_dir: str = field(
         default="",
@@ -288,6 +306,7 @@ class Settings:
             "recovery_proof": ("either", "code_and_answers"),
             "rate_limits": ("on", "off"),
             "log_format": ("text", "json"),
+            "mail_transport": ("smtp", "console"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -313,6 +332,8 @@ class Settings:
                 f"secret_key must be at least {MIN_SECRET_KEY_BYTES} bytes "
                 "(32 random characters or more; empty: one is generated and kept in the database)"
             )
+        if bool(self.dkim_selector) != bool(self.dkim_key_file):
+            raise SettingsError("dkim_selector and dkim_key_file go together")
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
         scheme = self.rate_limit_storage.partition("://")[0]
@@ -332,6 +353,31 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def for_development(self) -> Settings:
+        """A laptop's settings (``serve --dev``): captcha off, mail printed on the console, a
+        demo account with a known secret. Refused next to any production setting, so that it
+        can never weaken a real installation by mistake."""
+        production = [
+            name
+            for name, present in (
+                ("require_https", self.require_https),
+                ("a database other than SQLite", not self.database_url.startswith("sqlite")),
+                ("smtp_host", bool(self.smtp_host)),
+                ("Redis limits", self.rate_limit_storage != "memory://"),
+                ("saas_mode", self.saas_mode),
+            )
+            if present
+        ]
+        if production:
+            raise SettingsError(
+                f"--dev is for a laptop and refuses production settings: {', '.join(production)}"
+            )
+        return self.replace(
+            captcha_verification="off",
+            mail_transport="console",
+            bootstrap_account=self.bootstrap_account or DEV_ACCOUNT,
+        )
 
 
 #: The legacy identity-mgt.properties key each setting replaces, for the migration guide.
