@@ -17,6 +17,7 @@ from recovery_soap.config import Settings, SettingsError, load_settings
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+EMAIL_CLAIM = "http://wso2.org/claims/emailaddress"
 
 
 class CommandError(Exception):
@@ -221,7 +222,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     engine = opened(make_engine(settings.database_url))
     _ENGINES.append(engine)
     schema.upgrade(engine)
-    print(f"database at revision {schema.current_revision(engine)}")
+    revision = schema.current_revision(engine)
+    _print(args, {"revision": revision}, [f"database at revision {revision}"])
     return 0
 
 
@@ -244,6 +246,21 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant_delete(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        removed = admin.delete_tenant(env, uow, args.domain, force=args.force)
+        uow.commit()
+    _print(
+        args,
+        {"domain": args.domain, "deleted": True, "users_removed": removed},
+        [f"tenant {args.domain} deleted ({removed} user(s) removed)"],
+    )
+    return 0
+
+
 def cmd_tenant_set(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin
 
@@ -255,7 +272,7 @@ def cmd_tenant_set(args: argparse.Namespace) -> int:
         if args.self_signup is not None:
             uow.tenants.set_self_signup(tenant, args.self_signup == "on")
         uow.commit()
-    print(f"tenant {args.domain} updated")
+    _print(args, {"domain": args.domain, "updated": True}, [f"tenant {args.domain} updated"])
     return 0
 
 
@@ -364,6 +381,33 @@ def cmd_account_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account_list(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow(readonly=True) as uow:
+        found = admin.accounts(uow)
+    rows = [
+        {
+            "name": a.name,
+            "tenant": a.tenant.domain,
+            "permissions": sorted(p.value for p in a.permissions),
+            "all_tenants": a.all_tenants,
+            "scopes": sorted(a.scopes),
+            "grants": sorted(a.grants),
+        }
+        for a in found
+    ]
+    lines = [
+        f"{a.name}  {a.tenant.domain}  {','.join(sorted(p.value for p in a.permissions)) or '-'}"
+        f"  scopes: {' '.join(sorted(a.scopes)) or '-'}"
+        + ("  (all tenants)" if a.all_tenants else "")
+        for a in found
+    ]
+    _print(args, rows, lines or ["no service accounts"])
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from recovery_soap.app import prepare_database
     from recovery_soap.core.clock import SystemClock
@@ -388,6 +432,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from recovery_soap.app import prepare_database
     from recovery_soap.core.clock import SystemClock
     from recovery_soap.rest.keys import KeyRing
@@ -395,11 +441,35 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = prepare_database(settings)
+    store = SigningKeyStore(engine)
     try:
-        published = KeyRing(SigningKeyStore(engine), SystemClock(), settings).jwks()["keys"]
+        ring = KeyRing(store, SystemClock(), settings)
+        published = {k["kid"]: k for k in ring.jwks()["keys"]}
+        stored = [k for k in store.listing(datetime.min) if k.kid in published]
     finally:
         engine.dispose()
-    _print(args, published, [f"{k['kid']}  {k['alg']}" for k in published])
+    # The newest key not retired signs new tokens; the others only verify until they expire.
+    signing = next((k.kid for k in stored if k.retired_at is None), None)
+    rows = [
+        {
+            "kid": k.kid,
+            "alg": published[k.kid].get("alg"),
+            "created_at": k.created_at,
+            "retired_at": k.retired_at,
+            "signing": k.kid == signing,
+        }
+        for k in stored
+    ]
+    lines = [
+        f"{k.kid}  {published[k.kid].get('alg')}  created {k.created_at:%Y-%m-%d %H:%M}  "
+        + (
+            "signing"
+            if k.kid == signing
+            else f"verifying only (retired {k.retired_at:%Y-%m-%d %H:%M})"
+        )
+        for k in stored
+    ]
+    _print(args, rows, lines)
     return 0
 
 
@@ -451,6 +521,41 @@ def cmd_user_set_answers(args: argparse.Namespace) -> int:
         {"username": args.username, "answers": len(chosen)},
         [f"{len(chosen)} challenge answer(s) set for {args.username}"],
     )
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow(readonly=True) as uow:
+        total, entries = admin.users_page(
+            uow,
+            args.tenant,
+            starts_with=args.starts_with or "",
+            email=args.email or "",
+            offset=args.offset,
+            limit=args.limit,
+        )
+    rows = [
+        {
+            "username": e.user.username,
+            "email": e.claims.get(EMAIL_CLAIM),
+            "locked": e.user.locked,
+            "pending_confirmation": e.user.pending_confirmation,
+            "created_at": e.created_at,
+        }
+        for e in entries
+    ]
+    lines = [
+        f"{r['username']}  {r['email'] or '-'}"
+        + ("  locked" if r["locked"] else "")
+        + ("  unconfirmed" if r["pending_confirmation"] else "")
+        for r in rows
+    ]
+    shown = f"{args.offset + 1}-{args.offset + len(rows)}" if rows else "none"
+    lines.append(f"{shown} of {total} user(s) in {args.tenant}")
+    _print(args, {"total": total, "offset": args.offset, "users": rows}, lines)
     return 0
 
 
@@ -528,7 +633,7 @@ def cmd_questions_add(args: argparse.Namespace) -> int:
             uow, args.tenant, Question(set_id=args.set_id, question=args.question, order=args.order)
         )
         uow.commit()
-    print(f"question added to {args.set_id}")
+    _print(args, {"set": args.set_id, "added": True}, [f"question added to {args.set_id}"])
     return 0
 
 
@@ -553,14 +658,18 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
             "attempts": m.attempts,
             "created_at": m.created_at,
             "sent_at": m.sent_at,
-            "last_error": m.last_error,
+            "next_attempt_at": m.next_attempt_at if m.status == "pending" else None,
+            # An error of an earlier attempt is history once the message went out.
+            "last_error": m.last_error if m.status != "sent" else None,
         }
         for m in messages
     ]
     lines = [
-        f"{m.id:>6}  {m.status:<8} {m.kind:<20} {m.recipient:<40} tries={m.attempts}"
-        + (f"  error={m.last_error}" if m.last_error else "")
-        for m in messages
+        f"{r['id']:>6}  {r['status']:<8} {r['kind']:<20} {r['recipient']:<40} "
+        f"tries={r['attempts']}"
+        + (f"  next={r['next_attempt_at']:%Y-%m-%d %H:%M:%S}" if r["next_attempt_at"] else "")
+        + (f"  error={r['last_error']}" if r["last_error"] else "")
+        for r in rows
     ]
     _print(args, rows, lines or ["the outbox is empty"])
     return 0
@@ -584,7 +693,7 @@ def cmd_outbox_purge(args: argparse.Namespace) -> int:
     statuses = ("sent", "dead") if args.dead_too else ("sent",)
     before = SystemClock().now() - timedelta(days=args.older_than_days)
     removed = _queue(_settings(args)).purge(before, statuses)
-    print(f"{removed} message(s) removed")
+    _print(args, {"removed": removed}, [f"{removed} message(s) removed"])
     return 0
 
 
@@ -609,7 +718,7 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
     dispatcher = Dispatcher(_queue(settings), sender, SystemClock(), settings)
     if args.once:
         sent, failed = dispatcher.deliver_due(limit=10_000)
-        print(f"{sent} sent, {failed} failed")
+        _print(args, {"sent": sent, "failed": failed}, [f"{sent} sent, {failed} failed"])
         return 0 if failed == 0 else EXIT_FAILED
     stop = threading.Event()
     try:
@@ -627,7 +736,8 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 0
     settings = _settings(args)  # raises SettingsError when a value is wrong
     _warn_unknown_variables()
-    print(f"configuration is valid (database: {settings.database_url.split('@')[-1]})")
+    where = settings.database_url.split("@")[-1]
+    _print(args, {"valid": True, "database": where}, [f"configuration is valid ({where})"])
     return 0
 
 
@@ -705,6 +815,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = command("add", cmd_tenant_add, "add a tenant with the default question sets", tenant)
     add.add_argument("domain")
     command("list", cmd_tenant_list, "list tenants", tenant)
+    remove = command(
+        "delete", cmd_tenant_delete, "delete a tenant with its questions and accounts", tenant
+    )
+    remove.add_argument("domain")
+    remove.add_argument(
+        "--force", action="store_true", help="delete it even when it has users (they go too)"
+    )
     change = command("set", cmd_tenant_set, "change a tenant's settings", tenant)
     change.add_argument("domain")
     change.add_argument(
@@ -771,6 +888,7 @@ def build_parser() -> argparse.ArgumentParser:
         "delete", cmd_account_delete, "delete a service account; its tokens stop working", account
     )
     remove.add_argument("name")
+    command("list", cmd_account_list, "list service accounts and what they may do", account)
 
     keys = group("keys", "the keys that sign access tokens")
     rotate = command(
@@ -796,6 +914,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--answer", action="append", required=True, metavar="SET_ID=QUESTION!ANSWER"
     )
 
+    listing = command("list", cmd_user_list, "list a tenant's users, a page at a time", user)
+    listing.add_argument("--tenant", default="carbon.super", help="tenant domain")
+    listing.add_argument("--starts-with", help="only user names starting with this")
+    listing.add_argument("--email", help="only the user with this e-mail address")
+    listing.add_argument("--offset", type=int, default=0, help="users to skip (default: 0)")
+    listing.add_argument("--limit", type=int, default=50, help="page size (default: 50)")
     show = command("show", cmd_user_show, "show a user (never a secret)", user)
     show.add_argument("username")
     show.add_argument("--tenant", default="carbon.super")
@@ -852,7 +976,34 @@ def build_parser() -> argparse.ArgumentParser:
     from recovery_soap.importer.commands import add_import_commands
 
     add_import_commands(group("import", "import users from WSO2 or a CSV file"), command)
+    _fill_common_help(parser)
     return parser
+
+
+#: Help of the options many commands share, written once.
+COMMON_HELP = {
+    "tenant": "tenant domain (default: carbon.super)",
+    "claim": "a claim of the user (repeat)",
+    "password_stdin": "read the password from standard input instead of a terminal prompt",
+    "answer": "a challenge answer: question set URI, '=', the question, '!', the answer (repeat)",
+    "order": "position of the question in its set (default: 0)",
+    "status": "only messages in this state",
+    "limit": "at most this many rows (default: 100)",
+    "older_than_days": "only messages older than this many days (default: 7)",
+    "user": "only events of this user name",
+    "event": "only events of this kind (e.g. password_changed)",
+    "since_minutes": "only events of the last N minutes",
+    "base_url": "address the WSDL's endpoints name (default: https://localhost:9443)",
+}
+
+
+def _fill_common_help(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if action.option_strings and not action.help and action.dest in COMMON_HELP:
+            action.help = COMMON_HELP[action.dest]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _fill_common_help(sub)
 
 
 def _fail(message: object, status: int) -> int:

@@ -16,15 +16,6 @@ from recovery_soap.store import schema
 from tests.support import envelope, free_port, post_envelope, wait_until_up
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("RECOVERY_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("RECOVERY_ARGON2_TIME_COST", "1")
-    return path
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     return code, capsys.readouterr().out
