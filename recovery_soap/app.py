@@ -170,7 +170,8 @@ class RecoveryApp:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path in SERVICE_PATHS:
-            return self.soap(environ, start_response)
+            counted = observe.counting_refusals(start_response, method, path)
+            return self.soap(environ, counted)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
         if path.startswith(REST_PREFIXES) and _is_rest_path(path):

@@ -96,3 +96,32 @@ def test_workers_use_the_shipped_gunicorn_settings(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]  # gunicorn's lines too are JSON
     assert any(r["logger"].startswith("gunicorn") for r in records)
     assert "ops-secret" not in "\n".join(lines)
+
+
+def _refused(text: str, reason: str) -> float:
+    found = re.search(rf'recovery_soap_refused_total\{{reason="{reason}"\}} (\d+(\.\d+)?)', text)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_refused_soap_requests_are_counted_and_logged(live, caplog) -> None:
+    """401, 413, 415 and malformed bodies leave a metric and a log line (never their content)."""
+    url = live.url + "/services/UserInformationRecoveryService"
+    before = requests.get(live.url + "/metrics", timeout=10).text
+    soap = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": "urn:getAllChallengeQuestions"}
+    with caplog.at_level("INFO", logger="recovery_soap.http"):
+        assert requests.post(url, data=envelope("x"), headers=soap, timeout=10).status_code == 401
+        assert (
+            requests.post(url, data="x", headers={"Content-Type": "text/plain"}, auth=live.auth)
+        ).status_code == 415
+        assert (
+            requests.post(url, data=b"<" * (2 * 1024 * 1024), headers=soap, auth=live.auth)
+        ).status_code == 413
+        assert (
+            requests.post(url, data=b"<not xml", headers=soap, auth=live.auth, timeout=10)
+        ).status_code == 400
+    after = requests.get(live.url + "/metrics", timeout=10).text
+    for reason in ("unauthenticated", "media_type", "too_large", "malformed"):
+        assert _refused(after, reason) == _refused(before, reason) + 1, reason
+    lines = [r.getMessage() for r in caplog.records if r.name == "recovery_soap.http"]
+    assert sum(line.startswith("refused POST /services/") for line in lines) >= 4
+    assert not any("not xml" in line for line in lines)
