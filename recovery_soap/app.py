@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from recovery_soap import logs, observe
 from recovery_soap.captcha_images import render_jpeg
-from recovery_soap.config import Settings, load_settings
+from recovery_soap.config import Settings, SettingsError, load_settings
 from recovery_soap.core import admin, callers
 from recovery_soap.core.captcha import IMAGE_DIRECTORY, captcha_image, random_text
 from recovery_soap.core.clock import SystemClock
@@ -28,12 +29,12 @@ from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
 from recovery_soap.notify.dispatcher import Dispatcher
-from recovery_soap.notify.smtp import SmtpSender
+from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
 from recovery_soap.store import schema
-from recovery_soap.store.db import is_sqlite, make_engine
+from recovery_soap.store.db import is_sqlite, make_engine, opened
 from recovery_soap.store.keys import server_key
 from recovery_soap.store.outbox_queue import OutboxQueue
 from recovery_soap.store.uow import uow_factory
@@ -84,7 +85,7 @@ def policy_from(settings: Settings) -> Policy:
 
 def prepare_database(settings: Settings) -> Engine:
     """The engine, with the schema migrated (SQLite, the embedded default) or checked current."""
-    engine = make_engine(settings.database_url)
+    engine = opened(make_engine(settings.database_url))
     if is_sqlite(settings.database_url):
         schema.upgrade(engine)
     else:
@@ -169,7 +170,8 @@ class RecoveryApp:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path in SERVICE_PATHS:
-            return self.soap(environ, start_response)
+            counted = observe.counting_refusals(start_response, method, path)
+            return self.soap(environ, counted)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
         if path.startswith(REST_PREFIXES) and _is_rest_path(path):
@@ -249,23 +251,46 @@ def create_app(
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
-    dispatcher = Dispatcher(OutboxQueue(engine), SmtpSender(settings), env.clock, settings)
+    dispatcher = Dispatcher(OutboxQueue(engine), sender_for(settings), env.clock, settings)
     return RecoveryApp(settings, engine, env, dispatcher)
 
 
 class _LazyApplication:
-    """The module-level WSGI entry point: built from RECOVERY_* settings on first use."""
+    """The module-level WSGI entry point: built from RECOVERY_* settings on first use. While it
+    cannot be built (database unreachable or not migrated, a wrong setting), requests get the
+    answers of NotReady and a new attempt is made every RETRY_SECONDS."""
+
+    RETRY_SECONDS = 2.0
 
     def __init__(self) -> None:
         self._app: RecoveryApp | None = None
         self._lock = threading.Lock()
+        self._not_ready: Any = None
+        self._next_try = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._app is None:
             with self._lock:
-                if self._app is None:
-                    self._app = create_app()
+                if self._app is None and time.monotonic() >= self._next_try:
+                    self._build()
+            if self._app is None:
+                return self._not_ready(environ, start_response)  # type: ignore[no-any-return]
         return self._app(environ, start_response)
+
+    def _build(self) -> None:
+        from recovery_soap.not_ready import NotReady
+        from recovery_soap.store.schema import SchemaOutdated
+
+        try:
+            self._app = create_app()
+        except (SchemaOutdated, Unavailable, SettingsError) as error:
+            reason = str(error)
+            if self._not_ready is None or self._not_ready.reason != reason:
+                log.error(
+                    "cannot serve yet: %s (trying again every %.0f s)", reason, self.RETRY_SECONDS
+                )
+            self._not_ready = NotReady(reason)
+            self._next_try = time.monotonic() + self.RETRY_SECONDS
 
 
 application = _LazyApplication()

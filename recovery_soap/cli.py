@@ -6,15 +6,29 @@ import argparse
 import dataclasses
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from recovery_soap import logs
 from recovery_soap.config import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+EMAIL_CLAIM = "http://wso2.org/claims/emailaddress"
+
+
+class CommandError(Exception):
+    """An expected failure of a command: printed as one line, exit status EXIT_FAILED."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line (the command's --help has the rest)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"recovery-soap: {message} (see {self.prog} --help)\n")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -39,7 +53,23 @@ def _env(settings: Settings) -> Any:
 def _secret(args: argparse.Namespace, prompt: str) -> str:
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password: pipe it in with --password-stdin")
     return getpass.getpass(prompt)
+
+
+def _permissions(text: str) -> list[Any]:
+    """A comma-separated permission list, refused as a usage error when a name is unknown."""
+    from recovery_soap.core.model import Permission
+
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    known = {p.value: p for p in Permission}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown permission {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+    return [known[n] for n in names]
 
 
 def _print(args: argparse.Namespace, data: Any, lines: Sequence[str]) -> None:
@@ -67,16 +97,49 @@ def _ensure_first_account(env: Any) -> None:
         secret = new_secret()
         callers.put_account(env, uow, DEMO_ACCOUNT, secret, admin.tenant(uow, SUPER_TENANT))
         uow.commit()
-    print(
-        f"Created the service account '{DEMO_ACCOUNT}' with the password:\n\n    {secret}\n\n"
+    logging.getLogger("recovery_soap").warning(
+        "Created the service account '%s' with the password:\n\n    %s\n\n"
         "It is shown only this once. Callers use it with HTTP Basic authentication.",
-        flush=True,
+        DEMO_ACCOUNT,
+        secret,
     )
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    """Refuse a port that is taken before anything is announced or started (the servers would
+    otherwise print their banner first and fail with a traceback)."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise CommandError(f"cannot listen on {host}: {error.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = "is in use" if error.errno == errno.EADDRINUSE else f"fails: {error.strerror}"
+            raise CommandError(
+                f"port {port} on {host} {reason}: choose another with --port"
+            ) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.dev:
+        settings = settings.for_development()
     logs.configure(settings.log_level, settings.log_format)
+    _warn_unknown_variables()
+    if args.dev:
+        logging.getLogger("recovery_soap").warning(
+            "DEVELOPMENT MODE (never in production): captcha off, mail printed here, "
+            "service account %s",
+            settings.bootstrap_account,
+        )
+    _ensure_port_free(args.host, args.port)
     if args.workers > 1:
         return _serve_gunicorn(settings, args)
     import waitress
@@ -86,9 +149,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     _ensure_first_account(app.env)
     app.dispatcher.start_background()
-    print(
-        f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
-        flush=True,
+    logging.getLogger("recovery_soap").info(
+        "Serving on http://%s:%s/services/UserInformationRecoveryService", args.host, args.port
     )
     # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
     waitress.serve(
@@ -106,8 +168,9 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:
-        print("--workers needs gunicorn: pip install 'recovery-soap[serve]'", file=sys.stderr)
-        return EXIT_FAILED
+        raise CommandError("--workers needs gunicorn: pip install 'recovery-soap[serve]'") from None
+    # First: it points the metrics at the directory the workers share before any are made.
+    from recovery_soap import gunicorn_settings as production
     from recovery_soap.app import create_app, prepare_database
     from recovery_soap.notify.dispatcher import Dispatcher
 
@@ -122,6 +185,11 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            # The production settings (timeouts, recycling, merged metrics, log format), then
+            # the command's own address and worker count.
+            for key, value in vars(production).items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("when_ready", lambda _server: _start_dispatcher())
@@ -131,12 +199,12 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
     def _start_dispatcher() -> None:
         from recovery_soap.core.clock import SystemClock
-        from recovery_soap.notify.smtp import SmtpSender
+        from recovery_soap.notify.smtp import sender_for
         from recovery_soap.store.outbox_queue import OutboxQueue
 
         engine = prepare_database(settings)
         Dispatcher(
-            OutboxQueue(engine), SmtpSender(settings), SystemClock(), settings
+            OutboxQueue(engine), sender_for(settings), SystemClock(), settings
         ).start_background()
 
     Server().run()
@@ -148,12 +216,14 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from recovery_soap.store import schema
-    from recovery_soap.store.db import make_engine
+    from recovery_soap.store.db import make_engine, opened
 
     settings = _settings(args)
-    engine = make_engine(settings.database_url)
+    engine = opened(make_engine(settings.database_url))
+    _ENGINES.append(engine)
     schema.upgrade(engine)
-    print(f"database at revision {schema.current_revision(engine)}")
+    revision = schema.current_revision(engine)
+    _print(args, {"revision": revision}, [f"database at revision {revision}"])
     return 0
 
 
@@ -176,6 +246,21 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant_delete(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow() as uow:
+        removed = admin.delete_tenant(env, uow, args.domain, force=args.force)
+        uow.commit()
+    _print(
+        args,
+        {"domain": args.domain, "deleted": True, "users_removed": removed},
+        [f"tenant {args.domain} deleted ({removed} user(s) removed)"],
+    )
+    return 0
+
+
 def cmd_tenant_set(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin
 
@@ -187,7 +272,7 @@ def cmd_tenant_set(args: argparse.Namespace) -> int:
         if args.self_signup is not None:
             uow.tenants.set_self_signup(tenant, args.self_signup == "on")
         uow.commit()
-    print(f"tenant {args.domain} updated")
+    _print(args, {"domain": args.domain, "updated": True}, [f"tenant {args.domain} updated"])
     return 0
 
 
@@ -224,11 +309,10 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
 
 def cmd_account_add(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin, callers
-    from recovery_soap.core.model import Permission
     from recovery_soap.core.secrets import new_secret
 
     env = _env(_settings(args))
-    permissions = [Permission(p.strip()) for p in args.permissions.split(",") if p.strip()]
+    permissions = args.permissions
     generated = not args.password_stdin
     secret = new_secret() if generated else _secret(args, "")
     with env.uow() as uow:
@@ -297,6 +381,33 @@ def cmd_account_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account_list(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow(readonly=True) as uow:
+        found = admin.accounts(uow)
+    rows = [
+        {
+            "name": a.name,
+            "tenant": a.tenant.domain,
+            "permissions": sorted(p.value for p in a.permissions),
+            "all_tenants": a.all_tenants,
+            "scopes": sorted(a.scopes),
+            "grants": sorted(a.grants),
+        }
+        for a in found
+    ]
+    lines = [
+        f"{a.name}  {a.tenant.domain}  {','.join(sorted(p.value for p in a.permissions)) or '-'}"
+        f"  scopes: {' '.join(sorted(a.scopes)) or '-'}"
+        + ("  (all tenants)" if a.all_tenants else "")
+        for a in found
+    ]
+    _print(args, rows, lines or ["no service accounts"])
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from recovery_soap.app import prepare_database
     from recovery_soap.core.clock import SystemClock
@@ -321,6 +432,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from recovery_soap.app import prepare_database
     from recovery_soap.core.clock import SystemClock
     from recovery_soap.rest.keys import KeyRing
@@ -328,11 +441,35 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = prepare_database(settings)
+    store = SigningKeyStore(engine)
     try:
-        published = KeyRing(SigningKeyStore(engine), SystemClock(), settings).jwks()["keys"]
+        ring = KeyRing(store, SystemClock(), settings)
+        published = {k["kid"]: k for k in ring.jwks()["keys"]}
+        stored = [k for k in store.listing(datetime.min) if k.kid in published]
     finally:
         engine.dispose()
-    _print(args, published, [f"{k['kid']}  {k['alg']}" for k in published])
+    # The newest key not retired signs new tokens; the others only verify until they expire.
+    signing = next((k.kid for k in stored if k.retired_at is None), None)
+    rows = [
+        {
+            "kid": k.kid,
+            "alg": published[k.kid].get("alg"),
+            "created_at": k.created_at,
+            "retired_at": k.retired_at,
+            "signing": k.kid == signing,
+        }
+        for k in stored
+    ]
+    lines = [
+        f"{k.kid}  {published[k.kid].get('alg')}  created {k.created_at:%Y-%m-%d %H:%M}  "
+        + (
+            "signing"
+            if k.kid == signing
+            else f"verifying only (retired {k.retired_at:%Y-%m-%d %H:%M})"
+        )
+        for k in stored
+    ]
+    _print(args, rows, lines)
     return 0
 
 
@@ -384,6 +521,41 @@ def cmd_user_set_answers(args: argparse.Namespace) -> int:
         {"username": args.username, "answers": len(chosen)},
         [f"{len(chosen)} challenge answer(s) set for {args.username}"],
     )
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from recovery_soap.core import admin
+
+    env = _env(_settings(args))
+    with env.uow(readonly=True) as uow:
+        total, entries = admin.users_page(
+            uow,
+            args.tenant,
+            starts_with=args.starts_with or "",
+            email=args.email or "",
+            offset=args.offset,
+            limit=args.limit,
+        )
+    rows = [
+        {
+            "username": e.user.username,
+            "email": e.claims.get(EMAIL_CLAIM),
+            "locked": e.user.locked,
+            "pending_confirmation": e.user.pending_confirmation,
+            "created_at": e.created_at,
+        }
+        for e in entries
+    ]
+    lines = [
+        f"{r['username']}  {r['email'] or '-'}"
+        + ("  locked" if r["locked"] else "")
+        + ("  unconfirmed" if r["pending_confirmation"] else "")
+        for r in rows
+    ]
+    shown = f"{args.offset + 1}-{args.offset + len(rows)}" if rows else "none"
+    lines.append(f"{shown} of {total} user(s) in {args.tenant}")
+    _print(args, {"total": total, "offset": args.offset, "users": rows}, lines)
     return 0
 
 
@@ -461,7 +633,7 @@ def cmd_questions_add(args: argparse.Namespace) -> int:
             uow, args.tenant, Question(set_id=args.set_id, question=args.question, order=args.order)
         )
         uow.commit()
-    print(f"question added to {args.set_id}")
+    _print(args, {"set": args.set_id, "added": True}, [f"question added to {args.set_id}"])
     return 0
 
 
@@ -486,14 +658,18 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
             "attempts": m.attempts,
             "created_at": m.created_at,
             "sent_at": m.sent_at,
-            "last_error": m.last_error,
+            "next_attempt_at": m.next_attempt_at if m.status == "pending" else None,
+            # An error of an earlier attempt is history once the message went out.
+            "last_error": m.last_error if m.status != "sent" else None,
         }
         for m in messages
     ]
     lines = [
-        f"{m.id:>6}  {m.status:<8} {m.kind:<20} {m.recipient:<40} tries={m.attempts}"
-        + (f"  error={m.last_error}" if m.last_error else "")
-        for m in messages
+        f"{r['id']:>6}  {r['status']:<8} {r['kind']:<20} {r['recipient']:<40} "
+        f"tries={r['attempts']}"
+        + (f"  next={r['next_attempt_at']:%Y-%m-%d %H:%M:%S}" if r["next_attempt_at"] else "")
+        + (f"  error={r['last_error']}" if r["last_error"] else "")
+        for r in rows
     ]
     _print(args, rows, lines or ["the outbox is empty"])
     return 0
@@ -503,7 +679,9 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from recovery_soap.core.clock import SystemClock
 
     revived = _queue(_settings(args)).revive(SystemClock().now(), args.id)
-    print(f"{revived} message(s) queued again")
+    if args.id and not revived:
+        raise CommandError(f"no message with id {args.id} in the outbox")
+    _print(args, {"queued": revived}, [f"{revived} message(s) queued again"])
     return 0
 
 
@@ -515,7 +693,7 @@ def cmd_outbox_purge(args: argparse.Namespace) -> int:
     statuses = ("sent", "dead") if args.dead_too else ("sent",)
     before = SystemClock().now() - timedelta(days=args.older_than_days)
     removed = _queue(_settings(args)).purge(before, statuses)
-    print(f"{removed} message(s) removed")
+    _print(args, {"removed": removed}, [f"{removed} message(s) removed"])
     return 0
 
 
@@ -524,21 +702,23 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
 
     from recovery_soap.core.clock import SystemClock
     from recovery_soap.notify.dispatcher import Dispatcher
-    from recovery_soap.notify.smtp import SmtpSender
+    from recovery_soap.notify.smtp import sender_for
 
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
-    sender = SmtpSender(settings)
+    sender = sender_for(settings)
     if not sender.configured:
-        print(
-            "no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered",
-            file=sys.stderr,
+        raise CommandError(
+            "no SMTP server configured (RECOVERY_SMTP_HOST): nothing can be delivered"
         )
-        return EXIT_FAILED
+    where = "the console" if settings.mail_transport == "console" else settings.smtp_host
+    logging.getLogger("recovery_soap.outbox").info(
+        "delivering the outbox to %s (%s)", where, "one pass" if args.once else "until stopped"
+    )
     dispatcher = Dispatcher(_queue(settings), sender, SystemClock(), settings)
     if args.once:
         sent, failed = dispatcher.deliver_due(limit=10_000)
-        print(f"{sent} sent, {failed} failed")
+        _print(args, {"sent": sent, "failed": failed}, [f"{sent} sent, {failed} failed"])
         return 0 if failed == 0 else EXIT_FAILED
     stop = threading.Event()
     try:
@@ -555,8 +735,17 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(reference_table())
         return 0
     settings = _settings(args)  # raises SettingsError when a value is wrong
-    print(f"configuration is valid (database: {settings.database_url.split('@')[-1]})")
+    _warn_unknown_variables()
+    where = settings.database_url.split("@")[-1]
+    _print(args, {"valid": True, "database": where}, [f"configuration is valid ({where})"])
     return 0
+
+
+def _warn_unknown_variables() -> None:
+    from recovery_soap.config import unknown_variables
+
+    for warning in unknown_variables():
+        print(f"recovery-soap: warning: {warning}", file=sys.stderr)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -582,7 +771,7 @@ def cmd_wsdl(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="recovery-soap",
         description="UserInformationRecoveryService: serve it and administer its data. "
         "Settings come from RECOVERY_* environment variables and an optional TOML file.",
@@ -601,9 +790,17 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     serve = command("serve", cmd_serve, "serve the SOAP API (waitress; gunicorn with --workers)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--workers", type=int, default=1, help="processes (>1 uses gunicorn)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="try it on a laptop: captcha off, mail printed on the console, the service account "
+        "demo:demo-secret-for-a-laptop (refused with production settings)",
+    )
     serve.add_argument("--threads", type=int, default=8, help="threads of the single process")
     serve.add_argument(
         "--bootstrap-account",
@@ -618,6 +815,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = command("add", cmd_tenant_add, "add a tenant with the default question sets", tenant)
     add.add_argument("domain")
     command("list", cmd_tenant_list, "list tenants", tenant)
+    remove = command(
+        "delete", cmd_tenant_delete, "delete a tenant with its questions and accounts", tenant
+    )
+    remove.add_argument("domain")
+    remove.add_argument(
+        "--force", action="store_true", help="delete it even when it has users (they go too)"
+    )
     change = command("set", cmd_tenant_set, "change a tenant's settings", tenant)
     change.add_argument("domain")
     change.add_argument(
@@ -637,6 +841,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", default="carbon.super")
     add.add_argument(
         "--permissions",
+        type=_permissions,
         default="recover,view,register",
         help="comma-separated: recover, view, register",
     )
@@ -683,6 +888,7 @@ def build_parser() -> argparse.ArgumentParser:
         "delete", cmd_account_delete, "delete a service account; its tokens stop working", account
     )
     remove.add_argument("name")
+    command("list", cmd_account_list, "list service accounts and what they may do", account)
 
     keys = group("keys", "the keys that sign access tokens")
     rotate = command(
@@ -708,6 +914,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--answer", action="append", required=True, metavar="SET_ID=QUESTION!ANSWER"
     )
 
+    listing = command("list", cmd_user_list, "list a tenant's users, a page at a time", user)
+    listing.add_argument("--tenant", default="carbon.super", help="tenant domain")
+    listing.add_argument("--starts-with", help="only user names starting with this")
+    listing.add_argument("--email", help="only the user with this e-mail address")
+    listing.add_argument("--offset", type=int, default=0, help="users to skip (default: 0)")
+    listing.add_argument("--limit", type=int, default=50, help="page size (default: 50)")
     show = command("show", cmd_user_show, "show a user (never a secret)", user)
     show.add_argument("username")
     show.add_argument("--tenant", default="carbon.super")
@@ -764,22 +976,59 @@ def build_parser() -> argparse.ArgumentParser:
     from recovery_soap.importer.commands import add_import_commands
 
     add_import_commands(group("import", "import users from WSO2 or a CSV file"), command)
+    _fill_common_help(parser)
     return parser
 
 
+#: Help of the options many commands share, written once.
+COMMON_HELP = {
+    "tenant": "tenant domain (default: carbon.super)",
+    "claim": "a claim of the user (repeat)",
+    "password_stdin": "read the password from standard input instead of a terminal prompt",
+    "answer": "a challenge answer: question set URI, '=', the question, '!', the answer (repeat)",
+    "order": "position of the question in its set (default: 0)",
+    "status": "only messages in this state",
+    "limit": "at most this many rows (default: 100)",
+    "older_than_days": "only messages older than this many days (default: 7)",
+    "user": "only events of this user name",
+    "event": "only events of this kind (e.g. password_changed)",
+    "since_minutes": "only events of the last N minutes",
+    "base_url": "address the WSDL's endpoints name (default: https://localhost:9443)",
+}
+
+
+def _fill_common_help(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if action.option_strings and not action.help and action.dest in COMMON_HELP:
+            action.help = COMMON_HELP[action.dest]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _fill_common_help(sub)
+
+
+def _fail(message: object, status: int) -> int:
+    print(f"recovery-soap: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Expected failures are one line on stderr with a documented status:
+    2 for a usage or configuration mistake, 1 for a command that could not do its work, 130 when
+    interrupted. Anything else is a defect and keeps its traceback."""
     args = build_parser().parse_args(argv)
-    from recovery_soap.core.errors import RecoveryError, RequestRefused
+    from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
     from recovery_soap.store.schema import SchemaOutdated
 
     try:
         return int(args.handler(args))
     except (SettingsError, SchemaOutdated) as error:
-        print(f"recovery-soap: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(error, EXIT_USAGE)
     except (RecoveryError, RequestRefused) as error:
-        print(f"recovery-soap: {error.message}", file=sys.stderr)
-        return EXIT_FAILED
+        return _fail(error.message, EXIT_FAILED)
+    except (Unavailable, CommandError) as error:
+        return _fail(error, EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     finally:
         while _ENGINES:
             _ENGINES.pop().dispose()

@@ -8,6 +8,7 @@ field name in upper case, and its config-file key is the field name. The legacy
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import tomllib
@@ -17,6 +18,35 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 ENV_PREFIX = "RECOVERY_"
+#: Suffix of a variable naming a file that holds a secret setting (container and Kubernetes
+#: secrets are mounted as files): RECOVERY_SECRET_KEY_FILE=/run/secrets/key.
+FILE_SUFFIX = "_FILE"
+MIN_SECRET_KEY_BYTES = 16
+#: The service account of ``serve --dev`` (documented in the README's try-it path).
+DEV_ACCOUNT = "demo:demo-secret-for-a-laptop"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Storages of the shared limits (the `limits` library's schemes this service supports).
+LIMIT_STORAGE_SCHEMES = (
+    "memory",
+    "redis",
+    "rediss",
+    "redis+unix",
+    "redis+sentinel",
+    "redis+cluster",
+)
+#: Variables of the environment that are not settings but are read all the same.
+OTHER_VARIABLES = frozenset(
+    {
+        "RECOVERY_CONFIG",
+        "RECOVERY_BIND",  # gunicorn.conf.py
+        "RECOVERY_WORKERS",
+        "RECOVERY_FORWARDED_ALLOW_IPS",
+        "RECOVERY_IMPORT_SOURCE",
+        "RECOVERY_SKIP_INSTALL",  # scripts/test
+    }
+)
+#: Variables of the test suite and tools, never settings.
+OTHER_PREFIXES = ("RECOVERY_TEST_",)
 
 
 class SettingsError(ValueError):
@@ -91,6 +121,22 @@ class Settings:
     smtp_timeout_seconds: float = field(default=10.0, metadata={"doc": "SMTP socket timeout"})
     mail_from: str = field(
         default="no-reply@localhost", metadata={"doc": "sender address of every message"}
+    )
+    mail_transport: str = field(
+        default="smtp",
+        metadata={
+            "doc": "smtp: deliver through smtp_host; console: print each message on standard "
+            "output instead (a laptop, serve --dev; never in production)"
+        },
+    )
+    dkim_selector: str = field(
+        default="", metadata={"doc": "DKIM selector; set with dkim_key_file to sign every mail"}
+    )
+    dkim_domain: str = field(
+        default="", metadata={"doc": "DKIM signing domain (default: the domain of mail_from)"}
+    )
+    dkim_key_file: str = field(
+        default="", metadata={"doc": "PEM file of the DKIM private key (RSA or Ed25519)"}
     )
     templates_dir: str = field(
         default="",
@@ -260,6 +306,7 @@ class Settings:
             "recovery_proof": ("either", "code_and_answers"),
             "rate_limits": ("on", "off"),
             "log_format": ("text", "json"),
+            "mail_transport": ("smtp", "console"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -280,6 +327,21 @@ class Settings:
         for name in [f.name for f in fields(self) if f.name.startswith("limit_")]:
             if not re.fullmatch(r"\d+\s*(/|per)\s*\d*\s*[a-z]+", getattr(self, name).strip()):
                 raise SettingsError(f"{name} must be a rate such as 5/hour")
+        if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise SettingsError(
+                f"secret_key must be at least {MIN_SECRET_KEY_BYTES} bytes "
+                "(32 random characters or more; empty: one is generated and kept in the database)"
+            )
+        if bool(self.dkim_selector) != bool(self.dkim_key_file):
+            raise SettingsError("dkim_selector and dkim_key_file go together")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        scheme = self.rate_limit_storage.partition("://")[0]
+        if "://" not in self.rate_limit_storage or scheme not in LIMIT_STORAGE_SCHEMES:
+            raise SettingsError(
+                "rate_limit_storage must be memory:// or a Redis URL "
+                f"({', '.join(s + '://' for s in LIMIT_STORAGE_SCHEMES[1:])})"
+            )
 
     @property
     def captcha_checked(self) -> bool:
@@ -291,6 +353,31 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def for_development(self) -> Settings:
+        """A laptop's settings (``serve --dev``): captcha off, mail printed on the console, a
+        demo account with a known secret. Refused next to any production setting, so that it
+        can never weaken a real installation by mistake."""
+        production = [
+            name
+            for name, present in (
+                ("require_https", self.require_https),
+                ("a database other than SQLite", not self.database_url.startswith("sqlite")),
+                ("smtp_host", bool(self.smtp_host)),
+                ("Redis limits", self.rate_limit_storage != "memory://"),
+                ("saas_mode", self.saas_mode),
+            )
+            if present
+        ]
+        if production:
+            raise SettingsError(
+                f"--dev is for a laptop and refuses production settings: {', '.join(production)}"
+            )
+        return self.replace(
+            captcha_verification="off",
+            mail_transport="console",
+            bootstrap_account=self.bootstrap_account or DEV_ACCOUNT,
+        )
 
 
 #: The legacy identity-mgt.properties key each setting replaces, for the migration guide.
@@ -335,8 +422,7 @@ def load_settings(
     values: dict[str, Any] = {}
     path = config_file or environ.get(ENV_PREFIX + "CONFIG")
     if path:
-        with Path(path).open("rb") as handle:
-            data = tomllib.load(handle)
+        data = _read_config_file(Path(path))
         known = {f.name for f in fields(Settings)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -346,8 +432,53 @@ def load_settings(
         env_name = ENV_PREFIX + f.name.upper()
         if env_name in environ:
             values[f.name] = environ[env_name]
+        if env_name + FILE_SUFFIX in environ and _may_come_from_file(f):
+            if env_name in environ:
+                raise SettingsError(f"{env_name} and {env_name}{FILE_SUFFIX} are both set")
+            values[f.name] = _read_secret_file(env_name + FILE_SUFFIX, environ)
     converted = {name: _convert(name, hints[name], raw) for name, raw in values.items()}
     return Settings(**converted)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise SettingsError(f"config file {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def _may_come_from_file(f: dataclasses.Field[Any]) -> bool:
+    """Secrets, and the database URL (it carries a password), may be read from a file."""
+    return bool(f.metadata.get("secret")) or f.name == "database_url"
+
+
+def _read_secret_file(variable: str, environ: Mapping[str, str]) -> str:
+    try:
+        return Path(environ[variable]).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SettingsError(f"{variable}: cannot read {environ[variable]}: {reason}") from None
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per RECOVERY_* variable that names no setting (a typo is otherwise silently
+    ignored), with the closest setting's variable when one is near."""
+    environ = os.environ if environ is None else environ
+    known = set(OTHER_VARIABLES)
+    for f in fields(Settings):
+        known.add(ENV_PREFIX + f.name.upper())
+        if _may_come_from_file(f):
+            known.add(ENV_PREFIX + f.name.upper() + FILE_SUFFIX)
+    warnings = []
+    candidates = [n for n in environ if n.startswith(ENV_PREFIX) and n not in known]
+    for name in sorted(n for n in candidates if not n.startswith(OTHER_PREFIXES)):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"{name} is not a setting and is ignored{hint}")
+    return warnings
 
 
 def reference_table() -> str:

@@ -36,6 +36,24 @@ LATENCY = Histogram(
     ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+REFUSED = Counter(
+    "recovery_soap_refused_total",
+    "SOAP requests refused before any operation ran, by reason",
+    ["reason"],
+)
+#: The reason a refused SOAP request is counted under, by HTTP status.
+REFUSAL_REASONS = {
+    "400": "malformed",
+    "401": "unauthenticated",
+    "403": "forbidden",
+    "404": "not_found",
+    "405": "method",
+    "411": "length_required",
+    "413": "too_large",
+    "415": "media_type",
+    "429": "rate_limited",
+}
+refusals_log = logging.getLogger("recovery_soap.http")
 DELIVERIES = Counter(
     "recovery_soap_outbox_deliveries_total", "Outbox delivery attempts by result", ["result"]
 )
@@ -151,3 +169,17 @@ def exposition(outbox_counts: Any) -> tuple[bytes, str]:
     outbox = CollectorRegistry()
     outbox.register(OutboxCollector(outbox_counts))
     return body + generate_latest(outbox), CONTENT_TYPE_LATEST
+
+
+def counting_refusals(start_response: Any, method: str, path: str) -> Any:
+    """``start_response`` that counts and logs (one line, no content) a SOAP request refused
+    at the edge: unauthenticated, too large, of the wrong media type, malformed."""
+
+    def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+        reason = REFUSAL_REASONS.get(status[:3])
+        if reason is not None:
+            REFUSED.labels(reason).inc()
+            refusals_log.info("refused %s %s: %s (%s)", method, path, status, reason)
+        return start_response(status, headers, exc_info)
+
+    return start

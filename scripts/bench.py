@@ -247,6 +247,7 @@ class Gunicorn:
             worker_class = globals().get("worker_class", "sync")
             errorlog = {str(self.log)!r}
             loglevel = "warning"
+            logconfig_dict = {{}}  # gunicorn's own handlers, writing to errorlog
             daemon = False
             pidfile = None
 

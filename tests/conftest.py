@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,6 +97,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if urls is not None:
         for _ in urls:
             pass
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary SQLite database for in-process command-line runs (fast hashing)."""
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("RECOVERY_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("RECOVERY_ARGON2_TIME_COST", "1")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,6 @@ from recovery_soap.store import schema
 from tests.support import envelope, free_port, post_envelope, wait_until_up
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("RECOVERY_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("RECOVERY_ARGON2_TIME_COST", "1")
-    return path
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     return code, capsys.readouterr().out
@@ -179,7 +170,7 @@ def test_serve_creates_a_demo_account_on_first_start(tmp_path: Path) -> None:
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            if line.startswith("Serving on"):
+            if "Serving on" in line:
                 break
         secret = next(line.strip() for line in lines if line.startswith("    "))
         wait_until_up(f"http://127.0.0.1:{port}")

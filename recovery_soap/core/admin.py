@@ -7,7 +7,18 @@ from collections.abc import Mapping, Sequence
 from recovery_soap.core.challenges import set_answers
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest, InvalidTenant, InvalidUser
-from recovery_soap.core.model import Question, Tenant, User
+from recovery_soap.core.model import (
+    SUPER_TENANT,
+    AuditEvent,
+    DirectoryEntry,
+    Match,
+    Question,
+    ServiceAccount,
+    Tenant,
+    User,
+    UserCondition,
+    UserField,
+)
 from recovery_soap.core.ports import UnitOfWork
 
 SET_1 = "http://wso2.org/claims/challengeQuestion1"
@@ -112,3 +123,52 @@ def add_question(uow: UnitOfWork, tenant_domain: str, question: Question) -> Non
     ):
         raise BadRequest("That question exists already in the set")
     uow.questions.add(where, question)
+
+
+def accounts(uow: UnitOfWork) -> list[ServiceAccount]:
+    """Every service account, by name (never a secret: only its keyed hash is stored)."""
+    return uow.accounts.all()
+
+
+def users_page(
+    uow: UnitOfWork,
+    tenant_domain: str,
+    *,
+    starts_with: str = "",
+    email: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[DirectoryEntry]]:
+    """One page of a tenant's users (by id), filtered by user-name prefix or e-mail address,
+    with the total that match."""
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise BadRequest("offset must be >= 0 and limit between 1 and 1000")
+    conditions = []
+    if starts_with:
+        conditions.append(UserCondition(UserField.USERNAME, Match.STARTS_WITH, starts_with))
+    if email:
+        conditions.append(UserCondition(UserField.EMAIL, Match.EQUALS, email))
+    return uow.directory.search(tenant(uow, tenant_domain), conditions, offset, limit)
+
+
+def delete_tenant(env: Env, uow: UnitOfWork, domain: str, *, force: bool = False) -> int:
+    """Remove a tenant with its questions, accounts and (only when forced) its users; returns
+    how many users went with it. The super tenant is never removed."""
+    if domain == SUPER_TENANT:
+        raise BadRequest(f"The tenant {SUPER_TENANT} cannot be deleted")
+    where = tenant(uow, domain)
+    users, _ = uow.directory.search(where, [], 0, 1)
+    if users and not force:
+        raise BadRequest(f"Tenant {domain} has {users} user(s): delete them first or use --force")
+    uow.tenants.delete(where)
+    uow.audit.record(
+        AuditEvent(
+            at=env.clock.now(),
+            event="tenant_deleted",
+            outcome="success",
+            tenant=domain,
+            caller="command line",
+            detail=f"{users} user(s) removed",
+        )
+    )
+    return users

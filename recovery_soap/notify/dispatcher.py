@@ -13,7 +13,7 @@ from datetime import timedelta
 from recovery_soap import observe
 from recovery_soap.config import Settings
 from recovery_soap.core.ports import Clock
-from recovery_soap.notify.smtp import SmtpSender
+from recovery_soap.notify.smtp import Sender
 from recovery_soap.store.outbox_queue import OutboxQueue
 
 log = logging.getLogger("recovery_soap.outbox")
@@ -22,7 +22,7 @@ LEASE = timedelta(minutes=5)
 
 class Dispatcher:
     def __init__(
-        self, queue: OutboxQueue, sender: SmtpSender, clock: Clock, settings: Settings
+        self, queue: OutboxQueue, sender: Sender, clock: Clock, settings: Settings
     ) -> None:
         self._queue = queue
         self._sender = sender

@@ -191,3 +191,10 @@ def _not_allowed(family: str, allow: str) -> Response:
     return error_response(
         family, 405, "method_not_allowed", "Method not allowed.", {"Allow": allow}
     )
+
+
+def unavailable_response(path: str, reason: str) -> Response:
+    """503 in the JSON shape of the face ``path`` belongs to (the service cannot serve yet)."""
+    family, _ = _route_of(path)
+    error = "temporarily_unavailable" if family == Family.OAUTH else "unavailable"
+    return error_response(family, 503, error, reason, {"Retry-After": "5"})

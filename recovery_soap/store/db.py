@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
+
+from recovery_soap.config import SettingsError
+from recovery_soap.core.errors import Unavailable
+
+#: The extra that installs each dialect's driver, for the one-line error when it is missing.
+DRIVER_EXTRAS = {"postgresql": "postgres"}
 
 #: Execution option marking a connection whose transaction only reads.
 READONLY = "recovery_readonly"
@@ -31,8 +37,41 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE,
-    so that writers queue for the lock instead of failing when a read turns into a write."""
+    """An engine for ``url``; a URL naming no known database, or a driver that is not installed,
+    is a configuration error saying what to do (not a traceback)."""
+    try:
+        return _make_engine(url, **options)
+    except (ArgumentError, NoSuchModuleError):
+        scheme = url.partition("://")[0] or url
+        raise SettingsError(
+            f"database_url: {scheme!r} is not a database URL this service can use "
+            "(sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)"
+        ) from None
+    except ModuleNotFoundError as error:
+        backend = url.partition("://")[0].partition("+")[0]
+        extra = DRIVER_EXTRAS.get(backend)
+        fix = f"pip install 'recovery-soap[{extra}]'" if extra else f"pip install {error.name}"
+        raise SettingsError(
+            f"database_url needs the {error.name} driver, which is not installed: {fix}"
+        ) from None
+
+
+def opened(engine: Engine) -> Engine:
+    """``engine`` once a first connection works; otherwise Unavailable with the driver's reason
+    in one line (an unwritable SQLite path, a refused connection, a wrong password)."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        engine.dispose()
+        raise Unavailable(f"the database could not be opened: {reason}") from None
+    return engine
+
+
+def _make_engine(url: str, **options: Any) -> Engine:
+    """SQLite gets WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE, so that writers queue
+    for the lock instead of failing when a read turns into a write."""
     # Bound parameters (codes in message bodies, hashes) never appear in errors or logs.
     options.setdefault("hide_parameters", True)
     if is_sqlite(url):

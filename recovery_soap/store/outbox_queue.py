@@ -30,6 +30,7 @@ class QueuedMessage:
     created_at: datetime
     sent_at: datetime | None
     last_error: str | None
+    next_attempt_at: datetime | None = None
 
 
 def _message(row: object) -> QueuedMessage:
@@ -46,6 +47,7 @@ def _message(row: object) -> QueuedMessage:
         created_at=row.created_at,
         sent_at=row.sent_at,  # type: ignore[attr-defined]
         last_error=row.last_error,  # type: ignore[attr-defined]
+        next_attempt_at=row.next_attempt_at,  # type: ignore[attr-defined]
     )
 
 

@@ -119,6 +119,9 @@ class TenantRepository(Repository):
         rows = self._c.execute(select(*_TENANT_COLUMNS).order_by(tenants_t.c.id))
         return [_tenant(r) for r in rows]
 
+    def delete(self, tenant: Tenant) -> None:
+        self._c.execute(delete(tenants_t).where(tenants_t.c.id == tenant.id))
+
 
 _USER_COLUMNS = (
     users_t.c.id,
@@ -616,6 +619,10 @@ class AccountRepository(Repository):
     def delete(self, name: str) -> bool:
         """Remove the account; False when there is none of that name."""
         return bool(self._c.execute(delete(accounts_t).where(accounts_t.c.name == name)).rowcount)
+
+    def all(self) -> list[ServiceAccount]:
+        names = self._c.execute(select(accounts_t.c.name).order_by(accounts_t.c.name)).scalars()
+        return [account for account in map(self.get, list(names)) if account is not None]
 
 
 def _guard_state(row: Any) -> GuardState | None:

@@ -6,6 +6,7 @@ database current reads the revision with one query and the head from the shipped
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, inspect, text
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger("recovery_soap.schema")
 MIGRATIONS = Path(__file__).with_name("migrations")
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.M)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(None|[\"']([^\"']+)[\"'])", re.M)
@@ -69,8 +71,13 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to ``revision``. On SQLite, foreign keys are off meanwhile: a table rebuilt by a
     migration is dropped and re-created, and with them on the drop would cascade to its rows."""
-    if revision == "head" and current_revision(engine) == (shipped_head() or head_revision()):
+    before = current_revision(engine)
+    if revision == "head" and before == (shipped_head() or head_revision()):
         return
+    # Alembic logs a line per plugin and step at INFO; an operator gets one summary line instead.
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(max(level, logging.WARNING))
     from alembic import command
 
     config = _config()
@@ -83,8 +90,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         finally:
+            alembic_log.setLevel(level)
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    log.info("database schema migrated from %s to %s", before or "empty", current_revision(engine))
 
 
 def ensure_current(engine: Engine) -> None:
