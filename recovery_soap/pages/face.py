@@ -115,7 +115,9 @@ class PagesFace:
             return Response(f":root {{ --brand: {colour}; }}\n", content_type="text/css")
         handler = HANDLERS.get(page.name)
         if handler is None:
-            return page.outcome(False, page._("Page not found"), page._("No such page."), status=404)
+            return page.outcome(
+                False, page._("Page not found"), page._("No such page."), status=404
+            )
         if method not in ("GET", "HEAD", "POST"):
             response = page.outcome(False, page._("Not allowed"), "", status=405)
             response.headers["Allow"] = "GET, HEAD, POST"

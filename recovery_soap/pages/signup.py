@@ -93,9 +93,7 @@ def confirm(page: Page) -> Response:
         if field == "captcha_answer":
             return _confirm_form(page, {field: message})
         raise
-    return page.outcome(
-        True, page._("Your account is confirmed"), page._("You can now sign in.")
-    )
+    return page.outcome(True, page._("Your account is confirmed"), page._("You can now sign in."))
 
 
 def _confirm_form(page: Page, errors: dict[str, str]) -> Response:
