@@ -70,7 +70,7 @@ def test_every_page_is_sent_with_the_security_headers(pages_server: LiveServer, 
 
 
 def test_the_form_cookie_is_secure_behind_https(serve: Callable[..., LiveServer]) -> None:
-    """Through a trusted proxy (the WSGI app called directly: the test server drops X-Forwarded-*)."""
+    """Through a trusted proxy (the app called directly: the test server drops X-Forwarded-*)."""
     from werkzeug.test import Client
 
     server = serve(trust_proxy=True)
