@@ -18,7 +18,7 @@ from recovery_soap.core.model import SUPER_TENANT, Caller, Tenant
 from recovery_soap.core.self_service import page_caller
 from recovery_soap.edge import client_address, scheme_of
 from recovery_soap.pages import csrf, password, signup, username
-from recovery_soap.pages.i18n import DEFAULT_LANGUAGE, available_languages
+from recovery_soap.pages.i18n import available_languages, negotiate
 from recovery_soap.pages.messages import explain
 from recovery_soap.pages.page import Page
 from recovery_soap.pages.view import Views, security_headers
@@ -65,7 +65,7 @@ class PagesFace:
         request = Request(environ)
         request.max_content_length = MAX_FORM_BYTES
         request.max_form_memory_size = MAX_FORM_BYTES
-        language = request.accept_languages.best_match(self.languages) or DEFAULT_LANGUAGE
+        language = negotiate(list(request.accept_languages.values()), self.languages)
         tenant, in_path, name = locate(request)
         cookie = request.cookies.get(csrf.COOKIE) or ""
         fresh = not cookie

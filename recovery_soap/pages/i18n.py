@@ -7,6 +7,7 @@ import io
 from functools import lru_cache
 from importlib import resources
 
+from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -34,3 +35,10 @@ def translations(language: str) -> NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+def negotiate(preferred: list[str], available: list[str]) -> str:
+    """The first language the person prefers that the pages speak, a region falling back to
+    its language (fr-CA: fr), in the order of their Accept-Language; English otherwise."""
+    chosen = (negotiate_locale(preferred, available, sep="-") or DEFAULT_LANGUAGE).lower()
+    return next((name for name in available if name.lower() == chosen), DEFAULT_LANGUAGE)

@@ -198,7 +198,8 @@ def test_the_tenant_brand_is_shown(serve: Callable[..., LiveServer], tmp_path: P
     ("header", "lang", "heading"),
     [
         ("de-DE,de;q=0.9,en;q=0.5", "de", "Konto anlegen"),
-        ("fr-CA,en;q=0.5", "en", "Create an account"),
+        ("fr-CA,en;q=0.5", "fr", "Créer un compte"),
+        ("es-ES,es;q=0.9", "en", "Create an account"),
         ("", "en", "Create an account"),
     ],
 )
