@@ -75,7 +75,7 @@ def _ensure_first_account(env: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _with_public_url(_settings(args), args.host, args.port)
     logs.configure(settings.log_level, settings.log_format)
     if args.workers > 1:
         return _serve_gunicorn(settings, args)
@@ -90,6 +90,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
         flush=True,
     )
+    if settings.pages:
+        print(
+            f"Self-service pages: http://{args.host}:{args.port}"
+            "/accountrecoveryendpoint/recoverpassword.do",
+            flush=True,
+        )
     # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
     waitress.serve(
         app,
@@ -100,6 +106,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         clear_untrusted_proxy_headers=not settings.trust_proxy,
     )
     return 0
+
+
+def _with_public_url(settings: Settings, host: str, port: int) -> Settings:
+    """Mails link to the pages at the address served, unless public_url says otherwise (a
+    wildcard address names no host a user can reach: set public_url then)."""
+    if settings.public_url or not settings.pages or host in ("0.0.0.0", "::", ""):
+        return settings
+    shown = f"[{host}]" if ":" in host else host
+    return settings.replace(public_url=f"http://{shown}:{port}")
 
 
 def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:

@@ -64,3 +64,18 @@ def test_a_tenant_may_have_its_own_public_url(tmp_path: Path) -> None:
     settings = Settings(public_url="https://id.example.test", templates_dir=str(tmp_path))
     link = _link(settings, MessageKind.ACCOUNT_CONFIRMATION)
     assert link.startswith("https://acme.example/accountrecoveryendpoint/confirmregistration.do?")
+
+
+@pytest.mark.parametrize(
+    ("host", "given", "expected"),
+    [
+        ("127.0.0.1", "", "http://127.0.0.1:8000"),
+        ("::1", "", "http://[::1]:8000"),
+        ("0.0.0.0", "", ""),
+        ("127.0.0.1", "https://id.example.test", "https://id.example.test"),
+    ],
+)
+def test_serve_links_mails_to_its_own_address(host: str, given: str, expected: str) -> None:
+    from recovery_soap.cli import _with_public_url
+
+    assert _with_public_url(Settings(public_url=given), host, 8000).public_url == expected
