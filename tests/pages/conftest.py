@@ -81,7 +81,7 @@ def axe_source() -> str:
     path = Path(os.environ.get("RECOVERY_AXE_JS") or AXE_JS)
     if not path.is_file():
         _missing(
-            f"no axe-core at {path}: npm install --prefix .cache/axe-core axe-core@4 "
+            f"no axe-core at {path}: npm install --prefix .cache/axe-core axe-core@4.14.1 "
             "(or set RECOVERY_AXE_JS)"
         )
     return path.read_text(encoding="utf-8")
