@@ -100,7 +100,7 @@ class PagesFace:
                 secure=scheme_of(environ, self.settings.trust_proxy) == "https",
                 path="/",
             )
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
 
     def _caller(self, environ: dict[str, Any], tenant: str) -> Caller | None:
         address = client_address(environ, self.settings.trust_proxy)

@@ -8,6 +8,8 @@ legacy web application; each is single-use, short-lived and bound to the user an
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Response
 
 from recovery_soap.core import challenges, password_recovery
@@ -149,14 +151,13 @@ def _answer(page: Page) -> Response:
 
 
 def _password_form(page: Page, template: str, errors: dict[str, str], **hidden: str) -> Response:
-    return page.form_page(
-        template,
-        errors=errors,
-        username=page.value("username"),
-        password_hint=page.password_hint(),
-        captcha=page.captcha() if template == "confirm_recovery.html" else None,
+    context: dict[str, Any] = {
+        "username": page.value("username"),
+        "password_hint": page.password_hint(),
+        "captcha": page.captcha() if template == "confirm_recovery.html" else None,
         **hidden,
-    )
+    }
+    return page.form_page(template, errors=errors, **context)
 
 
 def _set_password(page: Page, key: str, template: str, **hidden: str) -> Response:
