@@ -74,6 +74,8 @@ def _start(page: Page) -> Response:
             page.env, page.caller, username, page.captcha_input()
         )
         sets = question_sets(page.env, page.caller, username, started.key)
+        if page.env.policy.code_and_answers_required:
+            sets = []  # the mail first: its link leads on to the questions
     except InvalidUser:
         return _start_form(page, {"username": page._("There is no account with this user name.")})
     except RecoveryError as error:
@@ -121,9 +123,9 @@ def _question_form(
     )
 
 
-def _first_question(page: Page) -> Response:
+def _first_question(page: Page, key: str | None = None) -> Response:
     shown = challenges.user_questions(
-        page.env, page.caller, page.value("username"), page.value("key")
+        page.env, page.caller, page.value("username"), key or page.value("key")
     )
     sets = [challenge.set_id for challenge in shown.challenges]
     return _ask(page, shown.key, sets[0], sets[1:])
@@ -152,6 +154,8 @@ def _answer(page: Page) -> Response:
 
 def _password_form(page: Page, template: str, errors: dict[str, str], **hidden: str) -> Response:
     context: dict[str, Any] = {
+        "ask_password": not page.env.policy.code_and_answers_required
+        or template == "new_password.html",
         "username": page.value("username"),
         "password_hint": page.password_hint(),
         "captcha": page.captcha() if template == "confirm_recovery.html" else None,
@@ -187,12 +191,15 @@ def confirm(page: Page) -> Response:
     username, code = page.value("username"), page.value("confirmation")
     if not (username and code):
         return page.expired(START)
+    # recovery_proof=code_and_answers: the link leads on to the questions, then the password.
+    answers_too = page.env.policy.code_and_answers_required
     try:
         if page.request.method != "POST":
             check_recovery_link(page.env, page.caller, username, code)
             return _password_form(page, "confirm_recovery.html", {}, confirmation=code)
         errors: dict[str, str] = {}
-        new_password(page, errors)
+        if not answers_too:
+            new_password(page, errors)
         if errors:
             return _password_form(page, "confirm_recovery.html", errors, confirmation=code)
         try:
@@ -208,6 +215,8 @@ def confirm(page: Page) -> Response:
                     page, "confirm_recovery.html", {field: message}, confirmation=code
                 )
             raise
+        if answers_too:
+            return _first_question(page, verified.key)
         return _set_password(page, verified.key or "", "new_password.html")
     except (InvalidCode, ExpiredCode):
         return page.expired(START)

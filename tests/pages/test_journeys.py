@@ -4,6 +4,7 @@ name, expired and replayed links, a phone-sized screen; axe-core checks every pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from tests.pages.browser import Person
 from tests.pages.support import (
     NEW_PASSWORD,
     OLD_PASSWORD,
+    PUBLIC,
     mailed_link,
     outcome_of,
     pages_caller,
@@ -241,3 +243,28 @@ def test_the_confirmation_mail_is_sent_again(person: Person) -> None:
     person.solve_captcha()
     person.submit()
     assert person.outcome() == "success"
+
+
+def test_code_and_answers_asks_the_questions_after_the_link(
+    browser: Any, axe_source: str, serve: Callable[..., LiveServer]
+) -> None:
+    server = serve(public_url=PUBLIC, recovery_proof="code_and_answers")
+    browser.delete_all_cookies()
+    person, name = Person(browser, axe_source, server), unique("both")
+    _user_with_answers(server, name)
+    person.open_page("recoverpassword.do")
+    person.fill({"username": name})
+    person.solve_captcha()
+    person.submit()
+    assert person.outcome() == "success"  # no choice: the mail comes first
+    person.open(mailed_link(server, f"{name}@example.test", "confirmrecovery.do"))
+    assert not person.driver.find_elements(By.NAME, "password")
+    person.solve_captcha()
+    person.submit()
+    for set_id, answer in ((SET1, "Colombo"), (SET2, "Cricket")):
+        person.fill({set_id: answer})
+        person.submit()
+    person.fill({"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    person.submit()
+    assert person.outcome() == "success", person.text()
+    assert _logs_in(server, name, NEW_PASSWORD)
