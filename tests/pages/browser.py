@@ -23,6 +23,8 @@ axe.run(document, {resultTypes: ['violations']})
   .catch(e => done([{id: 'axe-failed: ' + e, impact: 'critical', nodes: 0}]));
 """
 BLOCKING = ("serious", "critical")
+#: (page and title, shows errors) already checked in this run.
+_CHECKED: set[tuple[str, bool]] = set()
 
 
 @dataclass
@@ -75,9 +77,15 @@ class Person:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
 
     def check_accessibility(self) -> None:
+        """axe-core on this page, once per run for each page, title and error state (a page
+        shown again the same way renders the same template)."""
+        title = f"{self.driver.current_url.split('?')[0].rsplit('/', 1)[-1]}: {self.driver.title}"
+        errors = bool(self.driver.find_elements(By.CSS_SELECTOR, "[aria-invalid=true]"))
+        if (title, errors) in _CHECKED:
+            return
+        _CHECKED.add((title, errors))
         self.driver.execute_script(self.axe_source)
         violations = self.driver.execute_async_script(AXE_RUN)
-        title = f"{self.driver.current_url.split('?')[0].rsplit('/', 1)[-1]}: {self.driver.title}"
         self.checked[title] = violations
         report = os.environ.get("RECOVERY_AXE_REPORT")
         if report:
