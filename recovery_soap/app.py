@@ -44,6 +44,8 @@ StartResponse = Callable[..., Any]
 IMAGE_PREFIX = f"/{IMAGE_DIRECTORY}/"
 #: Paths answered by the REST faces (recovery_soap.rest.face), matched without importing it.
 REST_PREFIXES = ("/oauth2/", "/scim2", "/t/", "/api/am/user/subscriber")
+#: The self-service pages (recovery_soap.pages), at the legacy account-recovery web app's path.
+PAGES_PREFIX = "/accountrecoveryendpoint/"
 
 
 def _is_rest_path(path: str) -> bool:
@@ -56,6 +58,13 @@ def _is_rest_path(path: str) -> bool:
         tail = path[len("/api/am/user/subscriber") :]
         return tail == "" or tail.startswith("/")
     return True
+
+
+def _is_page_path(path: str) -> bool:
+    """/accountrecoveryendpoint/... or /t/<tenant>/accountrecoveryendpoint/..."""
+    if path.startswith("/t/"):
+        path = "/" + path[3:].partition("/")[2]
+    return path.startswith(PAGES_PREFIX)
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -153,6 +162,7 @@ class RecoveryApp:
         )
         self._rest: Any = None
         self._rest_lock = threading.Lock()
+        self._pages: Any = None
 
     @property
     def rest(self) -> Any:
@@ -166,6 +176,18 @@ class RecoveryApp:
                     self._rest = RestFace(self.settings, self.env, self.engine)
         return self._rest
 
+    @property
+    def pages(self) -> Any:
+        """The self-service pages, built on the first page request (a SOAP-only worker never
+        imports them, nor Babel)."""
+        if self._pages is None:
+            with self._rest_lock:
+                if self._pages is None:
+                    from recovery_soap.pages.face import PagesFace
+
+                    self._pages = PagesFace(self.settings, self.env)
+        return self._pages
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
@@ -174,6 +196,8 @@ class RecoveryApp:
             return self.soap(environ, counted)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
+        if self.settings.pages and _is_page_path(path):
+            return self.pages(environ, start_response)  # type: ignore[no-any-return]
         if path.startswith(REST_PREFIXES) and _is_rest_path(path):
             try:
                 return self.rest(environ, start_response)  # type: ignore[no-any-return]

@@ -128,7 +128,7 @@ def _ensure_port_free(host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _with_public_url(_settings(args), args.host, args.port)
     if args.dev:
         settings = settings.for_development()
     logs.configure(settings.log_level, settings.log_format)
@@ -152,6 +152,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("recovery_soap").info(
         "Serving on http://%s:%s/services/UserInformationRecoveryService", args.host, args.port
     )
+    if settings.pages:
+        logging.getLogger("recovery_soap").info(
+            "Self-service pages: http://%s:%s/accountrecoveryendpoint/recoverpassword.do",
+            args.host,
+            args.port,
+        )
     # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
     waitress.serve(
         app,
@@ -162,6 +168,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         clear_untrusted_proxy_headers=not settings.trust_proxy,
     )
     return 0
+
+
+def _with_public_url(settings: Settings, host: str, port: int) -> Settings:
+    """Mails link to the pages at the address served, unless public_url says otherwise (a
+    wildcard address names no host a user can reach: set public_url then)."""
+    if settings.public_url or not settings.pages or host in ("0.0.0.0", "::", ""):
+        return settings
+    shown = f"[{host}]" if ":" in host else host
+    return settings.replace(public_url=f"http://{shown}:{port}")
 
 
 def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:

@@ -152,6 +152,20 @@ class Settings:
             "with code, user and tenant (per tenant: tenant.toml in templates_dir)"
         },
     )
+    pages: bool = field(
+        default=True,
+        metadata={
+            "doc": "serve the self-service pages at /accountrecoveryendpoint/ (off: SOAP and "
+            "REST only)"
+        },
+    )
+    public_url: str = field(
+        default="",
+        metadata={
+            "doc": "public base URL of this server; mails then link to its pages "
+            "(link_base_url overrides; empty: serve uses its own address)"
+        },
+    )
     outbox_poll_seconds: float = field(
         default=2.0, metadata={"doc": "how often the delivery loop looks for mail to send"}
     )
