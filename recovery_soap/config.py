@@ -390,6 +390,7 @@ class Settings:
         return self.replace(
             captcha_verification="off",
             mail_transport="console",
+            outbox_poll_seconds=min(self.outbox_poll_seconds, 0.5),
             bootstrap_account=self.bootstrap_account or DEV_ACCOUNT,
         )
 

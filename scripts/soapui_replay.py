@@ -895,6 +895,11 @@ def main(argv: list[str] | None = None) -> int:
         help="copy wsdl/UserInformationRecoveryService.wsdl into the project's definition cache",
     )
     args = parser.parse_args(argv)
+    try:
+        import requests  # noqa: F401 - the replayer's HTTP client
+    except ImportError:
+        print("the replayer needs requests: pip install -e '.[client]'", file=sys.stderr)
+        return 2
     if args.sync_wsdl:
         changed = sync_definition(args.project)
         print(f"{'updated' if changed else 'up to date:'} {args.project}")
@@ -929,6 +934,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{report.skipped} steps skipped after a failed step")
     if not report.outcomes:
         print("nothing ran")
+    if report.exit_status:
+        print(
+            "note: the project expects RECOVERY_CAPTCHA_VERIFICATION=off and "
+            "RECOVERY_NOTIFICATION_SENDING=external on the server (README, SoapUI); a server "
+            "with the defaults fails its captcha and notification steps"
+        )
     print(report.summary)
     return report.exit_status
 
