@@ -9,14 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_configuration_table_matches_the_settings() -> None:
+def test_configuration_table_matches_the_settings() -> None:
     path = str(ROOT / "scripts/update-readme")
     loader = importlib.machinery.SourceFileLoader("update_readme", path)
     spec = importlib.util.spec_from_loader("update_readme", loader)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert "<!-- config-reference:start -->" in text
     assert module.render(text) == text, "run scripts/update-readme"
 
