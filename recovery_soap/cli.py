@@ -65,7 +65,14 @@ def _ensure_first_account(env: Any) -> None:
         if uow.accounts.count():
             return
         secret = new_secret()
-        callers.put_account(env, uow, DEMO_ACCOUNT, secret, admin.tenant(uow, SUPER_TENANT))
+        callers.put_account(
+            env,
+            uow,
+            DEMO_ACCOUNT,
+            secret,
+            admin.tenant(uow, SUPER_TENANT),
+            callers.ALL_PERMISSIONS,
+        )
         uow.commit()
     print(
         f"Created the service account '{DEMO_ACCOUNT}' with the password:\n\n    {secret}\n\n"
@@ -223,16 +230,15 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
 
 
 def cmd_account_add(args: argparse.Namespace) -> int:
-    from recovery_soap.core import admin, callers
-    from recovery_soap.core.model import Permission
+    from recovery_soap.core import admin, authorisation, callers
     from recovery_soap.core.secrets import new_secret
 
     env = _env(_settings(args))
-    permissions = [Permission(p.strip()) for p in args.permissions.split(",") if p.strip()]
+    permissions = authorisation.parse_rights(args.permissions.split(","))
     generated = not args.password_stdin
     secret = new_secret() if generated else _secret(args, "")
     with env.uow() as uow:
-        callers.put_account(
+        account = callers.put_account(
             env,
             uow,
             args.name,
@@ -244,39 +250,59 @@ def cmd_account_add(args: argparse.Namespace) -> int:
             grants=args.grant,
         )
         uow.commit()
-    lines = [f"service account {args.name} saved for tenant {args.tenant}"]
+    rights = sorted(p.value for p in account.permissions)
+    lines = [
+        f"service account {args.name} saved for tenant {args.tenant}; "
+        f"rights {' '.join(rights) or '(none: give some with account set)'}"
+    ]
     if generated:
         lines.append(f"password (shown once): {secret}")
     _print(
         args,
-        {"name": args.name, "tenant": args.tenant, "password": secret if generated else None},
+        {
+            "name": args.name,
+            "tenant": args.tenant,
+            "rights": rights,
+            "password": secret if generated else None,
+        },
         lines,
     )
     return 0
 
 
 def cmd_account_set(args: argparse.Namespace) -> int:
-    from recovery_soap.core import oauth
+    from recovery_soap.core import authorisation, oauth
 
-    if not (args.scope or args.grant or args.no_scopes or args.no_grants):
-        print("recovery-soap: give --scope, --grant, --no-scopes or --no-grants", file=sys.stderr)
+    given = (args.scope, args.grant, args.no_scopes, args.no_grants, args.permissions)
+    if not any(x is not None and x is not False for x in given):
+        print(
+            "recovery-soap: give --permissions, --scope, --grant, --no-scopes or --no-grants",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     env = _env(_settings(args))
+    permissions = None
+    if args.permissions is not None:
+        permissions = authorisation.parse_rights(args.permissions.split(","))
     with env.uow() as uow:
         account = oauth.change_client(
             uow,
             args.name,
             scopes=[] if args.no_scopes else args.scope,
             grants=[] if args.no_grants else args.grant,
+            permissions=permissions,
         )
         uow.commit()
-    scopes, grants = sorted(account.scopes), sorted(account.grants)
+    rights = sorted(p.value for p in account.permissions)
+    scopes = sorted(authorisation.scopes_of(account.permissions))
+    grants = sorted(account.grants)
     _print(
         args,
-        {"name": account.name, "scopes": scopes, "grants": grants},
+        {"name": account.name, "rights": rights, "scopes": scopes, "grants": grants},
         [
-            f"service account {account.name}: scopes {' '.join(scopes) or '(none)'}; "
-            f"grants {' '.join(grants) or '(none)'} (its tokens follow at their next use)"
+            f"service account {account.name}: rights {' '.join(rights) or '(none)'}; "
+            f"scopes {' '.join(scopes) or '(none)'}; grants {' '.join(grants) or '(none)'} "
+            "(its tokens follow at their next use)"
         ],
     )
     return 0
@@ -416,12 +442,7 @@ def cmd_user_lock(args: argparse.Namespace) -> int:
 
     env = _env(_settings(args))
     locked = args.action == "lock"
-    with env.uow() as uow:
-        user = admin.find_user(uow, args.tenant, args.username)
-        uow.users.set_lock(user, locked=locked, pending=user.pending_confirmation and locked)
-        if not locked:
-            uow.guards.clear(user)
-        uow.commit()
+    admin.set_locked(env, args.tenant, args.username, locked=locked)
     print(f"user {args.username} {'locked' if locked else 'unlocked'}")
     return 0
 
@@ -430,9 +451,7 @@ def cmd_user_delete(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin
 
     env = _env(_settings(args))
-    with env.uow() as uow:
-        uow.users.delete(admin.find_user(uow, args.tenant, args.username))
-        uow.commit()
+    admin.delete_user(env, args.tenant, args.username)
     print(f"user {args.username} deleted")
     return 0
 
@@ -608,7 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--bootstrap-account",
         metavar="NAME:PASSWORD",
-        help="create or reset this service account (all permissions, super tenant)",
+        help="create or reset this service account (every right, super tenant)",
     )
 
     db = group("db", "database schema")
@@ -637,8 +656,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", default="carbon.super")
     add.add_argument(
         "--permissions",
-        default="recover,view,register",
-        help="comma-separated: recover, view, register",
+        default="",
+        help="comma-separated rights (default none): recover, view, register, login, "
+        "subscribe, users_list, users_view, users_create, users_update, users_delete "
+        "(or their scope names; docs/authorisation.md)",
     )
     add.add_argument(
         "--all-tenants",
@@ -654,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         metavar="SCOPE",
-        help="OAuth scope its tokens may carry (repeat; default: every scope)",
+        help="a right by its OAuth scope name (repeat; default: none)",
     )
     add.add_argument(
         "--grant",
@@ -664,12 +685,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     change = command(
-        "set", cmd_account_set, "change an account's OAuth scopes or grants (secret kept)", account
+        "set", cmd_account_set, "change an account's rights or grants (secret kept)", account
     )
     change.add_argument("name")
+    change.add_argument(
+        "--permissions",
+        help="comma-separated SOAP rights it keeps (recover, view, register; replaces them)",
+    )
     scoped, granted = change.add_mutually_exclusive_group(), change.add_mutually_exclusive_group()
     scoped.add_argument(
-        "--scope", action="append", metavar="SCOPE", help="the scopes it keeps (repeat; replaces)"
+        "--scope",
+        action="append",
+        metavar="SCOPE",
+        help="the rights OAuth spells that it keeps, by scope (repeat; replaces them)",
     )
     scoped.add_argument("--no-scopes", action="store_true", help="withdraw every scope")
     granted.add_argument(
