@@ -61,8 +61,8 @@ def upgrade() -> None:
             .where(accounts.c.id == row.id)
             .values(permissions=folded(row.permissions, row.scopes or ""))
         )
-    with op.batch_alter_table("service_accounts") as batch:
-        batch.drop_column("scopes")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild would lose the expression indexes.
+    op.execute("ALTER TABLE service_accounts DROP COLUMN scopes")
 
 
 def downgrade() -> None:
@@ -86,5 +86,4 @@ def downgrade() -> None:
             .where(accounts.c.id == row.id)
             .values(permissions=",".join(soap), scopes=" ".join(scopes))
         )
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("credential_version")
+    op.execute("ALTER TABLE users DROP COLUMN credential_version")
