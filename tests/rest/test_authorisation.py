@@ -21,8 +21,10 @@ from tests.rest.support import (
     token_response,
     user_token,
 )
+from tests.rest.test_cross_face import api_reset, soap_reset
 
 SCIM_JSON = "application/scim+json"
+NEW = "New#Pass4567"
 
 
 def cli(server: LiveServer, monkeypatch: pytest.MonkeyPatch, capsys: Any, *argv: str) -> Any:
@@ -128,15 +130,40 @@ def test_an_update_only_account_cannot_read_or_delete(
 # --- finding 3: user tokens end with the user's credentials ------------------------------------
 
 
-def test_a_user_token_ends_when_the_password_changes(rest_server: LiveServer) -> None:
+def change_password(server: LiveServer, face: str, name: str, token: str) -> None:
+    """A new password for ``name`` through one face (``token``: the user's own)."""
+    if face == "scim":
+        changed = patch_password(server, service_token(server), user_id(server, name), NEW)
+        assert changed.status_code == 200, changed.text
+    elif face == "me":
+        own = user_id(server, name)
+        changed = patch_password(server, token, own, NEW)  # /Users is for services: refused
+        assert changed.status_code == 403
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "password", "value": NEW}],
+        }
+        changed = requests.patch(
+            server.url + "/scim2/Me",
+            json=body,
+            headers={**bearer(token), "Content-Type": SCIM_JSON},
+            timeout=30,
+        )
+        assert changed.status_code == 200, changed.text
+    elif face == "soap":
+        soap_reset(server, server.client(), name, NEW)
+    else:
+        api_reset(server, service_token(server, ["apim:subscribe"]), name, NEW)
+
+
+@pytest.mark.parametrize("face", ["scim", "me", "soap", "subscriber"])
+def test_a_user_token_ends_when_the_password_changes(rest_server: LiveServer, face: str) -> None:
     name = active_user(rest_server)
     token = user_token(rest_server, name)
     assert me(rest_server, token).status_code == 200
-    service = service_token(rest_server)
-    changed = patch_password(rest_server, service, user_id(rest_server, name), "New#Pass4567")
-    assert changed.status_code == 200, changed.text
+    change_password(rest_server, face, name, token)
     assert me(rest_server, token).status_code == 401
-    assert me(rest_server, user_token(rest_server, name, "New#Pass4567")).status_code == 200
+    assert me(rest_server, user_token(rest_server, name, NEW)).status_code == 200
 
 
 def test_a_user_token_ends_with_a_lock_even_after_the_unlock(
@@ -167,3 +194,25 @@ def test_a_user_token_does_not_reach_a_new_user_of_the_same_name(
         admin.add_user(env, uow, "carbon.super", name, PASSWORD, {EMAIL: "new@example.test"})
         uow.commit()
     assert me(rest_server, token).status_code == 401
+
+
+# --- the command line's writes are audited use cases ------------------------------------------
+
+
+def test_the_command_lines_user_writes_are_audited(
+    rest_server: LiveServer, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    name = active_user(rest_server)
+    answer = "http://wso2.org/claims/challengeQuestion1=City where you were born ?!Paris"
+    cli(rest_server, monkeypatch, capsys, "user", "set-answers", name, "--answer", answer)
+    cli(rest_server, monkeypatch, capsys, "user", "lock", name)
+    cli(rest_server, monkeypatch, capsys, "user", "unlock", name)
+    cli(rest_server, monkeypatch, capsys, "user", "delete", name)
+    events = cli(rest_server, monkeypatch, capsys, "audit", "list", "--user", name)
+    seen = [(e["event"], e["caller"]) for e in reversed(events)]
+    assert seen[-4:] == [
+        ("answers_set", "command-line"),
+        ("user_locked", "command-line"),
+        ("user_unlocked", "command-line"),
+        ("user_deleted", "command-line"),
+    ]
