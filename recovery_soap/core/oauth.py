@@ -133,6 +133,8 @@ def password(
         raise GrantRefused(error.message, "invalid_grant") from None
     except TooManyRequests as error:
         raise GrantRefused(error.message, "slow_down") from None
+    with env.uow(readonly=True) as uow:  # as stored now: the login may have rehashed it
+        user = uow.users.by_id(user.id) or user
     return Grant(
         user.tenant,
         client.name,
