@@ -55,7 +55,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Raised by a password change or a lock: a user token names the version it was issued at.
-    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    credential_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ClaimRow(Base):
