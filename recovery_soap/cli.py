@@ -206,6 +206,7 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     from recovery_soap.store.repositories import audit_listing
 
     engine = prepare_database(_settings(args))
+    _ENGINES.append(engine)  # closed when the command ends
     since: datetime | None = None
     if args.since_minutes:
         since = SystemClock().now() - timedelta(minutes=args.since_minutes)
