@@ -130,7 +130,13 @@ def apply_bootstrap_account(env: Env, spec: str) -> str:
         raise ValueError("the bootstrap account must be given as NAME:PASSWORD")
     with env.uow() as uow:
         callers.put_account(
-            env, uow, name, secret, admin.tenant(uow, SUPER_TENANT), all_tenants=True
+            env,
+            uow,
+            name,
+            secret,
+            admin.tenant(uow, SUPER_TENANT),
+            callers.ALL_PERMISSIONS,
+            all_tenants=True,
         )
         uow.commit()
     return name

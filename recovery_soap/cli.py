@@ -58,18 +58,15 @@ def _secret(args: argparse.Namespace, prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def _permissions(text: str) -> list[Any]:
-    """A comma-separated permission list, refused as a usage error when a name is unknown."""
-    from recovery_soap.core.model import Permission
+def _permissions(text: str) -> frozenset[Any]:
+    """Comma-separated rights in either spelling; an unknown name is a usage error."""
+    from recovery_soap.core.authorisation import parse_rights
+    from recovery_soap.core.errors import BadRequest
 
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    known = {p.value: p for p in Permission}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown permission {', '.join(unknown)} (known: {', '.join(known)})"
-        )
-    return [known[n] for n in names]
+    try:
+        return parse_rights(text.split(","))
+    except BadRequest as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def _print(args: argparse.Namespace, data: Any, lines: Sequence[str]) -> None:
@@ -95,7 +92,14 @@ def _ensure_first_account(env: Any) -> None:
         if uow.accounts.count():
             return
         secret = new_secret()
-        callers.put_account(env, uow, DEMO_ACCOUNT, secret, admin.tenant(uow, SUPER_TENANT))
+        callers.put_account(
+            env,
+            uow,
+            DEMO_ACCOUNT,
+            secret,
+            admin.tenant(uow, SUPER_TENANT),
+            callers.ALL_PERMISSIONS,
+        )
         uow.commit()
     logging.getLogger("recovery_soap").warning(
         "Created the service account '%s' with the password:\n\n    %s\n\n"
@@ -299,6 +303,7 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     from recovery_soap.store.repositories import audit_listing
 
     engine = prepare_database(_settings(args))
+    _ENGINES.append(engine)  # closed when the command ends
     since: datetime | None = None
     if args.since_minutes:
         since = SystemClock().now() - timedelta(minutes=args.since_minutes)
@@ -331,7 +336,7 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     generated = not args.password_stdin
     secret = new_secret() if generated else _secret(args, "")
     with env.uow() as uow:
-        callers.put_account(
+        account = callers.put_account(
             env,
             uow,
             args.name,
@@ -343,39 +348,57 @@ def cmd_account_add(args: argparse.Namespace) -> int:
             grants=args.grant,
         )
         uow.commit()
-    lines = [f"service account {args.name} saved for tenant {args.tenant}"]
+    rights = sorted(p.value for p in account.permissions)
+    lines = [
+        f"service account {args.name} saved for tenant {args.tenant}; "
+        f"rights {' '.join(rights) or '(none: give some with account set)'}"
+    ]
     if generated:
         lines.append(f"password (shown once): {secret}")
     _print(
         args,
-        {"name": args.name, "tenant": args.tenant, "password": secret if generated else None},
+        {
+            "name": args.name,
+            "tenant": args.tenant,
+            "rights": rights,
+            "password": secret if generated else None,
+        },
         lines,
     )
     return 0
 
 
 def cmd_account_set(args: argparse.Namespace) -> int:
-    from recovery_soap.core import oauth
+    from recovery_soap.core import authorisation, oauth
 
-    if not (args.scope or args.grant or args.no_scopes or args.no_grants):
-        print("recovery-soap: give --scope, --grant, --no-scopes or --no-grants", file=sys.stderr)
+    given = (args.scope, args.grant, args.no_scopes, args.no_grants, args.permissions)
+    if not any(x is not None and x is not False for x in given):
+        print(
+            "recovery-soap: give --permissions, --scope, --grant, --no-scopes or --no-grants",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     env = _env(_settings(args))
+    permissions = args.permissions
     with env.uow() as uow:
         account = oauth.change_client(
             uow,
             args.name,
             scopes=[] if args.no_scopes else args.scope,
             grants=[] if args.no_grants else args.grant,
+            permissions=permissions,
         )
         uow.commit()
-    scopes, grants = sorted(account.scopes), sorted(account.grants)
+    rights = sorted(p.value for p in account.permissions)
+    scopes = sorted(authorisation.scopes_of(account.permissions))
+    grants = sorted(account.grants)
     _print(
         args,
-        {"name": account.name, "scopes": scopes, "grants": grants},
+        {"name": account.name, "rights": rights, "scopes": scopes, "grants": grants},
         [
-            f"service account {account.name}: scopes {' '.join(scopes) or '(none)'}; "
-            f"grants {' '.join(grants) or '(none)'} (its tokens follow at their next use)"
+            f"service account {account.name}: rights {' '.join(rights) or '(none)'}; "
+            f"scopes {' '.join(scopes) or '(none)'}; grants {' '.join(grants) or '(none)'} "
+            "(its tokens follow at their next use)"
         ],
     )
     return 0
@@ -397,7 +420,7 @@ def cmd_account_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_account_list(args: argparse.Namespace) -> int:
-    from recovery_soap.core import admin
+    from recovery_soap.core import admin, authorisation
 
     env = _env(_settings(args))
     with env.uow(readonly=True) as uow:
@@ -408,14 +431,14 @@ def cmd_account_list(args: argparse.Namespace) -> int:
             "tenant": a.tenant.domain,
             "permissions": sorted(p.value for p in a.permissions),
             "all_tenants": a.all_tenants,
-            "scopes": sorted(a.scopes),
+            "scopes": sorted(authorisation.scopes_of(a.permissions)),
             "grants": sorted(a.grants),
         }
         for a in found
     ]
     lines = [
         f"{a.name}  {a.tenant.domain}  {','.join(sorted(p.value for p in a.permissions)) or '-'}"
-        f"  scopes: {' '.join(sorted(a.scopes)) or '-'}"
+        f"  scopes: {' '.join(sorted(authorisation.scopes_of(a.permissions))) or '-'}"
         + ("  (all tenants)" if a.all_tenants else "")
         for a in found
     ]
@@ -603,12 +626,7 @@ def cmd_user_lock(args: argparse.Namespace) -> int:
 
     env = _env(_settings(args))
     locked = args.action == "lock"
-    with env.uow() as uow:
-        user = admin.find_user(uow, args.tenant, args.username)
-        uow.users.set_lock(user, locked=locked, pending=user.pending_confirmation and locked)
-        if not locked:
-            uow.guards.clear(user)
-        uow.commit()
+    admin.set_locked(env, args.tenant, args.username, locked=locked)
     print(f"user {args.username} {'locked' if locked else 'unlocked'}")
     return 0
 
@@ -617,9 +635,7 @@ def cmd_user_delete(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin
 
     env = _env(_settings(args))
-    with env.uow() as uow:
-        uow.users.delete(admin.find_user(uow, args.tenant, args.username))
-        uow.commit()
+    admin.delete_user(env, args.tenant, args.username)
     print(f"user {args.username} deleted")
     return 0
 
@@ -820,7 +836,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--bootstrap-account",
         metavar="NAME:PASSWORD",
-        help="create or reset this service account (all permissions, super tenant)",
+        help="create or reset this service account (every right, super tenant)",
     )
 
     db = group("db", "database schema")
@@ -857,8 +873,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--permissions",
         type=_permissions,
-        default="recover,view,register",
-        help="comma-separated: recover, view, register",
+        default="",
+        help="comma-separated rights (default none): recover, view, register, login, "
+        "subscribe, users_list, users_view, users_create, users_update, users_delete "
+        "(or their scope names; docs/authorisation.md)",
     )
     add.add_argument(
         "--all-tenants",
@@ -874,7 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         metavar="SCOPE",
-        help="OAuth scope its tokens may carry (repeat; default: every scope)",
+        help="a right by its OAuth scope name (repeat; default: none)",
     )
     add.add_argument(
         "--grant",
@@ -884,12 +902,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     change = command(
-        "set", cmd_account_set, "change an account's OAuth scopes or grants (secret kept)", account
+        "set", cmd_account_set, "change an account's rights or grants (secret kept)", account
     )
     change.add_argument("name")
+    change.add_argument(
+        "--permissions",
+        type=_permissions,
+        help="comma-separated rights it keeps (either spelling; replaces them)",
+    )
     scoped, granted = change.add_mutually_exclusive_group(), change.add_mutually_exclusive_group()
     scoped.add_argument(
-        "--scope", action="append", metavar="SCOPE", help="the scopes it keeps (repeat; replaces)"
+        "--scope",
+        action="append",
+        metavar="SCOPE",
+        help="the rights OAuth spells that it keeps, by scope (repeat; replaces them)",
     )
     scoped.add_argument("--no-scopes", action="store_true", help="withdraw every scope")
     granted.add_argument(

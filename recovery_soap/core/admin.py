@@ -1,4 +1,9 @@
-"""Administration used by the command line: tenants, users, answers, questions."""
+"""Administration used by the command line: tenants, users, answers, questions.
+
+The writes to a user (add, answers, lock, unlock, delete) are use cases like the faces' ones:
+one unit of work each, audited with the operator as the caller (``CLI_ACTOR``), and a lock or
+a deletion ends the user's tokens (the store raises the credential version, or the row goes).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ from recovery_soap.core.model import (
     UserField,
 )
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.profiles import Actor, record
+
+#: Who the audit trail names for a command-line change.
+CLI_ACTOR = Actor(name="command-line")
 
 SET_1 = "http://wso2.org/claims/challengeQuestion1"
 SET_2 = "http://wso2.org/claims/challengeQuestion2"
@@ -95,6 +104,7 @@ def add_user(
         now=env.clock.now(),
     )
     uow.users.set_claims(user, dict(claims))
+    record(env, uow, CLI_ACTOR, "user_created", user)
     return user
 
 
@@ -112,7 +122,31 @@ def set_user_answers(
     username: str,
     chosen: Sequence[tuple[str, str, str]],
 ) -> None:
-    set_answers(env, uow, find_user(uow, tenant_domain, username), chosen)
+    user = find_user(uow, tenant_domain, username)
+    set_answers(env, uow, user, chosen)
+    record(env, uow, CLI_ACTOR, "answers_set", user, f"{len(chosen)} answer(s)")
+
+
+def set_locked(env: Env, tenant_domain: str, username: str, *, locked: bool) -> User:
+    """Lock a user (no recovery, no login; its tokens end) or unlock it and clear its failed
+    attempts."""
+    with env.uow() as uow:
+        user = find_user(uow, tenant_domain, username)
+        uow.users.set_lock(user, locked=locked, pending=user.pending_confirmation and locked)
+        if not locked:
+            uow.guards.clear(user)
+        record(env, uow, CLI_ACTOR, "user_locked" if locked else "user_unlocked", user)
+        uow.commit()
+    return user
+
+
+def delete_user(env: Env, tenant_domain: str, username: str) -> None:
+    """Delete a user with its claims, answers and codes; its tokens end."""
+    with env.uow() as uow:
+        user = find_user(uow, tenant_domain, username)
+        uow.users.delete(user)
+        record(env, uow, CLI_ACTOR, "user_deleted", user)
+        uow.commit()
 
 
 def add_question(uow: UnitOfWork, tenant_domain: str, question: Question) -> None:

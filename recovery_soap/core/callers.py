@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+from recovery_soap.core import authorisation
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
 from recovery_soap.core.model import (
@@ -21,10 +22,11 @@ from recovery_soap.core.model import (
     Tenant,
 )
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.scopes import ALL_GRANTS, ALL_SCOPES, check_grants, check_scopes
+from recovery_soap.core.scopes import ALL_GRANTS, check_grants, check_scopes
 
 SECRET_LABEL = "service-account"
-ALL_PERMISSIONS = frozenset(Permission)
+#: Every right: the bootstrap and demo accounts (core/authorisation.py).
+ALL_PERMISSIONS = authorisation.FULL_SET
 # Compared against when the account does not exist, so both paths cost the same.
 _ABSENT = "0" * 64
 
@@ -98,25 +100,26 @@ def put_account(
     name: str,
     secret: str,
     tenant: Tenant,
-    permissions: Iterable[Permission] = ALL_PERMISSIONS,
+    permissions: Iterable[Permission] = (),
     *,
     all_tenants: bool = False,
     scopes: Iterable[str] | None = None,
     grants: Iterable[str] | None = None,
 ) -> ServiceAccount:
-    """Create the account or replace its secret and grants; as an OAuth client it may use
-    ``grants`` for tokens with ``scopes`` (default: every grant and scope)."""
+    """Create the account or replace its secret and rights: exactly ``permissions`` and the
+    rights ``scopes`` spell (nothing implicit); as an OAuth client it may use ``grants``
+    (default: both; what its tokens carry is bounded by its rights)."""
     if not name or ":" in name or not name.strip():
         raise BadRequest("A service-account name must be non-empty and contain no ':'")
     if len(secret) < 12:
         raise BadRequest("A service-account secret must be at least 12 characters")
+    rights = frozenset(permissions) | authorisation.rights_of(check_scopes(scopes or ()))
     account = ServiceAccount(
         name=name,
         tenant=tenant,
         secret_hash=env.keyed.exact_digest(SECRET_LABEL, secret),
-        permissions=frozenset(permissions),
+        permissions=rights,
         all_tenants=all_tenants,
-        scopes=check_scopes(ALL_SCOPES if scopes is None else scopes),
         grants=check_grants(ALL_GRANTS if grants is None else grants),
     )
     uow.accounts.put(account)

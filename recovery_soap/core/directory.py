@@ -1,7 +1,9 @@
 """User management within one tenant: search and page, read, create, replace, delete.
 
-Every function takes the tenant the caller is bound to, and reaches users only through it: an id
-of another tenant's user is unknown here, exactly like an id that does not exist.
+Every function takes the caller, asks the core's one authorisation question for its right
+(``users_list`` ... ``users_delete``; a user token only its own profile), and reaches users only
+through the caller's tenant: an id of another tenant's user is unknown here, exactly like an id
+that does not exist.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from recovery_soap.core.authorisation import require, require_self_or
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import StoreConflict
-from recovery_soap.core.model import Tenant, UserCondition
+from recovery_soap.core.model import Caller, Permission, UserCondition
 from recovery_soap.core.profiles import (
     Actor,
     Profile,
@@ -41,14 +44,27 @@ class Page:
     profiles: list[Profile]
 
 
+def actor_of(caller: Caller) -> Actor:
+    return Actor(name=caller.account, client_address=caller.client_address)
+
+
+def read(env: Env, caller: Caller, user_id: int) -> Profile:
+    """A user's profile: the caller's own (a user token), or any with ``users_view``."""
+    require_self_or(caller, user_id, Permission.USERS_VIEW)
+    with env.uow(readonly=True) as uow:
+        return profile_of(load(uow, caller.tenant, user_id))
+
+
 def search(
     env: Env,
-    tenant: Tenant,
+    caller: Caller,
     conditions: Sequence[UserCondition],
     start_index: int = 1,
     count: int | None = None,
 ) -> Page:
     """Users of the tenant matching every condition, by id; start_index below 1 counts as 1."""
+    require(caller, Permission.USERS_LIST)
+    tenant = caller.tenant
     start = max(start_index, 1)
     size = MAX_PAGE if count is None else max(0, min(count, MAX_PAGE))
     with env.uow(readonly=True) as uow:
@@ -58,8 +74,7 @@ def search(
 
 def create(
     env: Env,
-    actor: Actor,
-    tenant: Tenant,
+    caller: Caller,
     username: str,
     password: str | None,
     claims: Mapping[str, str],
@@ -71,6 +86,8 @@ def create(
     Without a password the account gets a random one nobody knows: the user sets their own
     through password recovery.
     """
+    require(caller, Permission.USERS_CREATE)
+    tenant, actor = caller.tenant, actor_of(caller)
     check_change(env, ProfileChange(claims=dict(claims), username=username, password=password))
     secret = password if password is not None else new_code() + new_code()
     # Hashed before the write lock is taken (admin.add_user hashes inside it, fine for the CLI).
@@ -94,21 +111,21 @@ def create(
 
 def replace(
     env: Env,
-    actor: Actor,
-    tenant: Tenant,
+    caller: Caller,
     user_id: int,
     revise: Revision,
     expected_version: str | None = None,
 ) -> Profile:
     """Replace what a caller's view of the profile covers: the change ``revise`` makes of the
     current profile names every claim of that view, None clearing one; claims outside the view
-    stay as they are."""
-    return revise_profile(env, actor, tenant, user_id, revise, expected_version)
+    stay as they are. The caller's own profile (a user token), or any with ``users_update``."""
+    require_self_or(caller, user_id, Permission.USERS_UPDATE)
+    return revise_profile(env, actor_of(caller), caller.tenant, user_id, revise, expected_version)
 
 
-def delete(
-    env: Env, actor: Actor, tenant: Tenant, user_id: int, expected_version: str | None = None
-) -> None:
+def delete(env: Env, caller: Caller, user_id: int, expected_version: str | None = None) -> None:
+    require(caller, Permission.USERS_DELETE)
+    tenant, actor = caller.tenant, actor_of(caller)
     with env.uow() as uow:
         entry = load(uow, tenant, user_id)
         uow.directory.hold(entry.user)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from recovery_soap.core.errors import PermissionDenied
+from recovery_soap.core import authorisation
 from recovery_soap.core.model import Caller, Limit, Permission, ServiceAccount
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import (
@@ -81,8 +81,6 @@ class NoCallerCache:
 
 
 def require(caller: Caller, permission: Permission | None) -> None:
-    """Refuse a caller whose service account lacks the operation group's permission."""
-    if permission is not None and permission not in caller.permissions:
-        raise PermissionDenied(
-            f"Service account '{caller.account}' is not authorized for this operation"
-        )
+    """Refuse a caller whose service account lacks the operation's right (the one check of
+    core/authorisation.py)."""
+    authorisation.require(caller, permission)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from recovery_soap.core import guard
 from recovery_soap.core.credentials import check_password
-from recovery_soap.core.env import Env
+from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import AccountLocked, LoginFailed, RecoveryError, RequestRefused
-from recovery_soap.core.model import Caller, User
+from recovery_soap.core.model import Caller, Permission, User
 from recovery_soap.core.tenants import qualify
 
 INVALID = "Authentication data is invalid."
@@ -21,10 +21,12 @@ INVALID = "Authentication data is invalid."
 def log_in(env: Env, caller: Caller, username: str | None, password: str | None) -> User:
     """The user these credentials belong to, in a tenant the caller may use.
 
-    Raises LoginFailed (unknown user, wrong password, a tenant the caller may not use),
+    Raises PermissionDenied (an account without the ``login`` right), LoginFailed (unknown
+    user, wrong password, a tenant the caller may not use),
     AccountLocked (locked or awaiting confirmation, told only after the right password),
     guard.RecoveryLocked (too many failures) or guard.TooManyRequests.
     """
+    require(caller, Permission.LOGIN)
     guard.admit_check(env, caller)
     given = (username or "").strip()
     with guard.watch(env, caller, "login") as seen:

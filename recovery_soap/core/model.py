@@ -10,11 +10,19 @@ SUPER_TENANT = "carbon.super"
 
 
 class Permission(enum.Enum):
-    """Operation groups a service account may be granted (the legacy usermgt permissions)."""
+    """The rights a service account may be granted: one set, checked by the core whatever the
+    face (core/authorisation.py spells each as a SOAP permission group or an OAuth scope)."""
 
     RECOVER = "recover"  # legacy usermgt/update: the recovery operations
     VIEW = "view"  # legacy usermgt/view: reading a user's challenge questions
     REGISTER = "register"  # legacy usermgt/create: sign-up, confirmation, resend
+    LOGIN = "login"  # check a user's password (password grant, subscriber authenticate)
+    SUBSCRIBE = "subscribe"  # use the subscriber API (its statistics)
+    USERS_LIST = "users_list"  # list and search the tenant's users
+    USERS_VIEW = "users_view"  # read a user's profile
+    USERS_CREATE = "users_create"  # create users
+    USERS_UPDATE = "users_update"  # change a user's profile, password, state
+    USERS_DELETE = "users_delete"  # delete users
 
 
 class Purpose(enum.Enum):
@@ -81,6 +89,7 @@ class User:
     locked: bool
     pending_confirmation: bool
     password_changed_at: datetime | None = None
+    credential_version: int = 0  # raised by a password change or a lock: ends user tokens
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,6 @@ class ServiceAccount:
     secret_hash: str
     permissions: frozenset[Permission]
     all_tenants: bool
-    scopes: frozenset[str] = frozenset()  # OAuth scopes its tokens may carry
     grants: frozenset[str] = frozenset()  # OAuth grant types it may use
 
 
@@ -173,6 +181,7 @@ class Caller:
     permissions: frozenset[Permission]
     all_tenants: bool = False
     client_address: str = ""
+    user_id: int | None = None  # the user a user token speaks for (self-service), if any
 
 
 @dataclass(frozen=True)

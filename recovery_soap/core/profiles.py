@@ -132,20 +132,6 @@ def load(uow: UnitOfWork, tenant: Tenant, user_id: int) -> DirectoryEntry:
     return entry
 
 
-def read_profile(env: Env, tenant: Tenant, user_id: int) -> Profile:
-    with env.uow(readonly=True) as uow:
-        return profile_of(load(uow, tenant, user_id))
-
-
-def own_user_id(env: Env, tenant: Tenant, username: str) -> int:
-    """The id of a token's user; an account removed since the token was issued is unknown."""
-    with env.uow(readonly=True) as uow:
-        user = uow.users.get(tenant, username)
-    if user is None:
-        raise InvalidUser(f"User does not exist : {username}")
-    return user.id
-
-
 def check_change(env: Env, change: ProfileChange) -> None:
     """Refuse a change before anything is written: claims, values, username and password."""
     for uri, value in change.claims.items():

@@ -1,4 +1,5 @@
-"""The OAuth scopes and grant types a service account (an OAuth client) may be allowed."""
+"""The OAuth scope names and grant types (core/authorisation.py says which right each scope
+spells)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ ALL_SCOPES = frozenset(
         OPENID,
     }
 )
-#: What a token for an end user (password grant) may carry: acting as oneself, never
-#: managing other users, whatever the client is allowed.
-USER_SCOPES = frozenset({INTERNAL_LOGIN, SUBSCRIBE, OPENID})
+#: What a token for an end user (password grant) may carry: what the user may do to
+#: themselves (their own profile), never managing other users or reading the tenant's
+#: statistics, whatever the client is allowed.
+USER_SCOPES = frozenset({INTERNAL_LOGIN, OPENID})
 
 CLIENT_CREDENTIALS = "client_credentials"
 PASSWORD = "password"

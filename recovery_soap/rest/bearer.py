@@ -8,25 +8,39 @@ from typing import Protocol
 
 from werkzeug.wrappers import Request
 
-from recovery_soap.core.model import Tenant
+from recovery_soap.core.model import Caller, Permission, Tenant
 
 
 @dataclass(frozen=True)
 class Principal:
     """The subject of a verified access token.
 
-    ``username`` is the end user of a password-grant token, or None for a client-credentials
-    (service) token; ``client_id`` is the service account that obtained the token.
+    ``username`` and ``user_id`` name the end user of a password-grant token (None for a
+    client-credentials token); ``client_id`` is the service account that obtained the token;
+    ``rights`` what the core lets it do now (core/authorisation.py).
     """
 
     tenant: Tenant
     client_id: str
     scopes: frozenset[str]
     username: str | None = None
+    rights: frozenset[Permission] = frozenset()
+    user_id: int | None = None
 
     @property
     def is_user(self) -> bool:
         return self.username is not None
+
+    def caller(self, client_address: str = "") -> Caller:
+        """The core's caller for this token: the account's rights, or its user's own."""
+        name = self.client_id if self.username is None else f"{self.client_id}/{self.username}"
+        return Caller(
+            account=name[:255],
+            tenant=self.tenant,
+            permissions=self.rights,
+            client_address=client_address[:64],
+            user_id=self.user_id,
+        )
 
 
 class TokenRejected(Exception):

@@ -4,7 +4,9 @@ over the same core as the SOAP face.
 Every answer is ``{"success": bool, "message": str, "data"?: str}`` with the hosted API's
 messages; ``data`` is a JSON document in a string, as there. A missing or invalid token is a JSON
 401 with ``WWW-Authenticate`` (the hosted API answers an XML fault). The admin calls need a
-client-credentials token with ``apim:subscribe``; ``statistics`` takes a user's token too.
+client-credentials token with ``apim:subscribe``; each call then runs with the account's own
+rights (core/authorisation.py): inviting needs ``register``, resets ``recover``, authenticate
+``login``, statistics ``subscribe``.
 """
 
 from __future__ import annotations
@@ -17,19 +19,19 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
-from recovery_soap.core import invitations, login, reset_by_api, statistics
-from recovery_soap.core.callers import ALL_PERMISSIONS
+from recovery_soap.core import authorisation, invitations, login, reset_by_api, statistics
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     ExpiredCode,
     InvalidCode,
     LoginFailed,
+    PermissionDenied,
     RecoveryError,
     RequestRefused,
 )
 from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
-from recovery_soap.core.model import Caller
+from recovery_soap.core.model import Caller, Permission
 from recovery_soap.core.scopes import SUBSCRIBE
 from recovery_soap.rest.bearer import BearerVerifier, Principal, TokenRejected
 from recovery_soap.rest.http import Family, error_response, json_body, json_response
@@ -112,14 +114,14 @@ class SubscriberApi:
         body = {**request.args.to_dict(), **(json_body(request) or {})}
         if request.content_length and json_body(request) is None:
             return answer(False, "The request body must be a JSON object.", status=400)
-        caller = Caller(
-            account=principal.client_id,
-            tenant=principal.tenant,
-            permissions=ALL_PERMISSIONS,  # apim:subscribe grants the subscriber operations
-            client_address=str(request.environ.get("recovery_soap.client_address", "")),
-        )
+        # The account's real rights: apim:subscribe opens this face, each call's right is the
+        # core's to check.
+        caller = principal.caller(str(request.environ.get("recovery_soap.client_address", "")))
         try:
+            authorisation.require(caller, Permission.SUBSCRIBE)
             return handler(caller, principal, body)
+        except PermissionDenied as error:
+            return answer(False, error.message, status=403)
         except TooManyRequests as error:
             return answer(False, error.message, status=429)
         except RecoveryError as error:

@@ -38,6 +38,7 @@ log = logging.getLogger("recovery_soap.rest.tokens")
 TENANT_CLAIM = "tenant"
 KIND_CLAIM = "sub_type"  # "user" (password grant) or "client" (client credentials)
 CLIENT_VERSION_CLAIM = "client_version"  # the account as it was when the token was obtained
+USER_VERSION_CLAIM = "user_version"  # the user's credentials as they were (user tokens)
 LEEWAY_SECONDS = 30
 
 
@@ -107,7 +108,8 @@ class TokenEndpoint:
         lifetime = self._settings.token_minutes * 60
         claims = {
             "iss": self._settings.token_issuer,
-            "sub": grant.username or grant.client_id,
+            # A user token names its user by id, never by the name a new user could take.
+            "sub": str(grant.user_id) if grant.user_id is not None else grant.client_id,
             "aud": self._settings.token_audience,
             "iat": now,
             "nbf": now,
@@ -119,6 +121,8 @@ class TokenEndpoint:
             KIND_CLAIM: "user" if grant.username else "client",
             CLIENT_VERSION_CLAIM: grant.client_version,
         }
+        if grant.user_id is not None:
+            claims[USER_VERSION_CLAIM] = grant.user_version
         return jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": "at+jwt"}, claims, key), lifetime
 
 
@@ -206,22 +210,29 @@ class JwtVerifier:
         claims = self._decode(token, keys, algorithms)
         self._check_registered(claims, str(issuer), audience)
         external = self._external is not None and claims.get("iss") == self._settings.oidc_issuer
-        tenant_domain, client_id, username, scopes = (
+        tenant_domain, client_id, subject, scopes = (
             self._external.principal(claims) if external else _own_principal(claims)
         )
         # Our own tokens were obtained by one of our service accounts: it must still hold them.
         standing = oauth.current_subject(
             self._env,
             tenant_domain,
-            username,
+            subject,
             None if external else client_id,
             scopes,
             "" if external else str(claims.get(CLIENT_VERSION_CLAIM, "")),
+            "" if external else str(claims.get(USER_VERSION_CLAIM, "")),
         )
         if standing is None:
             raise _invalid("The token's tenant, user or client no longer exists or may not act.")
+        user = standing.user
         result = Principal(
-            tenant=standing.tenant, client_id=client_id, scopes=standing.scopes, username=username
+            tenant=standing.tenant,
+            client_id=client_id,
+            scopes=standing.scopes,
+            username=user.username if user is not None else None,
+            rights=standing.rights,
+            user_id=user.id if user is not None else None,
         )
         missing = frozenset(required) - result.scopes
         if missing:
@@ -255,7 +266,7 @@ class JwtVerifier:
 
 
 def _own_principal(claims: Mapping[str, Any]) -> tuple[str, str, str | None, frozenset[str]]:
-    """(tenant, client_id, username, scopes) of a token this service issued."""
+    """(tenant, client_id, user id, scopes) of a token this service issued."""
     tenant, client, sub = claims.get(TENANT_CLAIM), claims.get("client_id"), claims.get("sub")
     if not all(isinstance(v, str) and v for v in (tenant, client, sub)):
         raise _invalid("The access token lacks its subject.")

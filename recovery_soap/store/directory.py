@@ -92,6 +92,7 @@ _COLUMNS = (
     users_t.c.locked,
     users_t.c.pending_confirmation,
     users_t.c.password_changed_at,
+    users_t.c.credential_version,
     users_t.c.created_at,
 )
 

@@ -54,6 +54,8 @@ class UserRow(Base):
     pending_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Raised by a password change or a lock: a user token names the version it was issued at.
+    credential_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ClaimRow(Base):
@@ -193,7 +195,6 @@ class ServiceAccountRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     permissions: Mapped[str] = mapped_column(String(255))
     all_tenants: Mapped[bool] = mapped_column(Boolean, default=False)
-    scopes: Mapped[str] = mapped_column(String(1024), default="", server_default="")
     grants: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -130,6 +130,7 @@ _USER_COLUMNS = (
     users_t.c.locked,
     users_t.c.pending_confirmation,
     users_t.c.password_changed_at,
+    users_t.c.credential_version,
 )
 
 
@@ -184,6 +185,7 @@ def user_from_row(row: Any, tenant: Tenant) -> User:
         locked=bool(row.locked),
         pending_confirmation=bool(row.pending_confirmation),
         password_changed_at=row.password_changed_at,
+        credential_version=row.credential_version,
     )
 
 
@@ -255,7 +257,11 @@ class UserRepository(Repository):
         self._c.execute(
             update(users_t)
             .where(users_t.c.id == user.id)
-            .values(password_hash=password_hash, password_changed_at=now)
+            .values(
+                password_hash=password_hash,
+                password_changed_at=now,
+                credential_version=users_t.c.credential_version + 1,
+            )
         )
 
     def rehash_password(self, user: User, password_hash: str) -> None:
@@ -271,10 +277,12 @@ class UserRepository(Repository):
         self._c.execute(delete(users_t).where(users_t.c.id == user.id))
 
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
+        """A lock raises the credential version: the user's tokens end, unlocked or not."""
+        version = users_t.c.credential_version + (1 if locked else 0)
         self._c.execute(
             update(users_t)
             .where(users_t.c.id == user.id)
-            .values(locked=locked, pending_confirmation=pending)
+            .values(locked=locked, pending_confirmation=pending, credential_version=version)
         )
 
     def claims(self, user: User) -> dict[str, str]:
@@ -595,7 +603,6 @@ class AccountRepository(Repository):
             secret_hash=row.secret_hash,
             permissions=frozenset(Permission(p) for p in row.permissions.split(",") if p),
             all_tenants=bool(row.all_tenants),
-            scopes=frozenset(s for s in row.scopes.split(" ") if s),
             grants=frozenset(g for g in row.grants.split(" ") if g),
         )
 
@@ -606,7 +613,6 @@ class AccountRepository(Repository):
             "secret_hash": account.secret_hash,
             "permissions": ",".join(sorted(p.value for p in account.permissions)),
             "all_tenants": account.all_tenants,
-            "scopes": " ".join(sorted(account.scopes)),
             "grants": " ".join(sorted(account.grants)),
         }
         upsert = dialect_insert(self._c)(accounts_t).values(

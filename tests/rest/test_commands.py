@@ -4,6 +4,7 @@ listing, a tenant's self sign-up switch."""
 from __future__ import annotations
 
 import pytest
+import zeep
 
 from recovery_soap.core import scopes as S
 from tests.conftest import LiveServer, unique
@@ -32,15 +33,20 @@ def test_account_add_limits_scopes_and_grants(rest_server: LiveServer) -> None:
         {"grant_type": "password", "username": name, "password": "Init#Pass123"},
         auth=client,
     )
-    assert set(granted.json()["scope"].split()) == {S.SUBSCRIBE, S.INTERNAL_LOGIN}
+    # A user token carries what the user may do to themselves, never apim:subscribe.
+    assert set(granted.json()["scope"].split()) == {S.INTERNAL_LOGIN, S.OPENID}
     refused = token_response(rest_server, {"grant_type": "client_credentials"}, auth=client)
     assert refused.json()["error"] == "unauthorized_client"
 
 
-def test_account_add_defaults_to_every_scope_and_grant(rest_server: LiveServer) -> None:
+def test_account_add_gives_only_what_it_is_given(rest_server: LiveServer) -> None:
     client = add_account()
     answer = token_response(rest_server, {"grant_type": "client_credentials"}, auth=client)
-    assert set(answer.json()["scope"].split()) == set(S.ALL_SCOPES)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_scope"
+    with pytest.raises(zeep.exceptions.Fault, match="not authorized"):
+        rest_server.client(auth=client).getUserChallengeQuestionIds(
+            username="anyone", confirmation="x"
+        )
 
 
 def test_account_add_refuses_an_unknown_scope() -> None:
@@ -58,7 +64,7 @@ def test_keys_rotate_and_list() -> None:
 
 def test_tenant_self_signup_switch(rest_server: LiveServer) -> None:
     tenant = new_tenant(rest_server)
-    client = add_account("--tenant", tenant)
+    client = add_account("--tenant", tenant, "--permissions", "register,subscribe")
     token = token_response(rest_server, {"grant_type": "client_credentials"}, auth=client).json()
     invite = {"username": f"{unique()}@example.test"}
     assert cli("tenant", "set", tenant, "--self-signup", "off")[0] == 0

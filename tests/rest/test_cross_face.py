@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from recovery_soap.core import scopes as S
 from recovery_soap.core.passwords import is_wrapped_legacy, legacy_digest
@@ -15,6 +16,7 @@ from tests.conftest import LiveServer, unique
 from tests.importer.support import cli_json
 from tests.importer.test_wso2_import import target_env
 from tests.rest.support import (
+    bearer,
     oauth_client,
     service_token,
     subscriber_call,
@@ -206,7 +208,11 @@ def test_imported_legacy_hash_logs_in_and_is_upgraded(
             auth=client,
         )
         assert answer.status_code == 200
-        assert claims_of(answer.json()["access_token"])["tenant"] == tenant
+        token = answer.json()["access_token"]
+        assert claims_of(token)["tenant"] == tenant
+        # The token names the upgraded hash: the login's own rehash does not end it.
+        own = requests.get(rest_server.url + "/scim2/Me", headers=bearer(token), timeout=30)
+        assert own.status_code == 200, own.text
     else:
         tenant_token = service_token(rest_server, auth=client)
         assert authenticated(rest_server, tenant_token, name, secret)

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
 from tests.conftest import LiveServer
-from tests.rest.support import SUBSCRIBER, active_user, bearer
+from tests.rest.support import active_user, bearer
 
 ISSUER = "https://idp.example.test/realms/acme"
 AUDIENCE = "recovery-api"
@@ -54,7 +54,7 @@ class Provider:
             "aud": AUDIENCE,
             "sub": uuid.uuid4().hex,
             "preferred_username": username,
-            "scope": "openid apim:subscribe",
+            "scope": "openid internal_login",
             "azp": "acme-portal",
             "iat": now,
             "exp": now + 300,
@@ -85,12 +85,8 @@ def federated(serve, provider: Provider) -> LiveServer:
 
 
 def statistics(server: LiveServer, token: str) -> requests.Response:
-    return requests.post(
-        server.url + f"{SUBSCRIBER}/statistics",
-        json={"type": "logins"},
-        headers=bearer(token),
-        timeout=30,
-    )
+    """The token's own profile (a user token's call: SCIM /Me)."""
+    return requests.get(server.url + "/scim2/Me", headers=bearer(token), timeout=30)
 
 
 def test_external_token_of_a_known_user_is_accepted(
@@ -99,7 +95,7 @@ def test_external_token_of_a_known_user_is_accepted(
     name = active_user(federated)
     answer = statistics(federated, provider.token(name))
     assert answer.status_code == 200, answer.text
-    assert f"for the user {name}@carbon.super" in answer.json()["message"]
+    assert answer.json()["userName"] == name
 
 
 def test_external_jwks_is_fetched_once_and_cached(

@@ -153,11 +153,12 @@ def test_token_without_apim_subscribe_is_403(rest_server: LiveServer) -> None:
     assert 'error="insufficient_scope"' in answer.headers["WWW-Authenticate"]
 
 
-def test_admin_calls_need_an_application_token(rest_server: LiveServer) -> None:
+def test_user_tokens_do_not_reach_the_subscriber_api(rest_server: LiveServer) -> None:
+    """A user token carries what the user may do to themselves: no tenant statistics."""
     name = active_user(rest_server)
     token = user_token(rest_server, name)
     assert call(rest_server, "authenticate", {}, token).status_code == 403
-    assert call(rest_server, "statistics", {"type": "logins"}, token).status_code == 200
+    assert call(rest_server, "statistics", {"type": "logins"}, token).status_code == 403
 
 
 def test_body_must_be_a_json_object(rest_server: LiveServer, token: str) -> None:

@@ -31,6 +31,10 @@ from tests.soap.accounts import new_tenant
 PROTECTED = f"{SUBSCRIBER}/statistics"
 
 
+def me(server: LiveServer, token: str) -> requests.Response:
+    return requests.get(server.url + "/scim2/Me", headers=bearer(token), timeout=30)
+
+
 def call_protected(server: LiveServer, token: str | None, **headers: str) -> requests.Response:
     sent = {**(bearer(token) if token else {}), **headers}
     return requests.post(server.url + PROTECTED, json={"type": "logins"}, headers=sent, timeout=30)
@@ -160,7 +164,12 @@ def test_password_grant_issues_a_user_token(rest_server: LiveServer, qualified: 
     name = active_user(rest_server, tenant)
     token = user_token(rest_server, f"{name}@{tenant}" if qualified else name, auth=client)
     claims = claims_of(token)
-    assert claims["sub"] == name and claims["tenant"] == tenant and claims["sub_type"] == "user"
+    with rest_server.app.env.uow(readonly=True) as uow:
+        user = uow.users.get(uow.tenants.by_domain(tenant), name)
+    assert user is not None
+    # The user by its id (a later user of the same name is another subject) and credentials.
+    assert claims["sub"] == str(user.id) and claims["user_version"]
+    assert claims["tenant"] == tenant and claims["sub_type"] == "user"
     assert set(claims["scope"].split()) == set(S.USER_SCOPES)
 
 
@@ -336,7 +345,7 @@ def test_under_scoped_token_is_403_insufficient_scope(rest_server: LiveServer) -
 def test_user_token_dies_with_the_users_access(rest_server: LiveServer, change: str) -> None:
     name = active_user(rest_server)
     token = user_token(rest_server, name)
-    assert call_protected(rest_server, token).status_code == 200
+    assert me(rest_server, token).status_code == 200
     env = rest_server.app.env
     with env.uow() as uow:
         user = uow.users.get(uow.tenants.by_domain("carbon.super"), name)
@@ -345,7 +354,7 @@ def test_user_token_dies_with_the_users_access(rest_server: LiveServer, change: 
         else:
             uow.users.delete(user)
         uow.commit()
-    assert call_protected(rest_server, token).status_code == 401
+    assert me(rest_server, token).status_code == 401
 
 
 # --- keys ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from recovery_soap.core import admin, callers
 from recovery_soap.core.model import Permission
+from recovery_soap.core.scopes import ALL_SCOPES
 from tests.conftest import LiveServer, unique
 from tests.soap.flows import EMAIL, PASSWORD
 
@@ -57,17 +58,22 @@ def new_tenant(live: LiveServer) -> str:
     return domain
 
 
+#: The rights SOAP names (its three permission groups).
+SOAP_RIGHTS = (Permission.RECOVER, Permission.VIEW, Permission.REGISTER)
+
+
 def service_account(
     live: LiveServer,
     tenant_domain: str,
-    permissions: Iterable[Permission] = callers.ALL_PERMISSIONS,
+    permissions: Iterable[Permission] = SOAP_RIGHTS,
     *,
     all_tenants: bool = False,
     scopes: Iterable[str] | None = None,
     grants: Iterable[str] | None = None,
 ) -> tuple[str, str]:
-    """Credentials of a new service account bound to ``tenant_domain`` (as an OAuth client:
-    ``scopes`` and ``grants``, every one when None)."""
+    """Credentials of a new service account bound to ``tenant_domain``, holding
+    ``permissions`` and the rights ``scopes`` spell (every scope when None), and as an OAuth
+    client ``grants`` (both when None)."""
     credentials = (unique("app"), f"secret-{unique()}")
     env = live.app.env
     with env.uow() as uow:
@@ -78,7 +84,7 @@ def service_account(
             admin.tenant(uow, tenant_domain),
             permissions,
             all_tenants=all_tenants,
-            scopes=scopes,
+            scopes=ALL_SCOPES if scopes is None else scopes,
             grants=grants,
         )
         uow.commit()

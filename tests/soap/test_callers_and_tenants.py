@@ -79,7 +79,7 @@ NEEDS = {
 }
 
 
-@pytest.mark.parametrize("granted", list(Permission), ids=lambda p: p.value)
+@pytest.mark.parametrize("granted", list(NEEDS), ids=lambda p: p.value)
 def test_operations_outside_the_grant_are_faults(live: LiveServer, granted) -> None:
     credentials = service_account(live, "carbon.super", [granted])
     service = live.client(auth=credentials)
@@ -113,7 +113,7 @@ ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("granted", list(Permission), ids=lambda p: p.value)
+@pytest.mark.parametrize("granted", list(NEEDS), ids=lambda p: p.value)
 def test_operations_within_the_grant_are_answered(live: LiveServer, granted) -> None:
     service = live.client(auth=service_account(live, "carbon.super", [granted]))
     for name, call in NEEDS[granted].items():

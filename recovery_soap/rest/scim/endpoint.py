@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
 from recovery_soap.core.env import Env
-from recovery_soap.core.profiles import Actor
+from recovery_soap.core.model import Caller
 from recovery_soap.rest.bearer import BearerVerifier, Principal
 from recovery_soap.rest.http import SCIM_MEDIA, json_body, json_response
 from recovery_soap.rest.scim import discovery
@@ -94,12 +94,10 @@ class ScimEndpoint:
             raise ScimFailure(403, "The token is not valid for this tenant")
         return principal
 
-    def _actor(self, request: Request, principal: Principal) -> Actor:
-        name = principal.client_id
-        if principal.username:
-            name = f"{principal.client_id}/{principal.username}"
+    def _caller(self, request: Request, principal: Principal) -> Caller:
+        """The core's caller: the core decides what it may do (core/authorisation.py)."""
         address = str(request.environ.get(ADDRESS_KEY) or request.remote_addr or "")
-        return Actor(name=name[:255], client_address=address[:64])
+        return principal.caller(address)
 
     # --- resources ----------------------------------------------------------------------------
 
@@ -107,9 +105,9 @@ class ScimEndpoint:
         if request.method not in ("GET", "HEAD", "PUT", "PATCH"):
             raise _not_allowed("GET, PUT, PATCH")
         principal = self._principal(request, tenant_domain, LOGIN)
-        if principal.username is None:
+        if principal.user_id is None:
             raise ScimFailure(403, "/Me needs a token issued to a user, not to a service")
-        target = self.operations.own(principal.tenant, principal.username, base)
+        target = self.operations.own(principal.tenant, principal.user_id, base)
         return self._resource(request, principal, target, self_service=True)
 
     def _users(
@@ -119,12 +117,12 @@ class ScimEndpoint:
         if not parts:
             if method in ("GET", "HEAD"):
                 principal = self._service(request, tenant_domain, "list")
-                return self.operations.search(principal.tenant, request.args, base)
+                caller = self._caller(request, principal)
+                return self.operations.search(caller, request.args, base)
             if method == "POST":
                 principal = self._service(request, tenant_domain, "create")
                 body = self._body(request)
-                actor = self._actor(request, principal)
-                return self.operations.create(actor, principal.tenant, body, base)
+                return self.operations.create(self._caller(request, principal), body, base)
             raise _not_allowed("GET, POST")
         if len(parts) != 1:
             raise ScimFailure(404, "Resource not found")
@@ -132,7 +130,8 @@ class ScimEndpoint:
             if method != "POST":
                 raise _not_allowed("POST")
             principal = self._service(request, tenant_domain, "list")
-            return self.operations.search_body(principal.tenant, self._body(request), base)
+            caller = self._caller(request, principal)
+            return self.operations.search_body(caller, self._body(request), base)
         scope = {"GET": "view", "HEAD": "view", "PUT": "update", "PATCH": "update"}.get(method)
         if method == "DELETE":
             scope = "delete"
@@ -152,16 +151,18 @@ class ScimEndpoint:
         self, request: Request, principal: Principal, target: Target, *, self_service: bool
     ) -> Response:
         operations, method = self.operations, request.method
+        caller = self._caller(request, principal)
         if method in ("GET", "HEAD"):
-            return operations.show(target, request.args, request.headers.get("If-None-Match"))
+            return operations.show(
+                caller, target, request.args, request.headers.get("If-None-Match")
+            )
         if_match = request.headers.get("If-Match")
-        actor = self._actor(request, principal)
         if method == "DELETE":
-            return operations.delete(actor, target, if_match)
+            return operations.delete(caller, target, if_match)
         body = self._body(request)
         if method == "PUT":
-            return operations.replace(actor, target, body, if_match, self_service=self_service)
-        return operations.patch(actor, target, body, if_match, self_service=self_service)
+            return operations.replace(caller, target, body, if_match, self_service=self_service)
+        return operations.patch(caller, target, body, if_match, self_service=self_service)
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:

@@ -22,10 +22,10 @@ from scim2_models import (
 )
 from werkzeug.wrappers import Response
 
-from recovery_soap.core import directory, profiles
+from recovery_soap.core import directory
 from recovery_soap.core.env import Env
-from recovery_soap.core.model import Tenant
-from recovery_soap.core.profiles import Actor, Profile, ProfileChange
+from recovery_soap.core.model import Caller, Tenant
+from recovery_soap.core.profiles import Profile, ProfileChange
 from recovery_soap.rest.http import SCIM_MEDIA, json_response
 from recovery_soap.rest.scim import filters, mapping
 from recovery_soap.rest.scim.errors import ScimFailure
@@ -90,8 +90,8 @@ class Operations:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def own(self, tenant: Tenant, username: str, base: str) -> Target:
-        user_id = profiles.own_user_id(self.env, tenant, username)
+    def own(self, tenant: Tenant, user_id: int, base: str) -> Target:
+        """The token's own user, by the id the token names (never by a name)."""
         return Target(tenant, user_id, f"{base}/Users/{user_id}")
 
     def by_id(self, tenant: Tenant, resource_id: str, base: str) -> Target:
@@ -99,16 +99,22 @@ class Operations:
             raise ScimFailure(404, "Resource not found")
         return Target(tenant, int(resource_id), f"{base}/Users/{int(resource_id)}")
 
-    def show(self, target: Target, args: Mapping[str, str], if_none_match: str | None) -> Response:
+    def show(
+        self,
+        caller: Caller,
+        target: Target,
+        args: Mapping[str, str],
+        if_none_match: str | None,
+    ) -> Response:
         parameters = _parameters(args)
-        profile = profiles.read_profile(self.env, target.tenant, target.user_id)
+        profile = directory.read(self.env, caller, target.user_id)
         if if_none_match and _version(if_none_match) == profile.version:
             return Response(status=304, headers={"ETag": mapping.etag(profile)})
         return _answer(
             profile, target.location, Context.RESOURCE_QUERY_RESPONSE, parameters=parameters
         )
 
-    def search(self, tenant: Tenant, args: Mapping[str, str], base: str) -> Response:
+    def search(self, caller: Caller, args: Mapping[str, str], base: str) -> Response:
         request = {
             "filter": args.get("filter"),
             "startIndex": _int(args, "startIndex"),
@@ -116,15 +122,15 @@ class Operations:
             "attributes": args.get("attributes") or None,
             "excludedAttributes": args.get("excludedAttributes") or None,
         }
-        return self._search(tenant, {k: v for k, v in request.items() if v is not None}, base)
+        return self._search(caller, {k: v for k, v in request.items() if v is not None}, base)
 
-    def search_body(self, tenant: Tenant, body: dict[str, Any], base: str) -> Response:
-        return self._search(tenant, body, base)
+    def search_body(self, caller: Caller, body: dict[str, Any], base: str) -> Response:
+        return self._search(caller, body, base)
 
-    def _search(self, tenant: Tenant, given: dict[str, Any], base: str) -> Response:
+    def _search(self, caller: Caller, given: dict[str, Any], base: str) -> Response:
         query = SearchRequest[ScimUser].model_validate(given, scim_ctx=Context.SEARCH_REQUEST)
         conditions = filters.conditions(query.filter)
-        page = directory.search(self.env, tenant, conditions, query.start_index or 1, query.count)
+        page = directory.search(self.env, caller, conditions, query.start_index or 1, query.count)
         resources = [mapping.to_resource(p, f"{base}/Users/{p.id}") for p in page.profiles]
         listed = ListResponse[ScimUser](
             total_results=page.total,
@@ -138,15 +144,14 @@ class Operations:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def create(self, actor: Actor, tenant: Tenant, body: dict[str, Any], base: str) -> Response:
+    def create(self, caller: Caller, body: dict[str, Any], base: str) -> Response:
         resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
         wanted = mapping.wanted(resource)
         if not wanted.username:
             raise ScimFailure(400, "userName is required", "invalidValue")
         profile = directory.create(
             self.env,
-            actor,
-            tenant,
+            caller,
             wanted.username,
             wanted.password,
             mapping.claims_only(wanted.claims),
@@ -157,7 +162,7 @@ class Operations:
 
     def replace(
         self,
-        actor: Actor,
+        caller: Caller,
         target: Target,
         body: dict[str, Any],
         if_match: str | None,
@@ -170,12 +175,12 @@ class Operations:
         def change(current: Any) -> Any:
             return resource
 
-        profile = self._rewrite(actor, target, change, expected, self_service=self_service)
+        profile = self._rewrite(caller, target, change, expected, self_service=self_service)
         return _answer(profile, target.location, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
     def patch(
         self,
-        actor: Actor,
+        caller: Caller,
         target: Target,
         body: dict[str, Any],
         if_match: str | None,
@@ -194,16 +199,16 @@ class Operations:
                 raise MutabilityException(detail="active cannot be removed; set true or false")
             return current
 
-        profile = self._rewrite(actor, target, change, expected, self_service=self_service)
+        profile = self._rewrite(caller, target, change, expected, self_service=self_service)
         return _answer(profile, target.location, Context.RESOURCE_PATCH_RESPONSE)
 
-    def delete(self, actor: Actor, target: Target, if_match: str | None) -> Response:
-        directory.delete(self.env, actor, target.tenant, target.user_id, _version(if_match))
+    def delete(self, caller: Caller, target: Target, if_match: str | None) -> Response:
+        directory.delete(self.env, caller, target.user_id, _version(if_match))
         return Response(status=204)
 
     def _rewrite(
         self,
-        actor: Actor,
+        caller: Caller,
         target: Target,
         change: Any,
         expected: str | None,
@@ -227,7 +232,7 @@ class Operations:
                 active=None if self_service else wanted.active,
             )
 
-        return directory.replace(self.env, actor, target.tenant, target.user_id, revise, expected)
+        return directory.replace(self.env, caller, target.user_id, revise, expected)
 
 
 def _self_service_limits(profile: Profile, wanted: mapping.Wanted) -> None:
