@@ -173,7 +173,8 @@ class SoapEndpoint:
                 )
             caller = self._authenticate(environ, address)
         except Unavailable:
-            return soap_fault(start_response, media_type, "503 Service Unavailable", UNAVAILABLE)
+            # A fault travels on 500 (SOAP 1.1 §6.2, WS-I R1126), an outage included.
+            return soap_fault(start_response, media_type, "500 Internal Server Error", UNAVAILABLE)
         if caller is None:
             return plain(
                 start_response,
