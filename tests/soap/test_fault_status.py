@@ -18,9 +18,8 @@ import pytest
 import requests
 from lxml import etree
 
-from recovery_soap.core import callers
+from recovery_soap.core import callers, errors
 from recovery_soap.core import claims as core_claims
-from recovery_soap.core import errors
 from recovery_soap.core.model import Permission
 from recovery_soap.soap.wsgi_server import WsgiApplication
 from tests.conftest import LiveServer, unique
