@@ -31,6 +31,7 @@ from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import SmtpSender
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
+from recovery_soap.soap.authentication_front import AUTH_PATHS, AuthenticationAdminEndpoint
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
 from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine
@@ -73,6 +74,8 @@ def policy_from(settings: Settings) -> Policy:
         lockout_failures=settings.lockout_failures,
         lockout_window=timedelta(minutes=settings.lockout_window_minutes),
         lockout_duration=timedelta(minutes=settings.lockout_minutes),
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_lifetime=timedelta(minutes=settings.session_lifetime_minutes),
         passwords=PasswordPolicy(
             min_length=settings.password_min_length,
             max_length=settings.password_max_length,
@@ -150,6 +153,12 @@ class RecoveryApp:
             trust_proxy=settings.trust_proxy,
             require_https=settings.require_https,
         )
+        self.authentication = AuthenticationAdminEndpoint(
+            env,
+            max_body=settings.max_body_bytes,
+            trust_proxy=settings.trust_proxy,
+            require_https=settings.require_https,
+        )
         self._rest: Any = None
         self._rest_lock = threading.Lock()
 
@@ -170,6 +179,8 @@ class RecoveryApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path in SERVICE_PATHS:
             return self.soap(environ, start_response)
+        if path in AUTH_PATHS:
+            return self.authentication(environ, start_response)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
         if path.startswith(REST_PREFIXES) and _is_rest_path(path):

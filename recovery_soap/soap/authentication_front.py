@@ -1,0 +1,52 @@
+"""The HTTP edge of AuthenticationAdmin: the SOAP front of the main service (media types, body
+cap, HTTPS-only, the per-address limit on failed logins) without its caller requirement, since
+``login`` is how a caller gets one and ``logout`` carries its own session cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spyne import const as spyne_const
+
+from recovery_soap.core.model import Caller
+from recovery_soap.soap.authentication_admin import (
+    AUTH_NS,
+    AUTH_SERVICE,
+    AuthenticationAdmin,
+    answer_in_only,
+)
+from recovery_soap.soap.authentication_admin_wsdl import render_wsdl
+from recovery_soap.soap.faults import RecoveryApplication
+from recovery_soap.soap.front import SoapEndpoint, service_paths
+from recovery_soap.soap.wsgi_server import WsgiApplication
+
+AUTH_PATHS = service_paths(AUTH_SERVICE)
+
+
+class AuthenticationAdminEndpoint(SoapEndpoint):
+    service = AUTH_SERVICE
+    caller_required = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._short = None
+
+    def _spyne_app(self, protocol: type) -> WsgiApplication:
+        spyne_const.MIN_GC_INTERVAL = float("inf")
+        application = RecoveryApplication(
+            [AuthenticationAdmin],
+            tns=AUTH_NS,
+            name=AUTH_SERVICE,
+            in_protocol=protocol(validator="lxml"),
+            out_protocol=protocol(),
+        )
+        application.recovery_env = self._env
+        wsgi = WsgiApplication(application, max_content_length=self._max_body)
+        wsgi.event_manager.add_listener("wsgi_return", answer_in_only)
+        return wsgi
+
+    def _wsdl(self, base: str) -> bytes:
+        return render_wsdl(base)
+
+    def _authenticate(self, environ: dict[str, Any], address: str) -> Caller | None:
+        return None  # login and logout authenticate for themselves (core.sessions)
