@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, or_, select, update
