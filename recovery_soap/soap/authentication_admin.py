@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from spyne import ServiceBase, rpc
 
 from recovery_soap.core import sessions
@@ -18,6 +19,7 @@ from recovery_soap.soap.types import Flag, String
 
 AUTH_NS = "http://authentication.services.core.carbon.wso2.org"
 AUTH_SERVICE = "AuthenticationAdmin"
+COMMON_NS = "http://common.core.carbon.wso2.org/xsd"
 #: Operations with no answer message: answered 202 Accepted with an empty body, as Axis2 does.
 IN_ONLY = frozenset({"logout"})
 
@@ -46,3 +48,10 @@ def answer_in_only(ctx: Any) -> None:
     if ctx.descriptor is not None and ctx.descriptor.name in IN_ONLY and ctx.out_error is None:
         ctx.transport.resp_code = "202 Accepted"
         ctx.out_string = [b""]
+
+
+def fault_detail(operation: str, error_code: str | None) -> etree._Element:
+    """The declared fault element of both operations (Carbon's AuthenticationException)."""
+    wrapper = etree.Element(f"{{{AUTH_NS}}}{AUTH_SERVICE}AuthenticationException")
+    etree.SubElement(wrapper, f"{{{AUTH_NS}}}AuthenticationException", nsmap={"ax21": COMMON_NS})
+    return wrapper

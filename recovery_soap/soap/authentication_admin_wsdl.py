@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from recovery_soap.soap.authentication_admin import AUTH_NS, AUTH_SERVICE
+from recovery_soap.soap.authentication_admin import AUTH_NS, AUTH_SERVICE, COMMON_NS
 from recovery_soap.soap.wsdl import (
     HTTP_NS,
     MIME_NS,
@@ -21,7 +21,6 @@ from recovery_soap.soap.wsdl import (
     XS_NS,
 )
 
-COMMON_NS = "http://common.core.carbon.wso2.org/xsd"
 FAULT = f"{AUTH_SERVICE}AuthenticationException"
 PREFIXES = {
     "wsdl": WSDL_NS,

@@ -14,6 +14,7 @@ from recovery_soap.soap.authentication_admin import (
     AUTH_SERVICE,
     AuthenticationAdmin,
     answer_in_only,
+    fault_detail,
 )
 from recovery_soap.soap.authentication_admin_wsdl import render_wsdl
 from recovery_soap.soap.faults import RecoveryApplication
@@ -41,6 +42,7 @@ class AuthenticationAdminEndpoint(SoapEndpoint):
             out_protocol=protocol(),
         )
         application.recovery_env = self._env
+        application.detail_for = fault_detail
         wsgi = WsgiApplication(application, max_content_length=self._max_body)
         wsgi.event_manager.add_listener("wsgi_return", answer_in_only)
         return wsgi

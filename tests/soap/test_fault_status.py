@@ -18,17 +18,20 @@ import pytest
 import requests
 from lxml import etree
 
-from recovery_soap.core import callers, errors
+from recovery_soap.core import callers, errors, sessions
 from recovery_soap.core import claims as core_claims
 from recovery_soap.core.model import Permission
 from recovery_soap.soap.wsgi_server import WsgiApplication
 from tests.conftest import LiveServer, unique
 from tests.soap.accounts import service_account
-from tests.support import SERVICE_NS, SOAP11_NS, SOAP12_NS, envelope, post_envelope
+from tests.support import SERVICE_NS, SERVICE_PATH, SOAP11_NS, SOAP12_NS, envelope, post_envelope
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DECLARED = f"{{{SERVICE_NS}}}UserInformationRecoveryServiceIdentityMgtServiceException"
 DECLARED_BASE = f"{{{SERVICE_NS}}}UserInformationRecoveryServiceIdentityException"
+AUTH_NS = "http://authentication.services.core.carbon.wso2.org"
+AUTH_PATH = "/services/AuthenticationAdmin"
+AUTH_DECLARED = f"{{{AUTH_NS}}}AuthenticationAdminAuthenticationException"
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 
 
@@ -75,6 +78,14 @@ def _reply_elsewhere(soap12: bool) -> str:
     return _raw_envelope(soap12, header, "<ser:getCaptcha/>")
 
 
+def _login(soap12: bool) -> str:
+    ns = SOAP12_NS if soap12 else SOAP11_NS
+    return (
+        f'<s:Envelope xmlns:s="{ns}" xmlns:a="{AUTH_NS}"><s:Body><a:login><a:username>x'
+        "</a:username><a:password>y</a:password></a:login></s:Body></s:Envelope>"
+    )
+
+
 def _raise(error: BaseException) -> Callable[..., Any]:
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise error
@@ -96,6 +107,7 @@ class Case:
     content_type: str | None = None
     weak_caller: bool = False
     patch: tuple[Any, str, Any] | None = None
+    path: str = SERVICE_PATH
 
 
 QUESTIONS = envelope("getUserIdentitySupportedClaims", "<ser:dialect>x</ser:dialect>")
@@ -154,6 +166,13 @@ FAULTS = [
          "Server", "Receiver", patch=(WsgiApplication, "__call__", _raise(RuntimeError("x")))),
     Case("reply address other than anonymous", _reply_elsewhere, 500, 400,
          "Client.OnlyAnonymousAddressSupported", "Sender"),
+    Case("AuthenticationAdmin: malformed request", lambda v: b"<unclosed", 400, 400,
+         "Client.XMLSyntaxError", "Sender", path=AUTH_PATH),
+    Case("AuthenticationAdmin: schema-invalid login", lambda v: envelope("login", soap12=v),
+         500, 400, "Client.SchemaValidationError", "Sender", path=AUTH_PATH),
+    Case("AuthenticationAdmin: database unavailable", _login, 500, 500, "Server", "Receiver",
+         AUTH_DECLARED, path=AUTH_PATH,
+         patch=(sessions, "log_in", _raise(errors.Unavailable("down")))),
     Case("header not understood", _must_understand, 500, 500,
          "MustUnderstand", "MustUnderstand"),
 ]  # fmt: skip
@@ -194,6 +213,7 @@ def test_every_fault_has_its_status_code_and_detail(
         auth=auth or live.auth,
         soap12=soap12,
         content_type=content_type,
+        path=case.path,
     )
     media_type = "application/soap+xml" if soap12 else "text/xml"
     assert response.headers["Content-Type"].split(";")[0] == media_type
