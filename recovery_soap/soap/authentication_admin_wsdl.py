@@ -1,6 +1,8 @@
 """The WSDL of AuthenticationAdmin, in the shape Axis2 gave WSO2 Carbon's: the two operations
 legacy callers use (``login``, in-only ``logout``), ``urn:<op>`` actions, SOAP 1.1, SOAP 1.2 and
-HTTP bindings, and the declared AuthenticationAdminAuthenticationException fault.
+HTTP bindings, and the declared AuthenticationAdminAuthenticationException fault of ``login``.
+Carbon also declared it on ``logout`` (Axis2's robust in-only), which WSDL 1.1 cannot say of a
+one-way operation and JAX-WS wsimport refuses; it is left out.
 """
 
 from __future__ import annotations
@@ -93,8 +95,9 @@ def _port_type(root: etree._Element) -> None:
         for part, message, action in parts:
             node = _sub(operation, WSDL_NS, part, message=f"ns:{name}{message}")
             node.set(_q(WSAW_NS, "Action"), f"urn:{name}{action}")
-        fault = _sub(operation, WSDL_NS, "fault", message=f"ns:{FAULT}", name=FAULT)
-        fault.set(_q(WSAW_NS, "Action"), f"urn:{name}{FAULT}")
+        if answers:  # WSDL 1.1 gives a one-way operation no fault (wsimport refuses one)
+            fault = _sub(operation, WSDL_NS, "fault", message=f"ns:{FAULT}", name=FAULT)
+            fault.set(_q(WSAW_NS, "Action"), f"urn:{name}{FAULT}")
 
 
 def _soap_binding(root: etree._Element, version_ns: str, kind: str) -> None:
@@ -111,8 +114,9 @@ def _soap_binding(root: etree._Element, version_ns: str, kind: str) -> None:
         _sub(operation, version_ns, "operation", soapAction=f"urn:{name}", style="document")
         for part in ("input", "output")[: 1 + answers]:
             _sub(_sub(operation, WSDL_NS, part), version_ns, "body", use="literal")
-        fault = _sub(operation, WSDL_NS, "fault", name=FAULT)
-        _sub(fault, version_ns, "fault", use="literal", name=FAULT)
+        if answers:
+            fault = _sub(operation, WSDL_NS, "fault", name=FAULT)
+            _sub(fault, version_ns, "fault", use="literal", name=FAULT)
 
 
 def _http_binding(root: etree._Element) -> None:
