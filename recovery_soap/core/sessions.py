@@ -20,6 +20,7 @@ from typing import Any
 from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import AuditEvent, Caller, CallerSession, ServiceAccount
+from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.secrets import new_secret
 
 SESSION_LABEL = "caller-session"
@@ -52,19 +53,19 @@ def _account_for_login(env: Env, username: str, password: str) -> ServiceAccount
     return account
 
 
-def _audit(env: Env, outcome: str, account: str, address: str, detail: str | None = None) -> None:
-    with env.uow() as uow:
-        uow.audit.record(
-            AuditEvent(
-                at=env.clock.now(),
-                event=EVENT,
-                outcome=outcome,
-                caller=account[:255],
-                client_address=address,
-                detail=detail,
-            )
+def _audit(
+    env: Env, uow: UnitOfWork, outcome: str, account: str, address: str, detail: str | None = None
+) -> None:
+    uow.audit.record(
+        AuditEvent(
+            at=env.clock.now(),
+            event=EVENT,
+            outcome=outcome,
+            caller=account[:255],
+            client_address=address,
+            detail=detail,
         )
-        uow.commit()
+    )
 
 
 def _reported(address: str | None) -> str | None:
@@ -98,8 +99,8 @@ def log_in(
     with env.uow() as uow:
         uow.sessions.end_stale(now - env.policy.session_idle, now)
         uow.sessions.open(session)
+        _audit(env, uow, "opened", account.name, client_address, _reported(reported))
         uow.commit()
-    _audit(env, "opened", account.name, client_address, _reported(reported))
     return session_id
 
 
@@ -127,17 +128,17 @@ def caller_of(env: Env, session_id: str, client_address: str) -> Caller | None:
     if session is None:
         return None
     ended = _why_ended(env, session, account, now)
-    if ended is not None or now - session.last_seen_at >= TOUCH_EVERY:
-        with env.uow() as uow:
-            if ended is not None:
-                uow.sessions.end(id_hash)
-            else:
-                uow.sessions.touch(id_hash, now)
-            uow.commit()
     if ended is not None or account is None:
         outcome, _, detail = (ended or "").partition(": ")
-        _audit(env, outcome, session.account, client_address, detail)
+        with env.uow() as uow:
+            uow.sessions.end(id_hash)
+            _audit(env, uow, outcome, session.account, client_address, detail)
+            uow.commit()
         return None
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        with env.uow() as uow:
+            uow.sessions.touch(id_hash, now)
+            uow.commit()
     return callers.caller_for(account, client_address)
 
 
@@ -148,7 +149,6 @@ def log_out(env: Env, session_id: str | None, client_address: str) -> None:
     id_hash = env.keyed.exact_digest(SESSION_LABEL, session_id)
     with env.uow() as uow:
         session = uow.sessions.get(id_hash)
-        ended = uow.sessions.end(id_hash)
+        if session is not None and uow.sessions.end(id_hash):
+            _audit(env, uow, "closed", session.account, client_address)
         uow.commit()
-    if ended and session is not None:
-        _audit(env, "closed", session.account, client_address)

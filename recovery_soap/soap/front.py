@@ -219,12 +219,11 @@ class SoapEndpoint:
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
 
-        call = None
-        if self._short is not None and caller is not None:
-            call = self._short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type)
+        short = self._short if caller is not None else None
+        call = short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type) if short else None
         try:
-            if call is not None and self._short is not None and caller is not None:
-                return self._short.answer(call, caller, media_type, inner, start_with_id)
+            if short is not None and call is not None and caller is not None:
+                return short.answer(call, caller, media_type, inner, start_with_id)
             return spyne_app(inner, start_with_id)
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
