@@ -21,13 +21,13 @@ class MalformedMessage(Fault):  # type: ignore[misc]
 
 
 def soap11_status(fault: Any) -> str:
-    return HTTP_400 if isinstance(fault, MalformedMessage) else HTTP_500
+    return str(HTTP_400 if isinstance(fault, MalformedMessage) else HTTP_500)
 
 
 def soap12_status(fault: Any) -> str:
     code = str(getattr(fault, "faultcode", "") or "")
     sender = code.startswith(("Client", "Sender", "soap12env:Sender"))
-    return HTTP_400 if sender or isinstance(fault, MalformedMessage) else HTTP_500
+    return str(HTTP_400 if sender or isinstance(fault, MalformedMessage) else HTTP_500)
 
 
 def malformed(fault: Fault) -> MalformedMessage:
