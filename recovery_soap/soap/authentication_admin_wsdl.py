@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from recovery_soap.soap import wsdl
 from recovery_soap.soap.authentication_admin import AUTH_NS, AUTH_SERVICE, COMMON_NS
 from recovery_soap.soap.wsdl import (
     HTTP_NS,
@@ -25,13 +26,7 @@ from recovery_soap.soap.wsdl import (
 
 FAULT = f"{AUTH_SERVICE}AuthenticationException"
 PREFIXES = {
-    "wsdl": WSDL_NS,
-    "xs": XS_NS,
-    "wsaw": WSAW_NS,
-    "http": HTTP_NS,
-    "soap": SOAP_NS,
-    "soap12": SOAP12_NS,
-    "mime": MIME_NS,
+    **{k: v for k, v in wsdl.PREFIXES.items() if v not in wsdl.SCHEMA_ORDER},
     "ns": AUTH_NS,
     "ax21": COMMON_NS,
 }

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from spyne import const as spyne_const
-
 from recovery_soap.core.model import Caller
 from recovery_soap.soap.authentication_admin import (
     AUTH_NS,
@@ -17,8 +15,7 @@ from recovery_soap.soap.authentication_admin import (
     fault_detail,
 )
 from recovery_soap.soap.authentication_admin_wsdl import render_wsdl
-from recovery_soap.soap.faults import RecoveryApplication
-from recovery_soap.soap.front import SoapEndpoint, service_paths
+from recovery_soap.soap.front import SoapEndpoint, _spyne_app, service_paths
 from recovery_soap.soap.wsgi_server import WsgiApplication
 
 AUTH_PATHS = service_paths(AUTH_SERVICE)
@@ -28,24 +25,14 @@ class AuthenticationAdminEndpoint(SoapEndpoint):
     service = AUTH_SERVICE
     caller_required = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._short = None
-
     def _spyne_app(self, protocol: type) -> WsgiApplication:
-        spyne_const.MIN_GC_INTERVAL = float("inf")
-        application = RecoveryApplication(
-            [AuthenticationAdmin],
-            tns=AUTH_NS,
-            name=AUTH_SERVICE,
-            in_protocol=protocol(validator="lxml"),
-            out_protocol=protocol(),
-        )
-        application.recovery_env = self._env
-        application.detail_for = fault_detail
-        wsgi = WsgiApplication(application, max_content_length=self._max_body)
+        wsgi = _spyne_app(self._env, protocol, self._max_body, AuthenticationAdmin, AUTH_NS)
+        wsgi.app.detail_for = fault_detail
         wsgi.event_manager.add_listener("wsgi_return", answer_in_only)
         return wsgi
+
+    def _short_path(self) -> None:
+        return None
 
     def _wsdl(self, base: str) -> bytes:
         return render_wsdl(base)

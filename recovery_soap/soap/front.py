@@ -95,14 +95,20 @@ def soap_fault(
     return [body]
 
 
-def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
+def _spyne_app(
+    env: Env,
+    protocol: type,
+    max_body: int,
+    service: type = UserInformationRecoveryService,
+    tns: str = SERVICE_NS,
+) -> WsgiApplication:
     # spyne runs a full gc.collect() at most once a second per process by default: a latency
     # spike on a hot path. The collector's own thresholds (and gc.freeze under gunicorn) suffice.
     spyne_const.MIN_GC_INTERVAL = float("inf")
     application = RecoveryApplication(
-        [UserInformationRecoveryService],
-        tns=SERVICE_NS,
-        name=SERVICE,
+        [service],
+        tns=tns,
+        name=service.__name__,
         in_protocol=protocol(validator="lxml"),
         out_protocol=protocol(),
     )
@@ -128,10 +134,13 @@ class SoapEndpoint:
             SOAP11: self._spyne_app(SafeSoap11),
             SOAP12: self._spyne_app(SafeSoap12),
         }
-        self._short: ShortPath | None = ShortPath(env, self._by_type)
+        self._short = self._short_path()
 
     def _spyne_app(self, protocol: type) -> WsgiApplication:
         return _spyne_app(self._env, protocol, self._max_body)
+
+    def _short_path(self) -> ShortPath | None:
+        return ShortPath(self._env, self._by_type)
 
     def _wsdl(self, base: str) -> bytes:
         return render_wsdl(base)
