@@ -32,6 +32,7 @@ from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
+from recovery_soap.soap.authentication_front import AUTH_PATHS, AuthenticationAdminEndpoint
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
 from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine, opened
@@ -83,6 +84,8 @@ def policy_from(settings: Settings) -> Policy:
         lockout_failures=settings.lockout_failures,
         lockout_window=timedelta(minutes=settings.lockout_window_minutes),
         lockout_duration=timedelta(minutes=settings.lockout_minutes),
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_lifetime=timedelta(minutes=settings.session_lifetime_minutes),
         passwords=PasswordPolicy(
             min_length=settings.password_min_length,
             max_length=settings.password_max_length,
@@ -166,6 +169,12 @@ class RecoveryApp:
             trust_proxy=settings.trust_proxy,
             require_https=settings.require_https,
         )
+        self.authentication = AuthenticationAdminEndpoint(
+            env,
+            max_body=settings.max_body_bytes,
+            trust_proxy=settings.trust_proxy,
+            require_https=settings.require_https,
+        )
         self._rest: Any = None
         self._rest_lock = threading.Lock()
         self._pages: Any = None
@@ -198,8 +207,10 @@ class RecoveryApp:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path in SERVICE_PATHS:
+            return self.soap(environ, observe.counting_refusals(start_response, method, path))
+        if path in AUTH_PATHS:
             counted = observe.counting_refusals(start_response, method, path)
-            return self.soap(environ, counted)
+            return self.authentication(environ, counted)
         if path.startswith(BASE_PATH):
             return plain(start_response, "404 Not Found", "Not found.")
         if self.settings.pages and _is_page_path(path):

@@ -183,6 +183,17 @@ class Settings:
             "(a changed secret or permission takes effect within it)"
         },
     )
+    session_idle_minutes: int = field(
+        default=15,
+        metadata={
+            "doc": "AuthenticationAdmin login sessions (JSESSIONID) end after this many minutes "
+            "without a request"
+        },
+    )
+    session_lifetime_minutes: int = field(
+        default=480,
+        metadata={"doc": "AuthenticationAdmin login sessions end this many minutes after login"},
+    )
     max_body_bytes: int = field(
         default=1024 * 1024, metadata={"doc": "largest accepted request body, bytes (413 above)"}
     )
@@ -334,6 +345,8 @@ class Settings:
             raise SettingsError("token_minutes must be positive: tokens never live forever")
         if self.oidc_jwks_url and not (self.oidc_issuer and self.oidc_audience):
             raise SettingsError("oidc_jwks_url needs oidc_issuer and oidc_audience")
+        if min(self.session_idle_minutes, self.session_lifetime_minutes) <= 0:
+            raise SettingsError("the session minutes must be positive: sessions never live forever")
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
         if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:

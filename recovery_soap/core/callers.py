@@ -55,6 +55,12 @@ class CallerCache:
 
 def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> Caller | None:
     """The caller for these HTTP Basic credentials, or None (unknown name, wrong secret alike)."""
+    account = verified_account(env, name, secret)
+    return None if account is None else caller_for(account, client_address)
+
+
+def verified_account(env: Env, name: str, secret: str) -> ServiceAccount | None:
+    """The account these credentials belong to, or None (unknown name, wrong secret alike)."""
     presented = env.keyed.exact_digest(SECRET_LABEL, secret)
     account = env.callers.get((name, presented))
     if account is None:
@@ -65,6 +71,11 @@ def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> 
         assert stored is not None
         account = stored
         env.callers.put((name, presented), account)
+    return account
+
+
+def caller_for(account: ServiceAccount, client_address: str = "") -> Caller:
+    """The caller a request of this account runs as, however it logged in (Basic or session)."""
     return Caller(
         account=account.name,
         tenant=account.tenant,

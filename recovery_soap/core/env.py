@@ -39,6 +39,8 @@ class Policy:
     lockout_window: timedelta = timedelta(hours=1)
     lockout_duration: timedelta = timedelta(minutes=30)
     passwords: PasswordPolicy = field(default_factory=PasswordPolicy)
+    session_idle: timedelta = timedelta(minutes=15)
+    session_lifetime: timedelta = timedelta(hours=8)
 
 
 class Unlimited:

@@ -301,3 +301,18 @@ class AuditEvent:
     caller: str | None = None
     client_address: str | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerSession:
+    """A service account's login session (AuthenticationAdmin): only a keyed hash of its id is
+    stored; ``account_state`` is a digest of the account as it was at login, so a changed
+    account no longer matches and its sessions end."""
+
+    id_hash: str
+    account: str
+    account_state: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: str = ""

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from recovery_soap.core.model import (
     AuditEvent,
+    CallerSession,
     CaptchaRecord,
     ChallengeAnswer,
     CodeRecord,
@@ -167,6 +168,16 @@ class Accounts(Protocol):
     def all(self) -> list[ServiceAccount]: ...
 
 
+class CallerSessions(Protocol):
+    """Service-account login sessions, by the keyed hash of their id."""
+
+    def open(self, session: CallerSession) -> None: ...
+    def get(self, id_hash: str) -> CallerSession | None: ...
+    def touch(self, id_hash: str, at: datetime) -> None: ...
+    def end(self, id_hash: str) -> bool: ...
+    def end_stale(self, idle_since: datetime, now: datetime) -> int: ...
+
+
 class Directory(Protocol):
     """Users of a tenant as a directory: search, read with claims, rename, remove."""
 
@@ -196,6 +207,7 @@ class UnitOfWork(Protocol):
     questions: Questions
     outbox: Outbox
     accounts: Accounts
+    sessions: CallerSessions
     guards: Guards
     audit: AuditTrail
     directory: Directory

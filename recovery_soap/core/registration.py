@@ -90,7 +90,7 @@ def register_user(
     after the same password hashing, and nothing is created or sent.
     """
     require(caller, Permission.REGISTER)
-    if claims is None:
+    if not claims:  # missing, nil or empty alike: the legacy service faulted on null claims
         raise BadRequest("User claims are required to register a user")
     guard.admit(env, (Limit.MAIL_PER_ADDRESS, guard.address_of(caller)))
     hide = env.policy.hide_user_existence and not env.policy.notifications_external

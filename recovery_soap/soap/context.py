@@ -10,6 +10,9 @@ from recovery_soap.core.model import Caller
 
 CALLER_KEY = "recovery_soap.caller"
 REQUEST_ID_KEY = "recovery_soap.request_id"
+#: The client's address and whether the request came over HTTPS, as the front established them.
+ADDRESS_KEY = "recovery_soap.client_address"
+HTTPS_KEY = "recovery_soap.https"
 #: The core's answer the front already computed for this request (soap/catalogue.py).
 PRECOMPUTED_KEY = "recovery_soap.precomputed"
 

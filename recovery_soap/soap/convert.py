@@ -37,7 +37,12 @@ def captcha_input(bean: CaptchaInfoBean | None) -> CaptchaInput | None:
 def claim_pairs(
     beans: Iterable[UserIdentityClaimDTO | None] | None,
 ) -> list[tuple[str | None, str | None]]:
-    return [(b.claimUri, b.claimValue) for b in beans or () if b is not None]
+    """The claims given; a nil or empty element (``<claims/>``) is no claim at all."""
+    return [
+        (b.claimUri, b.claimValue)
+        for b in beans or ()
+        if b is not None and (b.claimUri is not None or b.claimValue is not None)
+    ]
 
 
 def answer_pairs(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -51,10 +52,6 @@ def fault_detail(operation: str, error_code: str | None) -> etree._Element:
     return wrapper
 
 
-def legacy_fault(operation: str, code: str, message: str, error_code: str | None = None) -> Fault:
-    return Fault(faultcode=code, faultstring=message, detail=fault_detail(operation, error_code))
-
-
 def fault_envelope(*, soap12: bool, sender: bool, message: str) -> bytes:
     """A bare fault of either SOAP version, for requests spyne never saw or could not answer."""
     ns = SOAP12_ENV if soap12 else SOAP11_ENV
@@ -79,6 +76,15 @@ class RecoveryApplication(Application):
     """A spyne Application whose every call goes through the error mapping above."""
 
     recovery_env: Any = None
+    #: The declared fault element of an operation (another service declares its own).
+    detail_for: Callable[[str, str | None], etree._Element] = staticmethod(fault_detail)
+
+    def _fault(
+        self, operation: str, code: str, message: str, error_code: str | None = None
+    ) -> Fault:
+        return Fault(
+            faultcode=code, faultstring=message, detail=self.detail_for(operation, error_code)
+        )
 
     def call_wrapper(self, ctx: Any) -> Any:
         operation = ctx.descriptor.name if ctx.descriptor else "unknown"
@@ -95,15 +101,15 @@ class RecoveryApplication(Application):
             if bean is not None:
                 return bean
             outcome = "fault"
-            raise legacy_fault(operation, "Server", error.wire_text, error.code) from None
+            raise self._fault(operation, "Server", error.wire_text, error.code) from None
         except RequestRefused as refused:
             outcome, code = "refused", "client"
             kind = "Client.BadRequest" if isinstance(refused, BadRequest) else "Client"
-            raise legacy_fault(operation, kind, refused.message) from None
+            raise self._fault(operation, kind, refused.message) from None
         except Unavailable:
             outcome, code = "unavailable", "18014"
             log.warning("operation %s: database unavailable", operation)
-            raise legacy_fault(operation, "Server", UNAVAILABLE, "18014") from None
+            raise self._fault(operation, "Server", UNAVAILABLE, "18014") from None
         except Fault:
             outcome = "fault"
             raise
@@ -116,7 +122,7 @@ class RecoveryApplication(Application):
                 type(unexpected).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            raise legacy_fault(operation, "Server", UNEXPECTED, "18013") from None
+            raise self._fault(operation, "Server", UNEXPECTED, "18013") from None
         finally:
             caller = environ.get(CALLER_KEY)
             observe.record_call(

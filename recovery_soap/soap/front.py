@@ -17,7 +17,7 @@ from typing import Any
 
 from spyne import const as spyne_const
 
-from recovery_soap.core import callers
+from recovery_soap.core import callers, sessions
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Caller
@@ -30,7 +30,7 @@ from recovery_soap.edge import (
     request_id_of,
     scheme_of,
 )
-from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.context import ADDRESS_KEY, CALLER_KEY, HTTPS_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
     UNEXPECTED,
@@ -39,6 +39,7 @@ from recovery_soap.soap.faults import (
 )
 from recovery_soap.soap.protocol import SafeSoap11, SafeSoap12
 from recovery_soap.soap.service import UserInformationRecoveryService
+from recovery_soap.soap.sessions import session_id_of
 from recovery_soap.soap.short_path import ShortPath
 from recovery_soap.soap.types import SERVICE_NS
 from recovery_soap.soap.wsdl import SERVICE, render_wsdl
@@ -52,12 +53,13 @@ SOAP11 = "text/xml"
 SOAP12 = "application/soap+xml"
 
 
-def service_paths() -> frozenset[str]:
+def service_paths(service: str = SERVICE) -> frozenset[str]:
     """The bare service path and the legacy per-port endpoint names, with and without a slash."""
-    paths = {BASE_PATH}
+    base = f"/services/{service}"
+    paths = {base}
     for transport in ("Http", "Https"):
         for kind in ("Soap11", "Soap12", ""):
-            paths.add(f"{BASE_PATH}.{SERVICE}{transport}{kind}Endpoint")
+            paths.add(f"{base}.{service}{transport}{kind}Endpoint")
     return frozenset(paths | {p + "/" for p in paths})
 
 
@@ -93,14 +95,20 @@ def soap_fault(
     return [body]
 
 
-def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
+def _spyne_app(
+    env: Env,
+    protocol: type,
+    max_body: int,
+    service: type = UserInformationRecoveryService,
+    tns: str = SERVICE_NS,
+) -> WsgiApplication:
     # spyne runs a full gc.collect() at most once a second per process by default: a latency
     # spike on a hot path. The collector's own thresholds (and gc.freeze under gunicorn) suffice.
     spyne_const.MIN_GC_INTERVAL = float("inf")
     application = RecoveryApplication(
-        [UserInformationRecoveryService],
-        tns=SERVICE_NS,
-        name=SERVICE,
+        [service],
+        tns=tns,
+        name=service.__name__,
         in_protocol=protocol(validator="lxml"),
         out_protocol=protocol(),
     )
@@ -111,6 +119,10 @@ def _spyne_app(env: Env, protocol: type, max_body: int) -> WsgiApplication:
 class SoapEndpoint:
     """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
 
+    service = SERVICE
+    #: Operations run only for an authenticated caller (HTTP Basic or a session cookie).
+    caller_required = True
+
     def __init__(
         self, env: Env, *, max_body: int, trust_proxy: bool, require_https: bool = False
     ) -> None:
@@ -119,17 +131,26 @@ class SoapEndpoint:
         self._trust_proxy = trust_proxy
         self._require_https = require_https
         self._by_type = {
-            SOAP11: _spyne_app(env, SafeSoap11, max_body),
-            SOAP12: _spyne_app(env, SafeSoap12, max_body),
+            SOAP11: self._spyne_app(SafeSoap11),
+            SOAP12: self._spyne_app(SafeSoap12),
         }
-        self._short = ShortPath(env, self._by_type)
+        self._short = self._short_path()
+
+    def _spyne_app(self, protocol: type) -> WsgiApplication:
+        return _spyne_app(self._env, protocol, self._max_body)
+
+    def _short_path(self) -> ShortPath | None:
+        return ShortPath(self._env, self._by_type)
+
+    def _wsdl(self, base: str) -> bytes:
+        return render_wsdl(base)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         query = environ.get("QUERY_STRING", "")
         if method in ("GET", "HEAD"):
             if query.lower() in ("wsdl", "wsdl="):
-                document = render_wsdl(base_url(environ, self._trust_proxy))
+                document = self._wsdl(base_url(environ, self._trust_proxy))
                 start_response(
                     "200 OK",
                     [
@@ -173,13 +194,14 @@ class SoapEndpoint:
                 )
             caller = self._authenticate(environ, address)
         except Unavailable:
-            return soap_fault(start_response, media_type, "503 Service Unavailable", UNAVAILABLE)
-        if caller is None:
+            # A fault travels on 500 (SOAP 1.1 §6.2, WS-I R1126), an outage included.
+            return soap_fault(start_response, media_type, "500 Internal Server Error", UNAVAILABLE)
+        if caller is None and self.caller_required:
             return plain(
                 start_response,
                 "401 Unauthorized",
                 "Service-account credentials required.",
-                [("WWW-Authenticate", f'Basic realm="{SERVICE}", charset="UTF-8"')],
+                [("WWW-Authenticate", f'Basic realm="{self.service}", charset="UTF-8"')],
             )
         try:
             body = read_body(environ, self._max_body)
@@ -198,16 +220,19 @@ class SoapEndpoint:
         inner["CONTENT_LENGTH"] = str(len(body))
         inner.pop("HTTP_TRANSFER_ENCODING", None)
         inner[CALLER_KEY] = caller
+        inner[ADDRESS_KEY] = address
+        inner[HTTPS_KEY] = scheme_of(environ, self._trust_proxy) == "https"
         request_id = request_id_of(environ)
         inner[REQUEST_ID_KEY] = request_id
 
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
 
-        call = self._short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type)
+        short = self._short if caller is not None else None
+        call = short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type) if short else None
         try:
-            if call is not None:
-                return self._short.answer(call, caller, media_type, inner, start_with_id)
+            if short is not None and call is not None and caller is not None:
+                return short.answer(call, caller, media_type, inner, start_with_id)
             return spyne_app(inner, start_with_id)
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
@@ -220,11 +245,15 @@ class SoapEndpoint:
             )
 
     def _authenticate(self, environ: dict[str, Any], address: str) -> Caller | None:
-        """The caller for the request's HTTP Basic credentials; failures are audited and counted."""
+        """The caller for the request's HTTP Basic credentials, else for its session cookie
+        (AuthenticationAdmin login); failures are audited and counted."""
         credentials = basic_credentials(environ)
+        session_id = session_id_of(environ) if credentials is None else None
         caller = None
         if credentials is not None:
             caller = callers.authenticate(self._env, credentials[0], credentials[1], address)
+        elif session_id is not None:
+            caller = sessions.caller_of(self._env, session_id, address)
         if caller is None:
             callers.record_auth_failure(self._env, credentials[0] if credentials else "", address)
         return caller

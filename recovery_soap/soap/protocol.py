@@ -18,8 +18,15 @@ from typing import Any
 
 from lxml import etree
 from spyne import Fault
-from spyne.const.http import HTTP_400
 from spyne.protocol.soap import Soap11, Soap12
+
+from recovery_soap.soap.addressing import HeaderBlocks
+from recovery_soap.soap.fault_status import (
+    MalformedMessage,
+    malformed,
+    soap11_status,
+    soap12_status,
+)
 
 # spyne's parser defaults already hold: load_dtd=False, resolve_entities=False, no_network=True,
 # huge_tree=False; libxml2 >= 2.13 bounds entity amplification.
@@ -35,7 +42,7 @@ def _refuse_dtd(ctx: Any) -> None:
         return
     info = _root(ctx).getroottree().docinfo
     if info.doctype or info.internalDTD is not None or info.system_url:
-        raise Fault("Client.DTDNotAllowed", "Document type declarations are not allowed")
+        raise MalformedMessage("Client.DTDNotAllowed", "Document type declarations are not allowed")
 
 
 @contextmanager
@@ -44,7 +51,11 @@ def _charset_checked() -> Iterator[None]:
     try:
         yield
     except (LookupError, UnicodeError):
-        raise Fault("Client.EncodingError", "The body is not in the declared charset") from None
+        raise MalformedMessage(
+            "Client.EncodingError", "The body is not in the declared charset"
+        ) from None
+    except Fault as fault:  # not well-formed XML
+        raise malformed(fault) from None
 
 
 def _check_body(ctx: Any, envelope_ns: str) -> None:
@@ -52,9 +63,13 @@ def _check_body(ctx: Any, envelope_ns: str) -> None:
     and would take a Fault there for a response to process."""
     root = _root(ctx)
     if root.tag != f"{{{envelope_ns}}}Envelope":
-        return  # spyne itself answers "No Envelope element was found"
+        raise MalformedMessage(
+            "Client.SoapError", f"No {{{envelope_ns}}}Envelope element was found!"
+        )
     body = root.find(f"{{{envelope_ns}}}Body")
-    if body is None or len(body) == 0 or not isinstance(body[0].tag, str):
+    if body is None:
+        raise MalformedMessage("Client.SoapError", "The SOAP envelope has no Body")
+    if len(body) == 0 or not isinstance(body[0].tag, str):
         raise Fault("Client.SoapError", "The SOAP Body has no operation element")
     operation = body[0]
     if operation.tag == f"{{{envelope_ns}}}Fault":
@@ -65,22 +80,9 @@ def _check_body(ctx: Any, envelope_ns: str) -> None:
         operation.text = None
 
 
-def _malformed(fault: Any) -> bool:
-    """A Client fault raised before any operation ran (syntax, DTD, schema, unknown element):
-    the request message itself is malformed. The operations' own faults carry the legacy detail."""
-    code = str(getattr(fault, "faultcode", "") or "")
-    if code == "Client.BadRequest":  # the core found a required part missing or malformed
-        return True
-    return code.startswith(("Client", "Sender", "soap12env:Sender")) and not isinstance(
-        getattr(fault, "detail", None), etree._Element
-    )
-
-
-class SafeSoap11(Soap11):
+class SafeSoap11(HeaderBlocks, Soap11):
     def fault_to_http_response_code(self, fault: Any) -> str:
-        """WS-I Basic Profile: a malformed request message gets 400 (R1113); any other fault
-        travels on 500 (R1126), which .NET and Axis2 clients need to read it as a fault."""
-        return HTTP_400 if _malformed(fault) else str(super().fault_to_http_response_code(fault))
+        return soap11_status(fault)
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():
@@ -92,14 +94,9 @@ class SafeSoap11(Soap11):
         super().decompose_incoming_envelope(ctx, message)
 
 
-class SafeSoap12(Soap12):
+class SafeSoap12(HeaderBlocks, Soap12):
     def fault_to_http_response_code(self, fault: Any) -> str:
-        """SOAP 1.2 over HTTP: a Sender fault is 400, a Receiver fault 500 (SOAP 1.1 keeps 500
-        for every fault, as WS-I Basic Profile R1126 requires and .NET/Axis2 clients expect)."""
-        code = str(getattr(fault, "faultcode", "") or "")
-        if code.startswith(("Client", "Sender", "soap12env:Sender")):
-            return HTTP_400
-        return str(super().fault_to_http_response_code(fault))
+        return soap12_status(fault)
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():

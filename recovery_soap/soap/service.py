@@ -159,7 +159,7 @@ class UserInformationRecoveryService(ServiceBase):
                 caller,
                 userName,
                 password,
-                convert.claim_pairs(claims) if claims is not None else None,
+                convert.claim_pairs(claims),
                 profileName,
                 tenantDomain,
             )

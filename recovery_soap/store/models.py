@@ -214,3 +214,18 @@ class SigningKeyRow(Base):
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class CallerSessionRow(Base):
+    """A service account's login session (AuthenticationAdmin); the id itself is never stored."""
+
+    __tablename__ = "caller_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("service_accounts.id", ondelete="CASCADE"), index=True
+    )
+    account_state: Mapped[str] = mapped_column(String(64))
+    client_address: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

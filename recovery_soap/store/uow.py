@@ -22,6 +22,7 @@ from recovery_soap.store.repositories import (
     TenantRepository,
     UserRepository,
 )
+from recovery_soap.store.sessions import SessionRepository
 
 
 class SqlUnitOfWork:
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.questions = QuestionRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.accounts = AccountRepository(connection)
+        self.sessions = SessionRepository(connection)
         self.audit = AuditRepository(connection)
         self.directory = DirectoryRepository(connection)
         return self

@@ -43,6 +43,20 @@ def test_create_answers_201_with_location_and_etag(admin: ScimClient) -> None:
     assert own(admin.server, body["userName"], PASSWORD).get("/Me").json()["id"] == user["id"]
 
 
+@pytest.mark.parametrize("active", [False, True])
+def test_removing_active_leaves_the_default_an_active_account(
+    admin: ScimClient, active: bool
+) -> None:
+    """RFC 7644 §3.5.2.2: the optional attribute is removed; the account is left in the
+    documented default state, active (unlocked), as a user created without it is."""
+    user = created(admin, active=active, password=PASSWORD)
+    answer = admin.patch(f"/Users/{user['id']}", [{"op": "remove", "path": "active"}])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["active"] is True
+    assert admin.get(f"/Users/{user['id']}").json()["active"] is True
+    assert own(admin.server, user["userName"], PASSWORD).get("/Me").status_code == 200
+
+
 def test_create_without_a_password_makes_an_account_nobody_can_log_into(
     admin: ScimClient,
 ) -> None:

@@ -195,8 +195,9 @@ class Operations:
         def change(current: Any) -> Any:
             operations.patch(current, POLICY)
             if current.active is None:
-                # The account is active or not: that state cannot be left without a value.
-                raise MutabilityException(detail="active cannot be removed; set true or false")
+                # An account is active or not, with no third state: a removed `active` leaves
+                # the default a user created without it gets (active, i.e. unlocked).
+                current.active = True
             return current
 
         profile = self._rewrite(caller, target, change, expected, self_service=self_service)
