@@ -36,6 +36,7 @@ from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine
 from recovery_soap.store.keys import server_key
 from recovery_soap.store.outbox_queue import OutboxQueue
+from recovery_soap.store.sealing import sealer_for
 from recovery_soap.store.uow import uow_factory
 
 log = logging.getLogger("recovery_soap")
@@ -100,7 +101,7 @@ def build_env(
     captcha_text: Callable[[], str] | None = None,
 ) -> Env:
     return Env(
-        uow=uow_factory(engine),
+        uow=uow_factory(engine, sealer_for(engine, settings.secret_key)),
         clock=clock or SystemClock(),
         keyed=KeyedHasher(server_key(engine, settings.secret_key)),
         slow=SlowHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
@@ -249,7 +250,8 @@ def create_app(
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
-    dispatcher = Dispatcher(OutboxQueue(engine), SmtpSender(settings), env.clock, settings)
+    queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
+    dispatcher = Dispatcher(queue, SmtpSender(settings), env.clock, settings)
     return RecoveryApp(settings, engine, env, dispatcher)
 
 

@@ -133,11 +133,11 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
         from recovery_soap.core.clock import SystemClock
         from recovery_soap.notify.smtp import SmtpSender
         from recovery_soap.store.outbox_queue import OutboxQueue
+        from recovery_soap.store.sealing import sealer_for
 
         engine = prepare_database(settings)
-        Dispatcher(
-            OutboxQueue(engine), SmtpSender(settings), SystemClock(), settings
-        ).start_background()
+        queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
+        Dispatcher(queue, SmtpSender(settings), SystemClock(), settings).start_background()
 
     Server().run()
     return 0
@@ -471,8 +471,10 @@ def cmd_questions_add(args: argparse.Namespace) -> int:
 def _queue(settings: Settings) -> Any:
     from recovery_soap.app import prepare_database
     from recovery_soap.store.outbox_queue import OutboxQueue
+    from recovery_soap.store.sealing import sealer_for
 
-    return OutboxQueue(prepare_database(settings))
+    engine = prepare_database(settings)
+    return OutboxQueue(engine, sealer_for(engine, settings.secret_key))
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
