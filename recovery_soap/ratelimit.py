@@ -50,7 +50,7 @@ class Limiter:
             allowed = bool(self._limiter.hit(self._rates[limit], limit.value, *identifiers))
         except Exception as exc:  # noqa: BLE001 - an unreachable storage must not crash a call
             self._outage.failed(exc)
-            return not self._fail_closed
+            return not self._closed(limit)
         self._outage.succeeded()
         return allowed
 
@@ -59,9 +59,15 @@ class Limiter:
             exhausted = not self._limiter.test(self._rates[limit], limit.value, *identifiers)
         except Exception as exc:  # noqa: BLE001 - as in allow()
             self._outage.failed(exc)
-            return self._fail_closed
+            return self._closed(limit)
         self._outage.succeeded()
         return exhausted
+
+    def _closed(self, limit: Limit) -> bool:
+        """Whether ``limit`` refuses while its storage is down. Service-account logins stay
+        open even when limits fail closed: their secrets are 256 random bits, so the limit
+        only slows guessing that cannot succeed, and closing it would refuse every caller."""
+        return self._fail_closed and limit is not Limit.AUTH_FAILURES_PER_ADDRESS
 
     def reachable(self) -> bool:
         try:
