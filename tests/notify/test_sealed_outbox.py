@@ -15,7 +15,7 @@ from recovery_soap.core.model import MessageKind, RenderedMessage
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.store.sealing import PREFIX, Sealer, UnreadableMessage, message_context
 from tests.conftest import LiveServer, unique
-from tests.soap.flows import claims_for
+from tests.soap.flows import claims_for, confirmed_user, start_recovery
 from tests.support import free_port
 
 SECRET_KEY = "outbox-test-secret-key-0123456789abcdef"
@@ -81,6 +81,20 @@ def test_no_table_holds_a_queued_code_in_clear(serve, issued: list[str]) -> None
     live = serve(secret_key=SECRET_KEY, link_base_url="https://app.example/confirm")
     register(live)
     [code] = issued
+    assert holding(live, code) == []
+
+
+def test_no_table_holds_a_queued_recovery_code_in_clear(serve, issued: list[str]) -> None:
+    live = serve(secret_key=SECRET_KEY)
+    service = live.client()
+    name = confirmed_user(live, service)
+    key = start_recovery(live, service, name)
+    bean = service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
+    assert bean.verified, bean.error
+    code = issued[-1]
+    assert holding(live, code) == []
+    live.deliver_mail()
+    assert live.smtp.mailbox.last_code(f"{name}@example.test") == code
     assert holding(live, code) == []
 
 
