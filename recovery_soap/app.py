@@ -7,14 +7,13 @@ uWSGI) builds itself from the environment on its first request.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from recovery_soap import logs, observe
 from recovery_soap.captcha_images import render_jpeg
@@ -28,6 +27,7 @@ from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.health import Health
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
@@ -38,6 +38,7 @@ from recovery_soap.store import schema
 from recovery_soap.store.db import is_sqlite, make_engine, opened
 from recovery_soap.store.keys import server_key
 from recovery_soap.store.outbox_queue import OutboxQueue
+from recovery_soap.store.sealing import sealer_for
 from recovery_soap.store.uow import uow_factory
 
 log = logging.getLogger("recovery_soap")
@@ -113,7 +114,7 @@ def build_env(
     captcha_text: Callable[[], str] | None = None,
 ) -> Env:
     return Env(
-        uow=uow_factory(engine),
+        uow=uow_factory(engine, sealer_for(engine, settings.secret_key)),
         clock=clock or SystemClock(),
         keyed=KeyedHasher(server_key(engine, settings.secret_key)),
         slow=SlowHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
@@ -145,14 +146,6 @@ def apply_bootstrap_account(env: Env, spec: str) -> str:
     return name
 
 
-def _port_answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 class RecoveryApp:
     """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
 
@@ -178,6 +171,12 @@ class RecoveryApp:
         self._rest: Any = None
         self._rest_lock = threading.Lock()
         self._pages: Any = None
+        self.health = Health(
+            settings,
+            engine,
+            getattr(env.limiter, "reachable", None),
+            dispatcher.outbox_counts,
+        )
 
     @property
     def rest(self) -> Any:
@@ -228,8 +227,15 @@ class RecoveryApp:
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
             return self._ready(start_response)
+        if path == "/healthz/details" and self.settings.metrics:
+            body = self.health.details()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         if path == "/metrics" and self.settings.metrics:
-            body, content_type = observe.exposition(self.dispatcher.outbox_counts)
+            body, content_type = observe.exposition(self.dispatcher.outbox_counts, self.health)
             start_response(
                 "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
             )
@@ -239,26 +245,11 @@ class RecoveryApp:
         return plain(start_response, "404 Not Found", "Not found.")
 
     def _ready(self, start_response: StartResponse) -> list[bytes]:
-        """Ready when the database answers, and the SMTP server and Redis when configured."""
-        checks = {"database": self._database_answers()}
-        if self.settings.smtp_host:
-            checks["smtp"] = _port_answers(self.settings.smtp_host, self.settings.smtp_port)
-        reachable = getattr(self.env.limiter, "reachable", None)
-        if self.settings.rate_limit_storage.startswith("redis") and reachable is not None:
-            checks["redis"] = bool(reachable())
-        lines = [f"{name}: {'ok' if ok else 'unreachable'}" for name, ok in checks.items()]
-        if all(checks.values()):
-            return plain(start_response, "200 OK", "\n".join(["ready", *lines]))
-        log.warning("readiness check failed: %s", ", ".join(lines))
-        return plain(start_response, "503 Service Unavailable", "\n".join(["not ready", *lines]))
-
-    def _database_answers(self) -> bool:
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
-            return False
-        return True
+        """Ready when the database answers; Redis and SMTP outages are reported, not failed."""
+        ready, body = self.health.readiness()
+        if ready:
+            return plain(start_response, "200 OK", body)
+        return plain(start_response, "503 Service Unavailable", body)
 
     def _captcha(self, image_id: str, start_response: StartResponse) -> list[bytes]:
         try:
@@ -292,7 +283,8 @@ def create_app(
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
-    dispatcher = Dispatcher(OutboxQueue(engine), sender_for(settings), env.clock, settings)
+    queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
+    dispatcher = Dispatcher(queue, sender_for(settings), env.clock, settings)
     return RecoveryApp(settings, engine, env, dispatcher)
 
 

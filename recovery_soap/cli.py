@@ -220,11 +220,11 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
         from recovery_soap.core.clock import SystemClock
         from recovery_soap.notify.smtp import sender_for
         from recovery_soap.store.outbox_queue import OutboxQueue
+        from recovery_soap.store.sealing import sealer_for
 
         engine = prepare_database(settings)
-        Dispatcher(
-            OutboxQueue(engine), sender_for(settings), SystemClock(), settings
-        ).start_background()
+        queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
+        Dispatcher(queue, sender_for(settings), SystemClock(), settings).start_background()
 
     Server().run()
     return 0
@@ -674,8 +674,10 @@ def cmd_questions_add(args: argparse.Namespace) -> int:
 def _queue(settings: Settings) -> Any:
     from recovery_soap.app import prepare_database
     from recovery_soap.store.outbox_queue import OutboxQueue
+    from recovery_soap.store.sealing import sealer_for
 
-    return OutboxQueue(prepare_database(settings))
+    engine = prepare_database(settings)
+    return OutboxQueue(engine, sealer_for(engine, settings.secret_key))
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
@@ -709,10 +711,16 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from recovery_soap.core.clock import SystemClock
 
-    revived = _queue(_settings(args)).revive(SystemClock().now(), args.id)
+    queue, now = _queue(_settings(args)), SystemClock().now()
+    due = 0 if args.id else queue.retry_now(now)
+    revived = queue.revive(now, args.id)
     if args.id and not revived:
-        raise CommandError(f"no message with id {args.id} in the outbox")
-    _print(args, {"queued": revived}, [f"{revived} message(s) queued again"])
+        raise CommandError(f"no message with id {args.id} in the outbox that can be sent again")
+    _print(
+        args,
+        {"queued": revived, "due_now": due},
+        [f"{revived} message(s) queued again; {due} waiting message(s) due now"],
+    )
     return 0
 
 
@@ -988,12 +996,34 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command("list", cmd_outbox_list, "list queued, sent and dead messages", outbox)
     listing.add_argument("--status", choices=("pending", "sent", "dead"))
     listing.add_argument("--limit", type=int, default=100)
-    retry = command("retry", cmd_outbox_retry, "queue dead messages (or one) again", outbox)
+    retry = command(
+        "retry",
+        cmd_outbox_retry,
+        "make waiting messages due now, and queue dead ones (or one) that still hold their "
+        "text again (a message given up by the dispatcher lost its text and code: the user "
+        "asks for a new one)",
+        outbox,
+    )
     retry.add_argument("--id", type=int, help="only this message")
-    purge = command("purge", cmd_outbox_purge, "remove delivered messages", outbox)
+    purge = command(
+        "purge",
+        cmd_outbox_purge,
+        "remove delivered messages now (the dispatcher does it after outbox_keep_days)",
+        outbox,
+    )
     purge.add_argument("--older-than-days", type=int, default=7)
     purge.add_argument("--dead-too", action="store_true", help="also remove dead messages")
-    run = command("run", cmd_outbox_run, "deliver the outbox by SMTP", outbox)
+    run = command(
+        "run",
+        cmd_outbox_run,
+        "deliver the outbox by SMTP. Any number of dispatchers may run against one database, "
+        "on one machine or several: each claims its own messages (an atomic claim; SKIP LOCKED "
+        "on PostgreSQL) under a lease of outbox_lease_seconds, renewed while it sends, so the "
+        "mail of one that crashed is sent by another within the lease. Delivery is at least "
+        "once: only a message in flight at a crash can go out twice. One is enough for most "
+        "installations; a second on another machine keeps mail flowing while one is down.",
+        outbox,
+    )
     run.add_argument("--once", action="store_true", help="one pass, then exit")
 
     audit = group("audit", "the security audit trail")

@@ -172,6 +172,35 @@ class Settings:
     outbox_max_attempts: int = field(
         default=10, metadata={"doc": "failed deliveries after which a message is marked dead"}
     )
+    outbox_lease_seconds: float = field(
+        default=30.0,
+        metadata={
+            "doc": "how long a dispatcher's claim on a message lasts, renewed while it works; "
+            "a crashed dispatcher's mail is sent by another within it (keep it above "
+            "smtp_timeout_seconds)"
+        },
+    )
+    outbox_keep_days: int = field(
+        default=7,
+        metadata={
+            "doc": "sent and dead messages (their texts already erased) are removed by the "
+            "dispatcher after this many days; 0 keeps them"
+        },
+    )
+    rate_limit_failure_mode: str = field(
+        default="open",
+        metadata={
+            "doc": "open: while the rate-limit storage (Redis) is down, limits allow every "
+            "request; closed: they refuse every limited request (see SECURITY.md)"
+        },
+    )
+    outage_log_interval_seconds: float = field(
+        default=60.0,
+        metadata={
+            "doc": "while a dependency (Redis, SMTP) is down, at most one log record per "
+            "interval says so, with a count"
+        },
+    )
     trust_proxy: bool = field(
         default=False,
         metadata={"doc": "honour X-Forwarded-Proto/X-Forwarded-Host (behind a trusted proxy)"},
@@ -332,6 +361,7 @@ class Settings:
             "rate_limits": ("on", "off"),
             "log_format": ("text", "json"),
             "mail_transport": ("smtp", "console"),
+            "rate_limit_failure_mode": ("open", "closed"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -347,6 +377,12 @@ class Settings:
             raise SettingsError("oidc_jwks_url needs oidc_issuer and oidc_audience")
         if min(self.session_idle_minutes, self.session_lifetime_minutes) <= 0:
             raise SettingsError("the session minutes must be positive: sessions never live forever")
+        if self.outbox_lease_seconds <= 0 or self.outage_log_interval_seconds <= 0:
+            raise SettingsError(
+                "outbox_lease_seconds and outage_log_interval_seconds must be positive"
+            )
+        if self.outbox_keep_days < 0:
+            raise SettingsError("outbox_keep_days must be 0 (keep) or more")
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
         if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:

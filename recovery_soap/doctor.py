@@ -97,7 +97,7 @@ def _rate_limits(settings: Settings) -> Finding:
                 "rate limits",
                 False,
                 f"Redis at {settings.rate_limit_storage} does "
-                "not answer: limits fail open until it does",
+                f"not answer: limits fail {settings.rate_limit_failure_mode} until it does",
             )
         return Finding("rate limits", True, "shared in Redis")
     return Finding(
@@ -135,7 +135,18 @@ def _advice(settings: Settings) -> list[Finding]:
             Finding(
                 "secret key",
                 True,
-                "the hashing key is kept in the database; set RECOVERY_SECRET_KEY to keep it apart",
+                "the hashing key, and the key that seals queued mail, are kept in the "
+                "database: a dump reveals queued codes; set RECOVERY_SECRET_KEY to keep it apart",
+                warning=True,
+            )
+        )
+    if settings.outbox_lease_seconds <= settings.smtp_timeout_seconds:
+        advice.append(
+            Finding(
+                "outbox lease",
+                True,
+                "outbox_lease_seconds is not above smtp_timeout_seconds: a slow SMTP server "
+                "can make a message go out twice",
                 warning=True,
             )
         )

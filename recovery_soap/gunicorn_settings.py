@@ -2,8 +2,14 @@
 (the file at the top of the repository imports this module) and by ``recovery-soap serve
 --workers N``, so both run with the same timeouts, worker recycling and merged metrics.
 
-Settings of the service itself come from RECOVERY_* variables (see README). The outbox is
-delivered by its own process: `recovery-soap outbox run` (deploy/systemd/).
+Settings of the service itself come from RECOVERY_* variables (docs/configuration.md).
+
+Where mail is delivered: not here. The workers only queue messages in the database; the outbox
+is delivered by its own process, `recovery-soap outbox run` (deploy/systemd/
+recovery-soap-outbox.service), started beside gunicorn. Any number of them may run, on this
+machine or others: each claims its own messages under a short lease (outbox_lease_seconds,
+default 30 s), so if one dies the others send its mail within the lease. Without one, mail waits
+in the outbox. (`recovery-soap serve --workers N` instead runs one dispatcher in its master.)
 """
 
 import gc

@@ -154,7 +154,7 @@ class OutboxCollector:
         return []
 
 
-def exposition(outbox_counts: Any) -> tuple[bytes, str]:
+def exposition(outbox_counts: Any, dependencies: Any = None) -> tuple[bytes, str]:
     """The /metrics body: this process's metrics, or all workers' in gunicorn multiprocess mode."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -168,6 +168,8 @@ def exposition(outbox_counts: Any) -> tuple[bytes, str]:
     body = generate_latest(registry)
     outbox = CollectorRegistry()
     outbox.register(OutboxCollector(outbox_counts))
+    if dependencies is not None:  # recovery_soap_dependency_up, measured at scrape time
+        outbox.register(dependencies)
     return body + generate_latest(outbox), CONTENT_TYPE_LATEST
 
 

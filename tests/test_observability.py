@@ -71,15 +71,15 @@ def test_metrics_count_calls_errors_and_the_outbox(live: LiveServer) -> None:
     assert 'recovery_soap_outbox_messages{status="pending"}' in text
 
 
-def test_readiness_names_an_unreachable_smtp_server(serve) -> None:
+def test_readiness_names_an_unreachable_smtp_server_but_stays_ready(serve) -> None:
     live = serve(smtp_port=free_port())
     answer = requests.get(live.url + "/readyz", timeout=10)
-    assert answer.status_code == 503
-    assert "database: ok" in answer.text and "smtp: unreachable" in answer.text
+    assert answer.status_code == 200
+    assert "database: ok" in answer.text and "smtp: unreachable (degraded" in answer.text
     assert requests.get(live.url + "/healthz", timeout=10).status_code == 200
 
 
-def test_readiness_checks_redis_when_limits_live_there(serve) -> None:
+def test_readiness_reports_redis_when_limits_live_there(serve) -> None:
     live = serve(rate_limit_storage="redis://127.0.0.1:1")  # nothing listens on port 1
     answer = requests.get(live.url + "/readyz", timeout=10)
-    assert answer.status_code == 503 and "redis: unreachable" in answer.text
+    assert answer.status_code == 200 and "redis: unreachable (degraded" in answer.text

@@ -1,19 +1,24 @@
 """The outbox seen from the dispatcher: claim due messages, record each delivery's outcome.
 
-Claims take a lease (``claimed_until``) so a crashed dispatcher's messages are retried by
-another; on PostgreSQL concurrent dispatchers skip each other's rows (FOR UPDATE SKIP LOCKED).
+Claims take a short lease (``claimed_until``), renewed while the dispatcher works through its
+batch, so a crashed dispatcher's messages are taken by another once the lease runs out; the
+claim is one atomic UPDATE, and on PostgreSQL concurrent dispatchers skip each other's rows.
+Texts are sealed at rest (``sealing``) and erased once a message is sent or dead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, or_, select, update
 
 from recovery_soap.store.models import OutboxRow
+from recovery_soap.store.sealing import Sealer, UnreadableMessage, message_context, sealer_for
 
 outbox_t = OutboxRow.__table__
+#: A sent or dead message keeps its delivery record but not its text.
+ERASED = {"body": "", "html_body": None}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class QueuedMessage:
     sent_at: datetime | None
     last_error: str | None
     next_attempt_at: datetime | None = None
+    readable: bool = True  # False: sealed under a key this service no longer has
 
 
 def _message(row: object) -> QueuedMessage:
@@ -52,12 +58,18 @@ def _message(row: object) -> QueuedMessage:
 
 
 class OutboxQueue:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self._engine = engine
+        self._sealer = sealer or sealer_for(engine)
 
     def claim(self, now: datetime, lease: timedelta, limit: int = 20) -> list[QueuedMessage]:
+        """Take up to ``limit`` due messages under a lease, their texts opened for sending.
+
+        One UPDATE ... RETURNING claims them, so two dispatchers never take the same message
+        (PostgreSQL: the row locks of the inner select are skipped, not waited for).
+        """
         due = (
-            select(outbox_t)
+            select(outbox_t.c.id)
             .where(
                 outbox_t.c.status == "pending",
                 outbox_t.c.next_attempt_at <= now,
@@ -68,23 +80,48 @@ class OutboxQueue:
         )
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(outbox_t)
+            .where(outbox_t.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=now + lease)
+            .returning(*outbox_t.c)
+        )
         with self._engine.begin() as connection:
-            rows = connection.execute(due).all()
-            if rows:
-                connection.execute(
-                    update(outbox_t)
-                    .where(outbox_t.c.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + lease)
-                )
-        return [_message(r) for r in rows]
+            rows = sorted(connection.execute(claim).all(), key=lambda r: r.id)
+        return [self._opened(_message(r)) for r in rows]
+
+    def renew(self, message_ids: list[int], now: datetime, lease: timedelta) -> None:
+        """Extend the lease of messages still being worked on (a live dispatcher's batch)."""
+        if not message_ids:
+            return
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id.in_(message_ids), outbox_t.c.status == "pending")
+                .values(claimed_until=now + lease)
+            )
+
+    def _opened(self, message: QueuedMessage) -> QueuedMessage:
+        context = message_context(message.kind, message.recipient)
+        try:
+            body = self._sealer.open(message.body, context)
+            html = None if message.html is None else self._sealer.open(message.html, context)
+        except UnreadableMessage:
+            return replace(message, readable=False)
+        return replace(message, body=body, html=html)
 
     def mark_sent(self, message_id: int, now: datetime) -> None:
+        """Record the delivery and erase the message's text: its code is gone from the store."""
         with self._engine.begin() as connection:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == message_id)
                 .values(
-                    status="sent", sent_at=now, claimed_until=None, attempts=outbox_t.c.attempts + 1
+                    status="sent",
+                    sent_at=now,
+                    claimed_until=None,
+                    attempts=outbox_t.c.attempts + 1,
+                    **ERASED,
                 )
             )
 
@@ -105,6 +142,7 @@ class OutboxQueue:
                     last_error=error[:1000],
                     next_attempt_at=now + delay,
                     claimed_until=None,
+                    **(ERASED if status == "dead" else {}),
                 )
             )
         return status
@@ -119,9 +157,12 @@ class OutboxQueue:
             ).rowcount
 
     def revive(self, now: datetime, message_id: int | None = None) -> int:
-        """Give dead messages (or one message) a fresh set of attempts, due now."""
-        query = update(outbox_t).values(
-            status="pending", attempts=0, next_attempt_at=now, claimed_until=None
+        """Give dead messages (or one message) that still hold their text a fresh set of
+        attempts, due now. Messages given up by the dispatcher lost their text (and code)."""
+        query = (
+            update(outbox_t)
+            .where(outbox_t.c.body != "")
+            .values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None)
         )
         query = (
             query.where(outbox_t.c.id == message_id)

@@ -52,6 +52,7 @@ from recovery_soap.store.models import (
     TenantRow,
     UserRow,
 )
+from recovery_soap.store.sealing import Sealer, message_context
 
 tenants_t = TenantRow.__table__
 users_t = UserRow.__table__
@@ -553,22 +554,33 @@ def _fresh(now: datetime) -> dict[str, Any]:
 
 
 class OutboxRepository(Repository):
+    """Queues messages with their texts sealed (the body holds the user's code)."""
+
+    def __init__(self, connection: Connection, sealer: Sealer) -> None:
+        super().__init__(connection)
+        self._sealer = sealer
+
     def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
+        context = message_context(message.kind.value, message.recipient)
         content = {
             "tenant_id": message.tenant_id,
             "kind": message.kind.value,
             "recipient": message.recipient,
             "subject": message.subject,
-            "body": message.body,
-            "html_body": message.html,
+            "body": self._sealer.seal(message.body, context),
+            "html_body": None if message.html is None else self._sealer.seal(message.html, context),
             "sender": message.sender,
         }
         inserted = insert(outbox_t).values(**content, **_fresh(now)).returning(outbox_t.c.id)
         return int(self._c.execute(inserted).scalar_one())
 
     def requeue(self, message_id: int, now: datetime) -> bool:
+        """Queue a copy of a message that still holds its (sealed) text; False once it was
+        sent or given up and its text erased."""
         columns = [outbox_t.c[name] for name in _MESSAGE_COLUMNS]
-        row = self._c.execute(select(*columns).where(outbox_t.c.id == message_id)).first()
+        row = self._c.execute(
+            select(*columns).where(outbox_t.c.id == message_id, outbox_t.c.body != "")
+        ).first()
         if row is None:
             return False
         self._c.execute(insert(outbox_t).values(**row._asdict(), **_fresh(now)))

@@ -22,12 +22,16 @@ from recovery_soap.store.repositories import (
     TenantRepository,
     UserRepository,
 )
+from recovery_soap.store.sealing import Sealer, sealer_for
 from recovery_soap.store.sessions import SessionRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, readonly: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, readonly: bool = False, sealer: Sealer | None = None
+    ) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._readonly = readonly
         self._connection: Connection | None = None
 
@@ -46,7 +50,8 @@ class SqlUnitOfWork:
         self.codes = CodeRepository(connection)
         self.captchas = CaptchaRepository(connection)
         self.questions = QuestionRepository(connection)
-        self.outbox = OutboxRepository(connection)
+        self._sealer = self._sealer or sealer_for(self._engine)
+        self.outbox = OutboxRepository(connection, self._sealer)
         self.accounts = AccountRepository(connection)
         self.sessions = SessionRepository(connection)
         self.audit = AuditRepository(connection)
@@ -83,10 +88,12 @@ class SqlUnitOfWork:
             raise Unavailable("the database is unreachable") from exc
 
 
-def uow_factory(engine: Engine) -> Callable[..., SqlUnitOfWork]:
-    """A callable making a fresh unit of work per use (``readonly=True`` for pure reads)."""
+def uow_factory(engine: Engine, sealer: Sealer | None = None) -> Callable[..., SqlUnitOfWork]:
+    """A callable making a fresh unit of work per use (``readonly=True`` for pure reads).
+    ``sealer`` seals queued mail (default: keyed by the database's own key)."""
+    sealer = sealer or sealer_for(engine)
 
     def make(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, readonly)
+        return SqlUnitOfWork(engine, readonly, sealer)
 
     return make
