@@ -937,8 +937,8 @@ def main(argv: list[str] | None = None) -> int:
     if report.exit_status:
         print(
             "note: the project expects RECOVERY_CAPTCHA_VERIFICATION=off and "
-            "RECOVERY_NOTIFICATION_SENDING=external on the server (docs/testing.md, SoapUI); a server "
-            "with the defaults fails its captcha and notification steps"
+            "RECOVERY_NOTIFICATION_SENDING=external on the server (docs/testing.md, SoapUI); "
+            "a server with the defaults fails its captcha and notification steps"
         )
     print(report.summary)
     return report.exit_status
