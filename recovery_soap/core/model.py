@@ -52,6 +52,7 @@ class MessageKind(enum.Enum):
     PASSWORD_CHANGED = "passwordChanged"  # notice, after the fact
     ACCOUNT_CONFIRMED = "accountConfirmed"  # notice, after the fact
     INVITATION = "subscriberInvitation"  # subscriber API invitation with its key
+    EMAIL_CHANGED = "emailChanged"  # notice to the old address, after the fact
 
 
 class Limit(enum.Enum):

@@ -90,3 +90,15 @@ def notify_change(env: Env, uow: UnitOfWork, user: User, kind: MessageKind) -> N
     address = (claims.get(EMAIL) or "").strip()
     if address:
         _enqueue(env, uow, user, kind, address, "", claims.get(GIVEN_NAME))
+
+
+def notify_email_change(env: Env, uow: UnitOfWork, user: User, old_address: str) -> None:
+    """Tell the old address that the account's e-mail address changed (or was removed): whoever
+    holds a stolen session cannot quietly redirect the account's recovery mail. The same rules
+    as the other notices decide whether it is sent."""
+    if env.policy.notifications_external or not env.policy.notify_changes:
+        return
+    if not user.tenant.notify_changes or not old_address.strip():
+        return
+    first_name = uow.users.claims(user).get(GIVEN_NAME)
+    _enqueue(env, uow, user, MessageKind.EMAIL_CHANGED, old_address.strip(), "", first_name)

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from recovery_soap.core.claims import EMAIL, is_challenge_set, settable_profile_claim
+from recovery_soap.core.claims import EMAIL, EXTERNAL_ID, is_challenge_set, settable_profile_claim
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidUser, RecoveryError, RequestRefused, UpdateFailed
 from recovery_soap.core.model import AuditEvent, DirectoryEntry, MessageKind, Purpose, Tenant, User
-from recovery_soap.core.notices import notify_change
+from recovery_soap.core.notices import notify_change, notify_email_change
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.registration import USERNAME
 
@@ -65,10 +65,12 @@ class VersionMismatch(RequestRefused):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who changes a profile, for the audit trail: a service account or the user, and from where."""
+    """Who changes a profile, for the audit trail: a service account or the user, and from where.
+    ``own`` marks the user acting on their own profile (self-service), which has narrower rights."""
 
     name: str
     client_address: str = ""
+    own: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,20 @@ def check_change(env: Env, change: ProfileChange) -> None:
             raise PasswordRefused(problem)
 
 
+def check_own_change(current: Profile, change: ProfileChange) -> None:
+    """What a user may not change on their own profile: the username, whether the account is
+    active, and the externalId that ties the account to another system (RFC 7643 lets the
+    provisioning client own it)."""
+    if change.username is not None and change.username != current.username:
+        raise ClaimNotSettable("userName cannot be changed through self-service", "userName")
+    if change.active is not None and change.active != current.active:
+        raise ClaimNotSettable("active cannot be changed through self-service", "active")
+    if EXTERNAL_ID in change.claims and change.claims[EXTERNAL_ID] != current.claims.get(
+        EXTERNAL_ID
+    ):
+        raise ClaimNotSettable("externalId cannot be changed through self-service", EXTERNAL_ID)
+
+
 def ensure_unqualified(uow: UnitOfWork, username: str) -> None:
     """A username ending in ``@<tenant>`` of an existing tenant would be read as that tenant's
     user by every legacy name lookup, so no user gets one."""
@@ -209,10 +225,15 @@ def revise_profile(
             raise VersionMismatch("The resource has changed since it was read")
         change = revise(current)
         check_change(env, change)
+        if actor.own:
+            check_own_change(current, change)
         # Hashed inside the transaction, as the recovery flows' password change does.
         password_hash = env.slow.hash(change.password) if change.password is not None else None
         apply_change(env, uow, actor, entry, change, password_hash)
         updated = profile_of(load(uow, tenant, user_id))
+        old_address = current.claims.get(EMAIL, "")
+        if actor.own and updated.claims.get(EMAIL, "") != old_address:
+            notify_email_change(env, uow, entry.user, old_address)
         uow.commit()
     return updated
 

@@ -7,6 +7,7 @@ the core's write transaction, with the user's row held, and reads the result bac
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -216,23 +217,15 @@ class Operations:
             resource = mapping.to_resource(profile, target.location)
             shown = mapping.wanted(resource).claims
             wanted = mapping.wanted(change(resource))
-            if self_service:
-                _self_service_limits(profile, wanted)
             return ProfileChange(
                 # Only what the request changed: a stored value the resource could not show
                 # (a URL claim that is no URI, set over SOAP) is kept, not cleared.
                 claims={uri: v for uri, v in wanted.claims.items() if shown.get(uri) != v},
                 password=wanted.password,
                 username=wanted.username or profile.username,
-                active=None if self_service else wanted.active,
+                active=wanted.active,
             )
 
+        # What self-service may change is the core's rule (profiles.check_own_change).
+        actor = dataclasses.replace(actor, own=self_service)
         return directory.replace(self.env, actor, target.tenant, target.user_id, revise, expected)
-
-
-def _self_service_limits(profile: Profile, wanted: mapping.Wanted) -> None:
-    """A user may not rename or deactivate themselves through /Me."""
-    if wanted.username is not None and wanted.username != profile.username:
-        raise MutabilityException(detail="userName cannot be changed through /Me")
-    if wanted.active is not None and wanted.active != profile.active:
-        raise MutabilityException(detail="active cannot be changed through /Me")
