@@ -26,7 +26,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.passwords import normalise_answer
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import find_user
+from recovery_soap.core.tenants import find_subject
 
 NO_QUESTION_ID = "No challenge question id provided for verification"
 
@@ -59,9 +59,9 @@ def _start(
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "questions_shown") as seen:
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user, seen.username = user, given
-            guard.ensure_unlocked(env, uow, user, given)
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented, seen.username = user, presented, given
+            guard.ensure_unlocked(env, uow, user or presented, given)
             answers = _answers_or_fail(uow, user, f"{missing} : {given}")
             record = codes.redeem(
                 env,
@@ -105,9 +105,9 @@ def user_question(
     require(caller, Permission.VIEW)
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "question_asked") as seen, env.uow() as uow:
-        user, given = find_user(env, uow, caller, username)
-        seen.user, seen.username = user, given
-        guard.ensure_unlocked(env, uow, user, given)
+        user, presented, given = find_subject(env, uow, caller, username)
+        seen.user, seen.presented, seen.username = user, presented, given
+        guard.ensure_unlocked(env, uow, user or presented, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.find(env, uow, user, key, {Step.QUESTIONS_SHOWN, Step.ANSWERED}, invalid)
         assert user is not None
@@ -138,9 +138,9 @@ def verify_answer(
     assert answer is not None
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "answer_checked") as seen, env.uow() as uow:
-        user, given = find_user(env, uow, caller, username)
-        seen.user, seen.username = user, given
-        guard.ensure_unlocked(env, uow, user, given)
+        user, presented, given = find_subject(env, uow, caller, username)
+        seen.user, seen.presented, seen.username = user, presented, given
+        guard.ensure_unlocked(env, uow, user or presented, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.redeem(env, uow, user, key, {Step.QUESTION_ASKED}, invalid)
         assert user is not None
@@ -201,9 +201,9 @@ def verify_answers(
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "answers_checked") as seen:
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user, seen.username = user, given
-            guard.ensure_unlocked(env, uow, user, given)
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented, seen.username = user, presented, given
+            guard.ensure_unlocked(env, uow, user or presented, given)
             invalid = f"Invalid confirmation code for user : {given}"
             shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
             assert user is not None

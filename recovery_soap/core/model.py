@@ -85,6 +85,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Presented:
+    """A name as presented in a tenant, whether a user has it or not: failure counts, locks and
+    mail limits are kept for it, so that an unknown name behaves like a user's."""
+
+    tenant: Tenant
+    username: str
+
+
+@dataclass(frozen=True)
 class ChallengeAnswer:
     """A user's answer to one question set: the question chosen and a slow salted hash."""
 
@@ -106,7 +115,7 @@ class CodeRecord:
 
     id: int
     tenant_id: int
-    user_id: int
+    user_id: int | None  # None: a decoy, given to a name no usable user has
     step: Step
     expires_at: datetime
     used_at: datetime | None
@@ -118,7 +127,7 @@ class CodeRecord:
 @dataclass(frozen=True)
 class NewCode:
     tenant_id: int
-    user_id: int
+    user_id: int | None
     step: Step
     code_hash: str
     created_at: datetime

@@ -10,7 +10,13 @@ from recovery_soap.core import codes
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import NotificationFailed
-from recovery_soap.core.model import MessageKind, NotificationData, OutgoingMessage, User
+from recovery_soap.core.model import (
+    MessageKind,
+    NotificationData,
+    OutgoingMessage,
+    Presented,
+    User,
+)
 from recovery_soap.core.ports import UnitOfWork
 
 
@@ -43,6 +49,24 @@ def _enqueue(
         ),
         env.clock.now(),
     )
+
+
+def rehearse(
+    env: Env, subject: Presented, kind: MessageKind, secret: str
+) -> NotificationData | None:
+    """Render the message a user would get, for a name no usable user has, and drop it: the
+    request costs what a real one costs and sends nothing."""
+    env.render_message(
+        kind,
+        {
+            "first_name": subject.username,
+            "user_name": subject.username,
+            "code": secret,
+            "tenant_domain": subject.tenant.domain,
+            "userstore_domain": "PRIMARY",
+        },
+    )
+    return None
 
 
 def deliver(

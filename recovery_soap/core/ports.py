@@ -18,6 +18,7 @@ from recovery_soap.core.model import (
     MessageKind,
     NewCode,
     OutgoingMessage,
+    Presented,
     Purpose,
     Question,
     RenderedMessage,
@@ -126,10 +127,14 @@ class Outbox(Protocol):
 
 
 class Guards(Protocol):
-    def state(self, user: User) -> GuardState | None: ...
-    def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState: ...
-    def lock(self, user: User, until: datetime) -> None: ...
-    def clear(self, user: User) -> None: ...
+    """Failure counts and locks, kept per name presented in a tenant (a user's or not)."""
+
+    def state(self, user: User | Presented) -> GuardState | None: ...
+    def record_failure(
+        self, user: User | Presented, now: datetime, window: timedelta
+    ) -> GuardState: ...
+    def lock(self, user: User | Presented, until: datetime) -> None: ...
+    def clear(self, user: User | Presented) -> None: ...
 
 
 class AuditTrail(Protocol):
