@@ -51,24 +51,6 @@ def _enqueue(
     )
 
 
-def rehearse(
-    env: Env, subject: Presented, kind: MessageKind, secret: str
-) -> NotificationData | None:
-    """Render the message a user would get, for a name no usable user has, and drop it: the
-    request costs what a real one costs and sends nothing."""
-    env.render_message(
-        kind,
-        {
-            "first_name": subject.username,
-            "user_name": subject.username,
-            "code": secret,
-            "tenant_domain": subject.tenant.domain,
-            "userstore_domain": "PRIMARY",
-        },
-    )
-    return None
-
-
 def deliver(
     env: Env,
     uow: UnitOfWork,
@@ -126,3 +108,36 @@ def notify_email_change(env: Env, uow: UnitOfWork, user: User, old_address: str)
         return
     first_name = uow.users.claims(user).get(GIVEN_NAME)
     _enqueue(env, uow, user, MessageKind.EMAIL_CHANGED, old_address.strip(), "", first_name)
+
+
+def deliver_alike(
+    env: Env,
+    uow: UnitOfWork,
+    subject: User | Presented,
+    kind: MessageKind,
+    secret: str,
+    *,
+    is_code: bool = True,
+) -> None:
+    """Hidden existence: queue the message for a user, or, for a name no usable user has, run
+    the very same statements in a savepoint that is then undone -- so that both requests cost
+    the same and only the first sends anything (internal sending only)."""
+    if isinstance(subject, User):
+        with uow.savepoint(keep=True):
+            deliver(env, uow, subject, kind, secret, is_code=is_code)
+        return
+    # A stand-in no row has (ids start at 1): its claims lookup finds nothing, as a user's finds.
+    stand_in = User(
+        id=0,
+        tenant=subject.tenant,
+        username=subject.username,
+        password_hash="",
+        locked=False,
+        pending_confirmation=False,
+    )
+    with uow.savepoint(keep=False):
+        claims = uow.users.claims(stand_in)
+        address = claims.get(EMAIL) or f"{subject.username}@invalid"
+        message_id = _enqueue(env, uow, stand_in, kind, address, secret, claims.get(GIVEN_NAME))
+        if is_code:
+            uow.codes.link_message(codes.digest(env, secret), message_id)

@@ -24,7 +24,7 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
-from recovery_soap.core.notices import deliver, notify_change, rehearse
+from recovery_soap.core.notices import deliver, deliver_alike, notify_change
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.tenants import find_subject
 
@@ -87,6 +87,7 @@ def send_recovery_notification(
     """
     require(caller, Permission.RECOVER)
     guard.admit_check(env, caller)
+    hide = env.policy.hide_user_existence and not env.policy.notifications_external
     try:
         with guard.watch(env, caller, "recovery_code_sent") as seen:
             with env.uow() as uow:
@@ -99,16 +100,18 @@ def send_recovery_notification(
                 assert subject is not None
                 guard.admit_mail(env, caller, presented.tenant.domain, presented.username)
                 code = codes.issue(env, uow, subject, Step.CODE_MAILED)
-                if isinstance(subject, User):
-                    data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
+                data = None
+                if hide:
+                    deliver_alike(env, uow, subject, MessageKind.PASSWORD_RESET, code)
                 else:
-                    data = rehearse(env, subject, MessageKind.PASSWORD_RESET, code)
+                    assert isinstance(subject, User)
+                    data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
                 outcome = "success" if isinstance(subject, User) else "failure"
                 guard.audit(env, uow, caller, "recovery_code_sent", outcome, user, None, given)
                 uow.commit()
     except RecoveryError:
         # "If the account exists, a code is on its way": no failure tells an unknown user apart.
-        if env.policy.hide_user_existence and not env.policy.notifications_external:
+        if hide:
             return Verification(verified=True)
         raise
     return Verification(verified=True, notification=data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
@@ -199,6 +200,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     def commit(self) -> None: ...
+    def savepoint(self, *, keep: bool) -> AbstractContextManager[None]:
+        """A nested transaction: kept (keep=True) or undone when the block ends, undone on an
+        error. Hidden existence runs a decoy's statements in one that is undone."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -21,7 +21,7 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
-from recovery_soap.core.notices import deliver, rehearse
+from recovery_soap.core.notices import deliver, deliver_alike
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.tenants import target_tenant
 
@@ -70,7 +70,8 @@ def verify_account(
         if not all(settable_profile_claim(uri) for uri, _ in wanted):
             wanted = []  # challenge answers and account state are never searchable
         candidates = uow.users.find_by_claims(tenant, wanted, limit=2) if wanted else set()
-        user = uow.users.by_id(next(iter(candidates))) if len(candidates) == 1 else None
+        # No single match reads id 0, which no row has: the same lookup either way.
+        user = uow.users.by_id(next(iter(candidates)) if len(candidates) == 1 else 0)
         if hide:
             return _hidden(env, uow, caller, tenant, user)
         if not candidates:
@@ -92,13 +93,16 @@ def _hidden(
 ) -> Verification:
     """The same answer and the same work whether one user matched or not: a message queued for
     the user (within its own mail limit), or rendered and dropped."""
-    key = f"{user.tenant.domain}/{user.username}" if user else ""
-    if user is not None and env.limiter.allow(Limit.MAIL_PER_USER, key):
-        deliver(env, uow, user, MessageKind.ACCOUNT_ID_RECOVERY, user.username, is_code=False)
-        guard.audit(env, uow, caller, "username_recovered", "success", user)
-    else:
-        nobody = Presented(tenant, user.username if user else "")
-        rehearse(env, nobody, MessageKind.ACCOUNT_ID_RECOVERY, nobody.username)
-        guard.audit(env, uow, caller, "username_recovered", "failure", user, "hidden")
+    key = f"{user.tenant.domain}/{user.username}" if user else f"{tenant.domain}/"
+    within_limit = env.limiter.allow(Limit.MAIL_PER_USER, key) if user else False
+    subject: User | Presented = (
+        user if user and within_limit else Presented(tenant, user.username if user else "")
+    )
+    sent = isinstance(subject, User)
+    deliver_alike(
+        env, uow, subject, MessageKind.ACCOUNT_ID_RECOVERY, subject.username, is_code=False
+    )
+    outcome, detail = ("success", None) if sent else ("failure", "hidden")
+    guard.audit(env, uow, caller, "username_recovered", outcome, user, detail)
     uow.commit()
     return Verification(verified=True)
