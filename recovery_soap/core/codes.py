@@ -20,7 +20,7 @@ CODE_LABEL = "code"
 
 
 def ttl_for(env: Env, step: Step) -> timedelta:
-    if step in (Step.SIGNUP_MAILED, Step.INVITED):
+    if step in (Step.SIGNUP_MAILED, Step.INVITED, Step.EMAIL_PENDING):
         return env.policy.signup_code_ttl
     return env.policy.recovery_code_ttl
 

@@ -22,6 +22,7 @@ class Purpose(enum.Enum):
 
     RECOVERY = "recovery"
     SIGNUP = "signup"
+    EMAIL_CHANGE = "email_change"
 
 
 class Step(enum.Enum):
@@ -36,10 +37,13 @@ class Step(enum.Enum):
     SIGNUP_MAILED = "signup_mailed"  # the e-mailed sign-up confirmation code
     INVITED = "invited"  # the e-mailed invitation key (subscriber API)
     INVITE_ACCEPTED = "invite_accepted"  # confirm-invitee's key, spent by addUser
+    EMAIL_PENDING = "email_pending"  # the code mailed to a new address (self-service change)
 
     @property
     def purpose(self) -> Purpose:
         signup = (Step.SIGNUP_MAILED, Step.INVITED, Step.INVITE_ACCEPTED)
+        if self is Step.EMAIL_PENDING:
+            return Purpose.EMAIL_CHANGE
         return Purpose.SIGNUP if self in signup else Purpose.RECOVERY
 
 
@@ -53,6 +57,7 @@ class MessageKind(enum.Enum):
     ACCOUNT_CONFIRMED = "accountConfirmed"  # notice, after the fact
     INVITATION = "subscriberInvitation"  # subscriber API invitation with its key
     EMAIL_CHANGED = "emailChanged"  # notice to the old address, after the fact
+    EMAIL_VERIFICATION = "emailVerification"  # code to a new address before it takes effect
 
 
 class Limit(enum.Enum):

@@ -141,3 +141,17 @@ def deliver_alike(
         message_id = _enqueue(env, uow, stand_in, kind, address, secret, claims.get(GIVEN_NAME))
         if is_code:
             uow.codes.link_message(codes.digest(env, secret), message_id)
+
+
+def send_to_address(
+    env: Env,
+    uow: UnitOfWork,
+    user: User,
+    kind: MessageKind,
+    address: str,
+    code: str,
+    first_name: str | None,
+) -> None:
+    """Queue a code for an address that is not (yet) the user's: an e-mail change to verify."""
+    message_id = _enqueue(env, uow, user, kind, address, code, first_name)
+    uow.codes.link_message(codes.digest(env, code), message_id)

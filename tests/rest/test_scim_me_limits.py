@@ -95,3 +95,50 @@ def test_me_change_without_a_new_address_sends_no_notice(rest_server: LiveServer
     answer = client.patch("/Me", [{"op": "add", "path": "nickName", "value": "nick"}])
     assert answer.status_code == 200, answer.text
     assert notices(rest_server, old)[before:] == []
+
+
+def test_with_verification_an_email_change_waits_for_the_mailed_code(serve) -> None:
+    server = serve(email_change_verification=True)
+    name = active_user(server)
+    old, new = f"{name}@example.test", f"{name}-new@example.test"
+    client = own(server, name, PASSWORD)
+    before = len(notices(server, old))
+    moved = [{"op": "replace", "path": "emails", "value": [{"value": new}]}]
+    answer = client.patch("/Me", [*moved, {"op": "add", "path": "nickName", "value": "n"}])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["emails"] == [{"value": old, "type": "work"}]
+    assert answer.json()["nickName"] == "n"  # the rest of the change applies at once
+    assert notices(server, old)[before:] == []
+    code = server.smtp.mailbox.last_code(new)
+
+    wrong = client.post("/Me/emailVerification", {"code": "not-the-code"})
+    assert_error(wrong, 400)
+    assert client.get("/Me").json()["emails"] == [{"value": old, "type": "work"}]
+
+    done = client.post("/Me/emailVerification", {"code": code})
+    assert done.status_code == 200, done.text
+    assert done.json()["emails"] == [{"value": new, "type": "work"}]
+    assert len(notices(server, old)[before:]) == 1
+    again = client.post("/Me/emailVerification", {"code": code})
+    assert_error(again, 400)
+
+
+def test_another_users_code_does_not_verify(serve) -> None:
+    server = serve(email_change_verification=True)
+    first, second = active_user(server), active_user(server)
+    one, two = own(server, first, PASSWORD), own(server, second, PASSWORD)
+    target = f"{first}-new@example.test"
+    one.patch("/Me", [{"op": "replace", "path": "emails", "value": [{"value": target}]}])
+    server.deliver_mail()
+    code = server.smtp.mailbox.last_code(target)
+    assert_error(two.post("/Me/emailVerification", {"code": code}), 400)
+    assert one.post("/Me/emailVerification", {"code": code}).status_code == 200
+
+
+def test_without_verification_the_change_applies_at_once(rest_server: LiveServer) -> None:
+    name = active_user(rest_server)
+    client = own(rest_server, name, PASSWORD)
+    moved = [{"op": "replace", "path": "emails", "value": [{"value": "now@example.test"}]}]
+    assert client.patch("/Me", moved).json()["emails"] == [
+        {"value": "now@example.test", "type": "work"}
+    ]

@@ -81,6 +81,8 @@ class ScimEndpoint:
             return self._users(request, tenant_domain, base, parts)
         if head == "Me" and len(parts) == 1:
             return self._me(request, tenant_domain, base)
+        if head == "Me" and parts[1:] == ["emailVerification"]:
+            return self._me(request, tenant_domain, base, verify_email=True)
         if head == "Users":
             return self._users(request, tenant_domain, base, parts[1:])
         raise ScimFailure(404, "Resource not found")
@@ -103,13 +105,19 @@ class ScimEndpoint:
 
     # --- resources ----------------------------------------------------------------------------
 
-    def _me(self, request: Request, tenant_domain: str | None, base: str) -> Response:
-        if request.method not in ("GET", "HEAD", "PUT", "PATCH"):
-            raise _not_allowed("GET, PUT, PATCH")
+    def _me(
+        self, request: Request, tenant_domain: str | None, base: str, verify_email: bool = False
+    ) -> Response:
+        allowed = ("POST",) if verify_email else ("GET", "HEAD", "PUT", "PATCH")
+        if request.method not in allowed:
+            raise _not_allowed("POST" if verify_email else "GET, PUT, PATCH")
         principal = self._principal(request, tenant_domain, LOGIN)
         if principal.username is None:
             raise ScimFailure(403, "/Me needs a token issued to a user, not to a service")
         target = self.operations.own(principal.tenant, principal.username, base)
+        if verify_email:  # the code mailed to a new address (setting email_change_verification)
+            actor = self._actor(request, principal)
+            return self.operations.confirm_email(actor, target, self._body(request))
         return self._resource(request, principal, target, self_service=True)
 
     def _users(

@@ -198,6 +198,14 @@ class Operations:
         profile = self._rewrite(actor, target, change, expected, self_service=self_service)
         return _answer(profile, target.location, Context.RESOURCE_PATCH_RESPONSE)
 
+    def confirm_email(self, actor: Actor, target: Target, body: dict[str, Any]) -> Response:
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise ScimFailure(400, "The body must give the code as a string", "invalidValue")
+        own = dataclasses.replace(actor, own=True)
+        profile = profiles.confirm_email_change(self.env, own, target.tenant, target.user_id, code)
+        return _answer(profile, target.location, Context.RESOURCE_QUERY_RESPONSE)
+
     def delete(self, actor: Actor, target: Target, if_match: str | None) -> Response:
         directory.delete(self.env, actor, target.tenant, target.user_id, _version(if_match))
         return Response(status=204)
