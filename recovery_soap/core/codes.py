@@ -43,10 +43,11 @@ def issue(
     code = new_code()
     now = env.clock.now()
     decoy = isinstance(user, Presented)
+    owner = None if isinstance(user, Presented) else user.id
     uow.codes.replace(
         NewCode(
             tenant_id=user.tenant.id,
-            user_id=None if decoy else user.id,
+            user_id=owner,
             step=step,
             code_hash=digest(env, code),
             created_at=now,

@@ -11,6 +11,7 @@ Create Date: 2026-12-05
 """
 
 import warnings
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +23,7 @@ depends_on = None
 
 
 
-def _counts() -> list[sa.Column]:
+def _counts() -> list[sa.Column[Any]]:
     return [
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("window_started_at", sa.DateTime(), nullable=False),
@@ -32,11 +33,11 @@ def _counts() -> list[sa.Column]:
 COUNT_NAMES = "failures, window_started_at, locked_until"
 
 
-def _rows(query: str) -> list[dict]:
+def _rows(query: str) -> list[dict[str, object]]:
     return [dict(row._mapping) for row in op.get_bind().execute(sa.text(query))]
 
 
-def _guards_table(*key: sa.Column, fk: bool) -> sa.Table:
+def _guards_table(*key: sa.Column[Any], fk: bool) -> sa.Table:
     extra = []
     if fk:
         extra.append(
