@@ -97,14 +97,15 @@ def send_recovery_notification(
                 subject = _recovering(env, user, presented)
                 guard.ensure_unlocked(env, uow, subject, given)
                 codes.redeem(env, uow, subject, key, {Step.USER_VERIFIED}, invalid)
+                if not (hide or isinstance(subject, User)):
+                    raise InvalidCode(invalid)  # external sending cannot hide: a decoy ends here
                 assert subject is not None
                 guard.admit_mail(env, caller, presented.tenant.domain, presented.username)
                 code = codes.issue(env, uow, subject, Step.CODE_MAILED)
                 data = None
                 if hide:
                     deliver_alike(env, uow, subject, MessageKind.PASSWORD_RESET, code)
-                else:
-                    assert isinstance(subject, User)
+                elif isinstance(subject, User):
                     data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
                 outcome = "success" if isinstance(subject, User) else "failure"
                 guard.audit(env, uow, caller, "recovery_code_sent", outcome, user, None, given)

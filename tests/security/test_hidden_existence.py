@@ -159,3 +159,13 @@ def test_failures_lock_an_unknown_name_as_they_lock_a_user(serve) -> None:
         answers += assert_alike(lambda n: verify_code(live, n), known, ghost)
     assert b"locked" in answers[-1]
     assert b"locked" not in answers[0]
+
+
+def test_a_decoy_key_is_refused_cleanly_when_mail_is_sent_externally(serve) -> None:
+    """External sending cannot hide (the caller gets the message): a decoy key ends as a wrong
+    key does, never as a server error."""
+    live = serve(**HIDING, notification_sending="external")
+    ghost = unique("ghost")
+    answer = send_notification(live, ghost, first_key(verify_user(live, ghost)))
+    assert answer.startswith(b"200\n")
+    assert f"Invalid confirmation code for user : {ghost}".encode() in answer
