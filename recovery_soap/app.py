@@ -82,6 +82,7 @@ def policy_from(settings: Settings) -> Policy:
         code_and_answers_required=settings.recovery_proof == "code_and_answers",
         notify_changes=settings.notify_changes,
         hide_user_existence=settings.hide_user_existence,
+        email_change_verified=settings.email_change_verification,
         lockout_failures=settings.lockout_failures,
         lockout_window=timedelta(minutes=settings.lockout_window_minutes),
         lockout_duration=timedelta(minutes=settings.lockout_minutes),

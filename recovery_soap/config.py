@@ -255,6 +255,14 @@ class Settings:
             "deployments; off for legacy clients that expect 18003 for unknown users)"
         },
     )
+    email_change_verification: bool = field(
+        default=False,
+        metadata={
+            "doc": "a user's own e-mail change (SCIM /Me) takes effect only once the code "
+            "mailed to the new address is confirmed (POST /scim2/Me/emailVerification); "
+            "the old address is told either way"
+        },
+    )
     require_https: bool = field(
         default=False,
         metadata={

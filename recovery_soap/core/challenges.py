@@ -26,7 +26,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.passwords import normalise_answer
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import find_user
+from recovery_soap.core.tenants import find_subject
 
 NO_QUESTION_ID = "No challenge question id provided for verification"
 
@@ -59,9 +59,9 @@ def _start(
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "questions_shown") as seen:
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user, seen.username = user, given
-            guard.ensure_unlocked(env, uow, user, given)
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented, seen.username = user, presented, given
+            guard.ensure_unlocked(env, uow, user or presented, given)
             answers = _answers_or_fail(uow, user, f"{missing} : {given}")
             record = codes.redeem(
                 env,
@@ -105,9 +105,9 @@ def user_question(
     require(caller, Permission.VIEW)
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "question_asked") as seen, env.uow() as uow:
-        user, given = find_user(env, uow, caller, username)
-        seen.user, seen.username = user, given
-        guard.ensure_unlocked(env, uow, user, given)
+        user, presented, given = find_subject(env, uow, caller, username)
+        seen.user, seen.presented, seen.username = user, presented, given
+        guard.ensure_unlocked(env, uow, user or presented, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.find(env, uow, user, key, {Step.QUESTIONS_SHOWN, Step.ANSWERED}, invalid)
         assert user is not None
@@ -138,9 +138,9 @@ def verify_answer(
     assert answer is not None
     guard.admit_check(env, caller)
     with guard.watch(env, caller, "answer_checked") as seen, env.uow() as uow:
-        user, given = find_user(env, uow, caller, username)
-        seen.user, seen.username = user, given
-        guard.ensure_unlocked(env, uow, user, given)
+        user, presented, given = find_subject(env, uow, caller, username)
+        seen.user, seen.presented, seen.username = user, presented, given
+        guard.ensure_unlocked(env, uow, user or presented, given)
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.redeem(env, uow, user, key, {Step.QUESTION_ASKED}, invalid)
         assert user is not None
@@ -160,6 +160,26 @@ def verify_answer(
     return Verification(verified=True, user_id=given, key=new_key)
 
 
+def _distinct_answers(
+    answers: Sequence[tuple[str | None, str | None]],
+) -> tuple[dict[str, str], bool]:
+    """One answer per question id, and whether the list was consistent (a question answered twice
+    with different texts is a wrong answer), so duplicates never cost a hash."""
+    distinct: dict[str, str] = {}
+    consistent = True
+    for raw_id, raw_answer in answers:
+        set_id, answer = (raw_id or "").strip(), raw_answer or ""
+        if not set_id:
+            continue
+        if set_id in distinct:
+            consistent = consistent and normalise_answer(distinct[set_id]) == normalise_answer(
+                answer
+            )
+            continue
+        distinct[set_id] = answer
+    return distinct, consistent
+
+
 def verify_answers(
     env: Env,
     caller: Caller,
@@ -168,38 +188,58 @@ def verify_answers(
     answers: Sequence[tuple[str | None, str | None]],
 ) -> Verification:
     """Check several answers at once; every answer given must be right and, by default, every
-    question of the user answered. Duplicate ids count once; an empty list never verifies."""
+    question of the user answered. Duplicate ids count once; an empty list never verifies.
+
+    The cost is bounded by the user's stored questions, whatever the request holds: answers are
+    de-duplicated, unknown ids fail without a hash, and the hashes run between two short
+    transactions (the key is spent in the first), never while the write lock is held.
+    """
     require(caller, Permission.RECOVER)
-    given_answers = [((i or "").strip(), a or "") for i, a in answers if (i or "").strip()]
-    if not given_answers:
+    distinct, consistent = _distinct_answers(answers)
+    if not distinct:
         raise QuestionsMissing(NO_QUESTION_ID)
     guard.admit_check(env, caller)
-    with guard.watch(env, caller, "answers_checked") as seen, env.uow() as uow:
-        user, given = find_user(env, uow, caller, username)
-        seen.user, seen.username = user, given
-        guard.ensure_unlocked(env, uow, user, given)
-        invalid = f"Invalid confirmation code for user : {given}"
-        shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
-        assert user is not None
-        stored = {a.set_id: a for a in uow.users.answers(user)}
-        proved: set[str] = set()
-        all_right = True
-        for set_id, answer in given_answers:
-            record = stored.get(set_id)
-            ok = bool(answer.strip()) and _answer_matches(env, uow, user, record, answer)
-            if ok:
-                proved.add(set_id)
-            else:
-                all_right = False
+    with guard.watch(env, caller, "answers_checked") as seen:
+        with env.uow() as uow:
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented, seen.username = user, presented, given
+            guard.ensure_unlocked(env, uow, user or presented, given)
+            invalid = f"Invalid confirmation code for user : {given}"
+            shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
+            assert user is not None
+            stored = {a.set_id: a for a in uow.users.answers(user)}
+            uow.commit()  # the key is spent whatever the answers turn out to be
+        wrong = f"Verification failed for one or more answers provided by user : {given}"
+        if not (stored and consistent and set(distinct) <= set(stored)):
+            raise WrongAnswer(wrong)
+        proved, rehashed = _check_answers(env, stored, distinct)
         enough = proved == set(stored) or (not env.policy.all_answers_required and proved)
-        if not (stored and all_right and enough):
-            uow.commit()  # the key stays spent
-            raise WrongAnswer(
-                f"Verification failed for one or more answers provided by user : {given}"
-            )
-        new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=shown.proof | proved)
-        uow.commit()
+        if proved != set(distinct) or not enough:
+            raise WrongAnswer(wrong)
+        with env.uow() as uow:
+            for set_id, new_hash in rehashed.items():
+                uow.users.set_answer_hash(user, set_id, new_hash)
+            new_key = codes.issue(env, uow, user, Step.ANSWERED, proof=shown.proof | proved)
+            uow.commit()
     return Verification(verified=True, user_id=given, key=new_key)
+
+
+def _check_answers(
+    env: Env, stored: dict[str, ChallengeAnswer], distinct: dict[str, str]
+) -> tuple[set[str], dict[str, str]]:
+    """The question ids answered right (one hash each, every one checked so that the time
+    tells nothing about which answer was wrong), and the new hashes of outdated right ones."""
+    proved: set[str] = set()
+    rehashed: dict[str, str] = {}
+    for set_id, answer in distinct.items():
+        ok, new_hash = env.slow.verify_and_update(
+            normalise_answer(answer), stored[set_id].answer_hash
+        )
+        if ok and answer.strip():
+            proved.add(set_id)
+            if new_hash:
+                rehashed[set_id] = new_hash
+    return proved, rehashed
 
 
 def all_questions(env: Env, caller: Caller) -> list[Question]:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import ExpiredCode, InvalidCode
-from recovery_soap.core.model import CodeRecord, NewCode, Step, User
+from recovery_soap.core.model import CodeRecord, NewCode, Presented, Step, User
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.secrets import new_code
 
@@ -20,7 +20,7 @@ CODE_LABEL = "code"
 
 
 def ttl_for(env: Env, step: Step) -> timedelta:
-    if step in (Step.SIGNUP_MAILED, Step.INVITED):
+    if step in (Step.SIGNUP_MAILED, Step.INVITED, Step.EMAIL_PENDING):
         return env.policy.signup_code_ttl
     return env.policy.recovery_code_ttl
 
@@ -28,7 +28,7 @@ def ttl_for(env: Env, step: Step) -> timedelta:
 def issue(
     env: Env,
     uow: UnitOfWork,
-    user: User,
+    user: User | Presented,
     step: Step,
     *,
     proof: frozenset[str] = frozenset(),
@@ -36,23 +36,37 @@ def issue(
 ) -> str:
     """Store a new code for the user's next step and return it (the only time it exists in clear).
 
-    A user has at most one live code per purpose: issuing one spends the others.
+    A user has at most one live code per purpose: issuing one spends the others. Issued to a
+    name presented (no usable user has it, existence hidden) the code is a decoy: stored and
+    spent like a real one, so that both cost the same, but it leads nowhere.
     """
     code = new_code()
     now = env.clock.now()
+    decoy = isinstance(user, Presented)
+    owner = None if isinstance(user, Presented) else user.id
     uow.codes.replace(
         NewCode(
             tenant_id=user.tenant.id,
-            user_id=user.id,
+            user_id=owner,
             step=step,
             code_hash=digest(env, code),
             created_at=now,
             expires_at=now + ttl_for(env, step),
             proof=proof,
-            subject=subject,
+            subject=user.username if decoy else subject,
         )
     )
     return code
+
+
+def _belongs(record: CodeRecord, user: User | Presented) -> bool:
+    if isinstance(user, Presented):
+        return (
+            record.user_id is None
+            and record.tenant_id == user.tenant.id
+            and record.subject == user.username
+        )
+    return record.user_id == user.id and record.tenant_id == user.tenant.id
 
 
 def digest(env: Env, code: str) -> str:
@@ -62,7 +76,7 @@ def digest(env: Env, code: str) -> str:
 def find(
     env: Env,
     uow: UnitOfWork,
-    user: User | None,
+    user: User | Presented | None,
     code: str | None,
     steps: Collection[Step],
     invalid: str,
@@ -81,8 +95,7 @@ def find(
     record, stored_hash = found
     if not (
         env.keyed.same(presented, stored_hash)
-        and record.user_id == user.id
-        and record.tenant_id == user.tenant.id
+        and _belongs(record, user)
         and record.step in steps
         and record.used_at is None
     ):
@@ -101,7 +114,7 @@ def spend(env: Env, uow: UnitOfWork, record: CodeRecord, invalid: str) -> None:
 def redeem(
     env: Env,
     uow: UnitOfWork,
-    user: User | None,
+    user: User | Presented | None,
     code: str | None,
     steps: Collection[Step],
     invalid: str,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from recovery_soap.core import profiles
 from recovery_soap.core.authorisation import require, require_self_or
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import StoreConflict
+from recovery_soap.core.errors import PermissionDenied, StoreConflict
 from recovery_soap.core.model import Caller, Permission, UserCondition
 from recovery_soap.core.profiles import (
     Actor,
@@ -45,7 +46,17 @@ class Page:
 
 
 def actor_of(caller: Caller) -> Actor:
-    return Actor(name=caller.account, client_address=caller.client_address)
+    """The audit's actor; a user token acts on its own profile (self-service rules apply)."""
+    return Actor(
+        name=caller.account, client_address=caller.client_address, own=caller.user_id is not None
+    )
+
+
+def confirm_email_change(env: Env, caller: Caller, user_id: int, code: str | None) -> Profile:
+    """A new e-mail address of the user's own, confirmed by the code mailed to it."""
+    if caller.user_id is None or caller.user_id != user_id:
+        raise PermissionDenied("Only the user may confirm their own e-mail address")
+    return profiles.confirm_email_change(env, actor_of(caller), caller.tenant, user_id, code)
 
 
 def read(env: Env, caller: Caller, user_id: int) -> Profile:

@@ -35,6 +35,7 @@ class Policy:
     code_and_answers_required: bool = False
     notify_changes: bool = True
     hide_user_existence: bool = False
+    email_change_verified: bool = False  # a self-service e-mail change waits for its code
     lockout_failures: int = 10
     lockout_window: timedelta = timedelta(hours=1)
     lockout_duration: timedelta = timedelta(minutes=30)

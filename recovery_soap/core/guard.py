@@ -20,7 +20,7 @@ from recovery_soap.core.errors import (
     RecoveryError,
     WrongAnswer,
 )
-from recovery_soap.core.model import AuditEvent, Caller, Limit, User
+from recovery_soap.core.model import AuditEvent, Caller, Limit, Presented, User
 from recovery_soap.core.ports import UnitOfWork
 
 
@@ -65,11 +65,18 @@ def admit_mail(env: Env, caller: Caller, tenant: str, username: str) -> None:
     )
 
 
-def ensure_unlocked(env: Env, uow: UnitOfWork, user: User | None, shown_name: str) -> None:
-    if user is None:
-        return
-    state = uow.guards.state(user)
-    if state and state.locked_until and env.clock.now() < state.locked_until:
+def is_locked(env: Env, uow: UnitOfWork, subject: User | Presented | None) -> bool:
+    """Whether failures locked the recovery of this user or name presented."""
+    if subject is None:
+        return False
+    state = uow.guards.state(subject)
+    return bool(state and state.locked_until and env.clock.now() < state.locked_until)
+
+
+def ensure_unlocked(
+    env: Env, uow: UnitOfWork, subject: User | Presented | None, shown_name: str
+) -> None:
+    if is_locked(env, uow, subject):
         raise RecoveryLocked(
             f"Too many failed attempts: recovery is locked for a while for user : {shown_name}"
         )
@@ -106,6 +113,8 @@ class Watch:
 
     user: User | None = None
     username: str | None = None
+    #: The name as presented: with hidden existence, failures count for it when no user has it.
+    presented: Presented | None = None
 
 
 @contextmanager
@@ -139,9 +148,20 @@ def _record_failure(
             type(error).__name__,
             username=seen.username,
         )
-        if counted and seen.user is not None:
-            state = uow.guards.record_failure(seen.user, now, env.policy.lockout_window)
+        subject: User | Presented | None = seen.user
+        if subject is None and env.policy.hide_user_existence:
+            subject = seen.presented  # an unknown name is counted and locked like a user
+        if counted and subject is not None:
+            state = uow.guards.record_failure(subject, now, env.policy.lockout_window)
             if state.failures >= env.policy.lockout_failures:
-                uow.guards.lock(seen.user, now + env.policy.lockout_duration)
-                audit(env, uow, caller, "recovery_locked", "locked", seen.user)
+                uow.guards.lock(subject, now + env.policy.lockout_duration)
+                audit(
+                    env,
+                    uow,
+                    caller,
+                    "recovery_locked",
+                    "locked",
+                    seen.user,
+                    username=subject.username,
+                )
         uow.commit()

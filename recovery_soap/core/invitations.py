@@ -101,7 +101,8 @@ def _holder(env: Env, uow: UnitOfWork, caller: Caller, key: str | None) -> User 
     found = uow.codes.find(codes.digest(env, key.strip()))
     if found is None:
         return None
-    user = uow.users.by_id(found[0].user_id)
+    owner = found[0].user_id
+    user = uow.users.by_id(owner) if owner is not None else None  # None: a decoy
     if user is None or not caller_may_use(env, caller, user.tenant):
         return None
     return user

@@ -12,7 +12,7 @@ from recovery_soap.core import guard
 from recovery_soap.core.credentials import check_password
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import AccountLocked, LoginFailed, RecoveryError, RequestRefused
-from recovery_soap.core.model import Caller, Permission, User
+from recovery_soap.core.model import Caller, Permission, Presented, User
 from recovery_soap.core.tenants import qualify
 
 INVALID = "Authentication data is invalid."
@@ -32,13 +32,15 @@ def log_in(env: Env, caller: Caller, username: str | None, password: str | None)
     with guard.watch(env, caller, "login") as seen:
         seen.username = given[:255]
         with env.uow() as uow:
+            presented = None
             try:
                 name = qualify(env, uow, caller, given)
                 user = uow.users.get(name.tenant, name.name)
+                presented = Presented(name.tenant, name.name)
             except (RecoveryError, RequestRefused):
                 user = None
-            seen.user = user
-            guard.ensure_unlocked(env, uow, user, given)
+            seen.user, seen.presented = user, presented
+            guard.ensure_unlocked(env, uow, user or presented, given)
             if not check_password(env, uow, user, password or "") or user is None:
                 raise LoginFailed(INVALID)
             if user.locked or user.pending_confirmation:

@@ -30,6 +30,7 @@ class Purpose(enum.Enum):
 
     RECOVERY = "recovery"
     SIGNUP = "signup"
+    EMAIL_CHANGE = "email_change"
 
 
 class Step(enum.Enum):
@@ -44,10 +45,13 @@ class Step(enum.Enum):
     SIGNUP_MAILED = "signup_mailed"  # the e-mailed sign-up confirmation code
     INVITED = "invited"  # the e-mailed invitation key (subscriber API)
     INVITE_ACCEPTED = "invite_accepted"  # confirm-invitee's key, spent by addUser
+    EMAIL_PENDING = "email_pending"  # the code mailed to a new address (self-service change)
 
     @property
     def purpose(self) -> Purpose:
         signup = (Step.SIGNUP_MAILED, Step.INVITED, Step.INVITE_ACCEPTED)
+        if self is Step.EMAIL_PENDING:
+            return Purpose.EMAIL_CHANGE
         return Purpose.SIGNUP if self in signup else Purpose.RECOVERY
 
 
@@ -60,6 +64,8 @@ class MessageKind(enum.Enum):
     PASSWORD_CHANGED = "passwordChanged"  # notice, after the fact
     ACCOUNT_CONFIRMED = "accountConfirmed"  # notice, after the fact
     INVITATION = "subscriberInvitation"  # subscriber API invitation with its key
+    EMAIL_CHANGED = "emailChanged"  # notice to the old address, after the fact
+    EMAIL_VERIFICATION = "emailVerification"  # code to a new address before it takes effect
 
 
 class Limit(enum.Enum):
@@ -93,6 +99,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Presented:
+    """A name as presented in a tenant, whether a user has it or not: failure counts, locks and
+    mail limits are kept for it, so that an unknown name behaves like a user's."""
+
+    tenant: Tenant
+    username: str
+
+
+@dataclass(frozen=True)
 class ChallengeAnswer:
     """A user's answer to one question set: the question chosen and a slow salted hash."""
 
@@ -114,7 +129,7 @@ class CodeRecord:
 
     id: int
     tenant_id: int
-    user_id: int
+    user_id: int | None  # None: a decoy, given to a name no usable user has
     step: Step
     expires_at: datetime
     used_at: datetime | None
@@ -126,7 +141,7 @@ class CodeRecord:
 @dataclass(frozen=True)
 class NewCode:
     tenant_id: int
-    user_id: int
+    user_id: int | None
     step: Step
     code_hash: str
     created_at: datetime

@@ -10,7 +10,13 @@ from recovery_soap.core import codes
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import NotificationFailed
-from recovery_soap.core.model import MessageKind, NotificationData, OutgoingMessage, User
+from recovery_soap.core.model import (
+    MessageKind,
+    NotificationData,
+    OutgoingMessage,
+    Presented,
+    User,
+)
 from recovery_soap.core.ports import UnitOfWork
 
 
@@ -90,3 +96,62 @@ def notify_change(env: Env, uow: UnitOfWork, user: User, kind: MessageKind) -> N
     address = (claims.get(EMAIL) or "").strip()
     if address:
         _enqueue(env, uow, user, kind, address, "", claims.get(GIVEN_NAME))
+
+
+def notify_email_change(env: Env, uow: UnitOfWork, user: User, old_address: str) -> None:
+    """Tell the old address that the account's e-mail address changed (or was removed): whoever
+    holds a stolen session cannot quietly redirect the account's recovery mail. The same rules
+    as the other notices decide whether it is sent."""
+    if env.policy.notifications_external or not env.policy.notify_changes:
+        return
+    if not user.tenant.notify_changes or not old_address.strip():
+        return
+    first_name = uow.users.claims(user).get(GIVEN_NAME)
+    _enqueue(env, uow, user, MessageKind.EMAIL_CHANGED, old_address.strip(), "", first_name)
+
+
+def deliver_alike(
+    env: Env,
+    uow: UnitOfWork,
+    subject: User | Presented,
+    kind: MessageKind,
+    secret: str,
+    *,
+    is_code: bool = True,
+) -> None:
+    """Hidden existence: queue the message for a user, or, for a name no usable user has, run
+    the very same statements in a savepoint that is then undone -- so that both requests cost
+    the same and only the first sends anything (internal sending only)."""
+    if isinstance(subject, User):
+        with uow.savepoint(keep=True):
+            deliver(env, uow, subject, kind, secret, is_code=is_code)
+        return
+    # A stand-in no row has (ids start at 1): its claims lookup finds nothing, as a user's finds.
+    stand_in = User(
+        id=0,
+        tenant=subject.tenant,
+        username=subject.username,
+        password_hash="",
+        locked=False,
+        pending_confirmation=False,
+    )
+    with uow.savepoint(keep=False):
+        claims = uow.users.claims(stand_in)
+        address = claims.get(EMAIL) or f"{subject.username}@invalid"
+        message_id = _enqueue(env, uow, stand_in, kind, address, secret, claims.get(GIVEN_NAME))
+        if is_code:
+            uow.codes.link_message(codes.digest(env, secret), message_id)
+
+
+def send_to_address(
+    env: Env,
+    uow: UnitOfWork,
+    user: User,
+    kind: MessageKind,
+    address: str,
+    code: str,
+    first_name: str | None,
+) -> None:
+    """Queue a code for an address that is not (yet) the user's: an e-mail change to verify."""
+    message_id = _enqueue(env, uow, user, kind, address, code, first_name)
+    uow.codes.link_message(codes.digest(env, code), message_id)

@@ -6,24 +6,38 @@ from __future__ import annotations
 from recovery_soap.core import codes, guard
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.env import Env, require
-from recovery_soap.core.errors import AccountLocked, InvalidUser, RecoveryError, UpdateFailed
+from recovery_soap.core.errors import (
+    AccountLocked,
+    InvalidCode,
+    InvalidUser,
+    RecoveryError,
+    UpdateFailed,
+)
 from recovery_soap.core.model import (
     Caller,
     CaptchaInput,
     MessageKind,
     Permission,
+    Presented,
     Purpose,
     Step,
     User,
     Verification,
 )
-from recovery_soap.core.notices import deliver, notify_change
+from recovery_soap.core.notices import deliver, deliver_alike, notify_change
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.secrets import new_code
-from recovery_soap.core.tenants import find_user
+from recovery_soap.core.tenants import find_subject
 
 #: The proof an e-mailed code gives; challenge proofs are the question-set ids answered.
 MAILBOX_PROOF = "mailbox"
+
+
+def _recovering(env: Env, user: User | None, presented: Presented) -> User | Presented | None:
+    """Whom a recovery step acts on: the user; with hidden existence, the name presented when no
+    usable user has it, so that its keys are decoys stored and spent like real ones."""
+    if user is not None and not user.locked:
+        return user
+    return presented if env.policy.hide_user_existence else user
 
 
 def verify_user(
@@ -31,8 +45,8 @@ def verify_user(
 ) -> Verification:
     """Start a recovery: the user exists and may recover; issues the first key.
 
-    With hide_user_existence, an unknown or locked user gets the same answer with a key that
-    leads nowhere, so the answer tells nothing about the account.
+    With hide_user_existence, an unknown, locked or recovery-locked user gets the same answer,
+    with a decoy key stored like a real one, so neither the answer nor the work tells anything.
     """
     require(caller, Permission.RECOVER)
     guard.admit_check(env, caller)
@@ -40,11 +54,18 @@ def verify_user(
         seen.username = (username or "").strip()
         check_captcha(env, captcha, "Error while validating captcha")
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user = user
-            usable = user is not None and not user.locked
-            if not usable and env.policy.hide_user_existence:
-                return Verification(verified=True, user_id=given, key=new_code())
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented = user, presented
+            subject = _recovering(env, user, presented)
+            if env.policy.hide_user_existence and guard.is_locked(env, uow, subject):
+                subject = presented
+            if isinstance(subject, Presented):
+                key = codes.issue(env, uow, subject, Step.USER_VERIFIED)
+                guard.audit(
+                    env, uow, caller, "recovery_started", "failure", user, "hidden", given[:255]
+                )
+                uow.commit()
+                return Verification(verified=True, user_id=given, key=key)
             if user is None:
                 raise InvalidUser(f"User does not exist : {given}")
             if user.locked:
@@ -59,26 +80,39 @@ def verify_user(
 def send_recovery_notification(
     env: Env, caller: Caller, username: str | None, key: str | None, notification_type: str | None
 ) -> Verification:
-    """Spend the first key and mail a recovery code (any notification type means e-mail)."""
+    """Spend the first key and mail a recovery code (any notification type means e-mail).
+
+    A decoy key (hidden existence) goes through the same steps, mail limit included, with a
+    message rendered but never queued.
+    """
     require(caller, Permission.RECOVER)
     guard.admit_check(env, caller)
+    hide = env.policy.hide_user_existence and not env.policy.notifications_external
     try:
         with guard.watch(env, caller, "recovery_code_sent") as seen:
             with env.uow() as uow:
-                user, given = find_user(env, uow, caller, username)
-                seen.user, seen.username = user, given
+                user, presented, given = find_subject(env, uow, caller, username)
+                seen.user, seen.presented, seen.username = user, presented, given
                 invalid = f"Invalid confirmation code for user : {given}"
-                guard.ensure_unlocked(env, uow, user, given)
-                codes.redeem(env, uow, user, key, {Step.USER_VERIFIED}, invalid)
-                assert user is not None
-                guard.admit_mail(env, caller, user.tenant.domain, user.username)
-                code = codes.issue(env, uow, user, Step.CODE_MAILED)
-                data = deliver(env, uow, user, MessageKind.PASSWORD_RESET, code)
-                guard.audit(env, uow, caller, "recovery_code_sent", "success", user)
+                subject = _recovering(env, user, presented)
+                guard.ensure_unlocked(env, uow, subject, given)
+                codes.redeem(env, uow, subject, key, {Step.USER_VERIFIED}, invalid)
+                if not (hide or isinstance(subject, User)):
+                    raise InvalidCode(invalid)  # external sending cannot hide: a decoy ends here
+                assert subject is not None
+                guard.admit_mail(env, caller, presented.tenant.domain, presented.username)
+                code = codes.issue(env, uow, subject, Step.CODE_MAILED)
+                data = None
+                if hide:
+                    deliver_alike(env, uow, subject, MessageKind.PASSWORD_RESET, code)
+                elif isinstance(subject, User):
+                    data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
+                outcome = "success" if isinstance(subject, User) else "failure"
+                guard.audit(env, uow, caller, "recovery_code_sent", outcome, user, None, given)
                 uow.commit()
     except RecoveryError:
         # "If the account exists, a code is on its way": no failure tells an unknown user apart.
-        if env.policy.hide_user_existence and not env.policy.notifications_external:
+        if hide:
             return Verification(verified=True)
         raise
     return Verification(verified=True, notification=data)
@@ -99,13 +133,17 @@ def verify_confirmation_code(
         seen.username = given
         check_captcha(env, captcha, f"Error while validating captcha for user : {given}")
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user = user
-            guard.ensure_unlocked(env, uow, user, given)
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented = user, presented
+            subject = _recovering(env, user, presented)
+            guard.ensure_unlocked(env, uow, subject, given)
             invalid = f"Error verifying confirmation code for user : {given}"
-            codes.redeem(env, uow, user, code, {Step.CODE_MAILED}, invalid)
-            assert user is not None
-            key = codes.issue(env, uow, user, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF}))
+            codes.redeem(env, uow, subject, code, {Step.CODE_MAILED}, invalid)
+            if not isinstance(subject, User):
+                raise InvalidCode(invalid)  # a decoy's code was never sent anywhere
+            key = codes.issue(
+                env, uow, subject, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF})
+            )
             uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
@@ -138,10 +176,10 @@ def update_password(
     password_hash = env.slow.hash(new_password) if acceptable and new_password else ""
     with guard.watch(env, caller, "password_changed") as seen:
         with env.uow() as uow:
-            user, given = find_user(env, uow, caller, username)
-            seen.user, seen.username = user, given
+            user, presented, given = find_subject(env, uow, caller, username)
+            seen.user, seen.presented, seen.username = user, presented, given
             failed = f"Error while updating credential for user: {given}"
-            guard.ensure_unlocked(env, uow, user, given)
+            guard.ensure_unlocked(env, uow, user or presented, given)
             problem = env.policy.passwords.problem(new_password)
             if problem:
                 raise UpdateFailed(f"{failed}. {problem}")

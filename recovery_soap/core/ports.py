@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
@@ -19,6 +20,7 @@ from recovery_soap.core.model import (
     MessageKind,
     NewCode,
     OutgoingMessage,
+    Presented,
     Purpose,
     Question,
     RenderedMessage,
@@ -140,10 +142,14 @@ class Outbox(Protocol):
 
 
 class Guards(Protocol):
-    def state(self, user: User) -> GuardState | None: ...
-    def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState: ...
-    def lock(self, user: User, until: datetime) -> None: ...
-    def clear(self, user: User) -> None: ...
+    """Failure counts and locks, kept per name presented in a tenant (a user's or not)."""
+
+    def state(self, user: User | Presented) -> GuardState | None: ...
+    def record_failure(
+        self, user: User | Presented, now: datetime, window: timedelta
+    ) -> GuardState: ...
+    def lock(self, user: User | Presented, until: datetime) -> None: ...
+    def clear(self, user: User | Presented) -> None: ...
 
 
 class AuditTrail(Protocol):
@@ -220,6 +226,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     def commit(self) -> None: ...
+    def savepoint(self, *, keep: bool) -> AbstractContextManager[None]:
+        """A nested transaction: kept (keep=True) or undone when the block ends, undone on an
+        error. Hidden existence runs a decoy's statements in one that is undone."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -7,17 +7,19 @@ of work with its audit event, so a refused change leaves the profile as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from recovery_soap.core.claims import EMAIL, is_challenge_set, settable_profile_claim
+from recovery_soap.core import email_change
+from recovery_soap.core.claims import EMAIL, EXTERNAL_ID, is_challenge_set, settable_profile_claim
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidUser, RecoveryError, RequestRefused, UpdateFailed
 from recovery_soap.core.model import AuditEvent, DirectoryEntry, MessageKind, Purpose, Tenant, User
-from recovery_soap.core.notices import notify_change
+from recovery_soap.core.notices import notify_change, notify_email_change
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.registration import USERNAME
 
@@ -65,10 +67,12 @@ class VersionMismatch(RequestRefused):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who changes a profile, for the audit trail: a service account or the user, and from where."""
+    """Who changes a profile, for the audit trail: a service account or the user, and from where.
+    ``own`` marks the user acting on their own profile (self-service), which has narrower rights."""
 
     name: str
     client_address: str = ""
+    own: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,20 @@ def check_change(env: Env, change: ProfileChange) -> None:
             raise PasswordRefused(problem)
 
 
+def check_own_change(current: Profile, change: ProfileChange) -> None:
+    """What a user may not change on their own profile: the username, whether the account is
+    active, and the externalId that ties the account to another system (RFC 7643 lets the
+    provisioning client own it)."""
+    if change.username is not None and change.username != current.username:
+        raise ClaimNotSettable("userName cannot be changed through self-service", "userName")
+    if change.active is not None and change.active != current.active:
+        raise ClaimNotSettable("active cannot be changed through self-service", "active")
+    if EXTERNAL_ID in change.claims and change.claims[EXTERNAL_ID] != current.claims.get(
+        EXTERNAL_ID
+    ):
+        raise ClaimNotSettable("externalId cannot be changed through self-service", EXTERNAL_ID)
+
+
 def ensure_unqualified(uow: UnitOfWork, username: str) -> None:
     """A username ending in ``@<tenant>`` of an existing tenant would be read as that tenant's
     user by every legacy name lookup, so no user gets one."""
@@ -195,9 +213,38 @@ def revise_profile(
             raise VersionMismatch("The resource has changed since it was read")
         change = revise(current)
         check_change(env, change)
+        if actor.own:
+            check_own_change(current, change)
+        pending = email_change.held_back(
+            env, actor.own, current.claims.get(EMAIL), change.claims.get(EMAIL)
+        )
+        if pending is not None:
+            kept = {uri: v for uri, v in change.claims.items() if uri != EMAIL}
+            change = dataclasses.replace(change, claims=kept)
         # Hashed inside the transaction, as the recovery flows' password change does.
         password_hash = env.slow.hash(change.password) if change.password is not None else None
         apply_change(env, uow, actor, entry, change, password_hash)
+        if pending is not None:
+            email_change.request(env, uow, entry.user, pending)
+            record(env, uow, actor, "email_change_requested", entry.user)
+        updated = profile_of(load(uow, tenant, user_id))
+        old_address = current.claims.get(EMAIL, "")
+        if actor.own and updated.claims.get(EMAIL, "") != old_address:
+            notify_email_change(env, uow, entry.user, old_address)
+        uow.commit()
+    return updated
+
+
+def confirm_email_change(
+    env: Env, actor: Actor, tenant: Tenant, user_id: int, code: str | None
+) -> Profile:
+    """Make the address a self-service change set aside the user's, with the code mailed to it
+    (see core.email_change); the old address is told."""
+    with env.uow() as uow:
+        entry = load(uow, tenant, user_id)
+        uow.directory.hold(entry.user)
+        if email_change.confirm(env, uow, entry.user, code):
+            record(env, uow, actor, "profile_updated", entry.user, EMAIL)
         updated = profile_of(load(uow, tenant, user_id))
         uow.commit()
     return updated

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from recovery_soap.core import password_recovery
 from recovery_soap.core.claims import EMAIL
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import AccountLocked, InvalidUser
+from recovery_soap.core.errors import InvalidUser
 from recovery_soap.core.model import Caller
 from recovery_soap.core.tenants import find_user
 
@@ -24,20 +24,26 @@ class Verified:
     email: str
 
 
-def _without_captcha(env: Env) -> Env:
+def _without_captcha(env: Env, *, hiding: bool = False) -> Env:
     return dataclasses.replace(
         env,
-        policy=dataclasses.replace(env.policy, captcha_checked=False, notifications_external=False),
+        policy=dataclasses.replace(
+            env.policy,
+            captcha_checked=False,
+            notifications_external=False,
+            hide_user_existence=env.policy.hide_user_existence or hiding,
+        ),
     )
 
 
 def initiate(env: Env, caller: Caller, username: str | None) -> None:
-    """Mail a recovery code to the user. An unknown or locked user gets the same (successful)
-    answer with nothing sent, so the answer tells nothing about the account."""
-    plain = _without_captcha(env)
+    """Mail a recovery code to the user. An unknown, locked or mail-limited user gets the same
+    (successful) answer after the same work, with nothing sent: this call always hides whether
+    the account exists (only the client address's own limits show, alike for every name)."""
+    plain = _without_captcha(env, hiding=True)
     try:
         started = password_recovery.verify_user(plain, caller, username, None)
-    except (InvalidUser, AccountLocked):
+    except InvalidUser:  # no name, or a tenant the caller may not use: told alike as well
         return
     password_recovery.send_recovery_notification(plain, caller, username, started.key, "EMAIL")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidTenant, InvalidUser, RecoveryError, RequestRefused
-from recovery_soap.core.model import Caller, Tenant, User
+from recovery_soap.core.model import Caller, Presented, Tenant, User
 from recovery_soap.core.ports import UnitOfWork
 
 
@@ -86,3 +86,12 @@ def find_user(
     """The user a request names (None if there is none) and the name as the caller gave it."""
     name = qualify(env, uow, caller, username)
     return uow.users.get(name.tenant, name.name), name.as_given
+
+
+def find_subject(
+    env: Env, uow: UnitOfWork, caller: Caller, username: str | None
+) -> tuple[User | None, Presented, str]:
+    """As find_user, with the name as presented in its tenant: what failure counts, locks and
+    mail limits are kept for, whether a user has the name or not."""
+    name = qualify(env, uow, caller, username)
+    return uow.users.get(name.tenant, name.name), Presented(name.tenant, name.name), name.as_given

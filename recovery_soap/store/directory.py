@@ -171,6 +171,12 @@ class DirectoryRepository:
 
     def delete(self, user: User) -> None:
         """Remove the user and what hangs off it (explicitly, for SQLite without cascades)."""
-        for table in (claims_t, AnswerRow.__table__, CodeRow.__table__, GuardRow.__table__):
+        for table in (claims_t, AnswerRow.__table__, CodeRow.__table__):
             self._c.execute(delete(table).where(table.c.user_id == user.id))
+        guards = GuardRow.__table__
+        self._c.execute(
+            delete(guards).where(
+                guards.c.tenant_id == user.tenant.id, guards.c.name == user.username
+            )
+        )
         self._c.execute(delete(users_t).where(users_t.c.id == user.id))

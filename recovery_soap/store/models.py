@@ -116,7 +116,10 @@ class CodeRow(Base):
     __table_args__ = (Index("ix_codes_user_purpose", "user_id", "purpose", "used_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # NULL for a decoy: the key an unknown or locked name is given when existence is hidden.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
     purpose: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -129,12 +132,12 @@ class CodeRow(Base):
 
 
 class GuardRow(Base):
-    """Failed secret checks per user, and the lock they lead to."""
+    """Failed secret checks per name presented in a tenant (a user's or not), and the lock they
+    lead to: kept by name so that an unknown name is counted and locked like a user."""
 
     __tablename__ = "recovery_guards"
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(DateTime)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -32,6 +35,7 @@ from recovery_soap.core.model import (
     NewCode,
     OutgoingMessage,
     Permission,
+    Presented,
     Purpose,
     Question,
     ServiceAccount,
@@ -137,15 +141,25 @@ _USER_COLUMNS = (
 
 # The hot lookups are built once (building a statement costs more than running it on SQLite).
 #: A user by name, with the user's guard state (failed checks, lock) in the same round trip.
-_USER_BY_NAME = (
-    select(
-        *_USER_COLUMNS,
-        guards_t.c.failures,
-        guards_t.c.locked_until,
-        guards_t.c.window_started_at,
+#: The name's guard state comes whether or not a user has the name (one row always): a known and
+#: an unknown name cost the same single round trip.
+_PROBE = select(
+    cast(bindparam("tenant_id"), Integer).label("tenant_id"),
+    cast(bindparam("name"), String(255)).label("name"),
+).subquery("probe")
+_USER_BY_NAME = select(
+    *_USER_COLUMNS,
+    guards_t.c.failures,
+    guards_t.c.locked_until,
+    guards_t.c.window_started_at,
+).select_from(
+    _PROBE.outerjoin(
+        users_t,
+        and_(users_t.c.tenant_id == _PROBE.c.tenant_id, users_t.c.username == _PROBE.c.name),
+    ).outerjoin(
+        guards_t,
+        and_(guards_t.c.tenant_id == _PROBE.c.tenant_id, guards_t.c.name == _PROBE.c.name),
     )
-    .select_from(users_t.outerjoin(guards_t, guards_t.c.user_id == users_t.c.id))
-    .where(users_t.c.tenant_id == bindparam("tenant_id"), users_t.c.username == bindparam("name"))
 )
 
 
@@ -199,10 +213,9 @@ class UserRepository(Repository):
         row = self._c.execute(_USER_BY_NAME, {"tenant_id": tenant.id, "name": username}).first()
         if row is None:
             return None
-        user = user_from_row(row, tenant)
         if self._guards is not None:  # read with the user: the guard check needs no query
-            self._guards.remember(user.id, _guard_state(row))
-        return user
+            self._guards.remember(Presented(tenant, username), _guard_state(row))
+        return None if row.id is None else user_from_row(row, tenant)
 
     def by_id(self, user_id: int) -> User | None:
         row = self._c.execute(
@@ -273,8 +286,9 @@ class UserRepository(Repository):
 
     def delete(self, user: User) -> None:
         """Remove the user; claims, answers, codes and guards go with it (ON DELETE CASCADE)."""
-        for table in (claims_t, answers_t, codes_t, guards_t):
+        for table in (claims_t, answers_t, codes_t):
             self._c.execute(delete(table).where(table.c.user_id == user.id))
+        self._c.execute(delete(guards_t).where(*_guard_key(user)))
         self._c.execute(delete(users_t).where(users_t.c.id == user.id))
 
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
@@ -653,24 +667,33 @@ def _guard_state(row: Any) -> GuardState | None:
     )
 
 
+def _guard_key(subject: User | Presented) -> tuple[Any, Any]:
+    return (guards_t.c.tenant_id == subject.tenant.id, guards_t.c.name == subject.username)
+
+
 class GuardRepository(Repository):
-    """Failed secret checks per user, counted in a window; upserted atomically."""
+    """Failed secret checks per name presented in a tenant, counted in a window; upserted
+    atomically."""
 
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection)
-        self._known: dict[int, GuardState | None] = {}
+        self._known: dict[tuple[int, str], GuardState | None] = {}
 
-    def remember(self, user_id: int, state: GuardState | None) -> None:
+    def remember(self, subject: User | Presented, state: GuardState | None) -> None:
         """The state read with the user in this transaction (until this repository writes it)."""
-        self._known[user_id] = state
+        self._known[(subject.tenant.id, subject.username)] = state
 
-    def state(self, user: User) -> GuardState | None:
-        if user.id in self._known:
-            return self._known[user.id]
+    def _forget(self, subject: User | Presented) -> None:
+        self._known.pop((subject.tenant.id, subject.username), None)
+
+    def state(self, subject: User | Presented) -> GuardState | None:
+        key = (subject.tenant.id, subject.username)
+        if key in self._known:
+            return self._known[key]
         row = self._c.execute(
             select(
                 guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at
-            ).where(guards_t.c.user_id == user.id)
+            ).where(*_guard_key(subject))
         ).first()
         if row is None:
             return None
@@ -680,36 +703,36 @@ class GuardRepository(Repository):
             window_started_at=row.window_started_at,
         )
 
-    def record_failure(self, user: User, now: datetime, window: timedelta) -> GuardState:
-        self._known.pop(user.id, None)
+    def record_failure(
+        self, subject: User | Presented, now: datetime, window: timedelta
+    ) -> GuardState:
+        self._forget(subject)
         upsert = dialect_insert(self._c)(guards_t).values(
-            user_id=user.id, failures=1, window_started_at=now
+            tenant_id=subject.tenant.id, name=subject.username, failures=1, window_started_at=now
         )
         stale = guards_t.c.window_started_at < now - window
         self._c.execute(
             upsert.on_conflict_do_update(
-                index_elements=[guards_t.c.user_id],
+                index_elements=[guards_t.c.tenant_id, guards_t.c.name],
                 set_={
                     "failures": case((stale, 1), else_=guards_t.c.failures + 1),
                     "window_started_at": case((stale, now), else_=guards_t.c.window_started_at),
                 },
             )
         )
-        state = self.state(user)
+        state = self.state(subject)
         assert state is not None
         return state
 
-    def lock(self, user: User, until: datetime) -> None:
-        self._known.pop(user.id, None)
+    def lock(self, subject: User | Presented, until: datetime) -> None:
+        self._forget(subject)
         self._c.execute(
-            update(guards_t)
-            .where(guards_t.c.user_id == user.id)
-            .values(locked_until=until, failures=0)
+            update(guards_t).where(*_guard_key(subject)).values(locked_until=until, failures=0)
         )
 
-    def clear(self, user: User) -> None:
-        self._known.pop(user.id, None)
-        self._c.execute(delete(guards_t).where(guards_t.c.user_id == user.id))
+    def clear(self, subject: User | Presented) -> None:
+        self._forget(subject)
+        self._c.execute(delete(guards_t).where(*_guard_key(subject)))
 
 
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))

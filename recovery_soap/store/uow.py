@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
@@ -70,6 +71,19 @@ class SqlUnitOfWork:
             raise StoreConflict(str(exc.orig)) from exc
         except OperationalError as exc:
             raise Unavailable("the database failed during commit") from exc
+
+    @contextmanager
+    def savepoint(self, *, keep: bool) -> Iterator[None]:
+        nested = self.connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            raise
+        if keep:
+            nested.commit()
+        else:
+            nested.rollback()
 
     def __exit__(
         self,

@@ -451,3 +451,72 @@ def test_expired_question_key_reports_18002(live: LiveServer) -> None:
     )
     assert not bean.verified and bean.key is None
     assert bean.error.startswith("18002 ")
+
+
+# --- bounded cost ------------------------------------------------------------------------------
+
+
+class CountingHasher:
+    """Wraps the service's slow hasher and counts the answer verifications it is asked for."""
+
+    def __init__(self, live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        self.in_transaction = 0
+        self._pool = live.app.engine.pool
+        self._verify = live.app.env.slow.verify_and_update
+        monkeypatch.setattr(live.app.env.slow, "verify_and_update", self)
+
+    def __call__(self, secret: str, hashed: str | None) -> tuple[bool, str | None]:
+        self.calls += 1
+        # One request at a time in these tests: a connection checked out is its open transaction.
+        self.in_transaction += self._pool.checkedout() > 0
+        return self._verify(secret, hashed)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right-answers", "wrong-answers"])
+def test_many_answers_cost_at_most_one_hash_per_stored_question(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch, right: bool
+) -> None:
+    service = live.client()
+    name = confirmed_user(live, service, answers=True)
+    key = questions_key(live, service, name)
+    city, sport = ("Colombo", "Cricket") if right else ("Paris", "Tennis")
+    many = [{"id": SET1, "answer": city}, {"id": SET2, "answer": sport}] * 30
+    many += [
+        {"id": f"http://wso2.org/claims/challengeQuestion{i}", "answer": "x"} for i in range(40)
+    ]
+    assert len(many) == 100
+    hashes = CountingHasher(live, monkeypatch)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key, userChallengesDTOs=many
+    )
+    assert not bean.verified  # unknown ids among the answers: refused either way
+    assert hashes.calls <= 2
+    assert hashes.in_transaction == 0
+
+
+def test_duplicate_right_answers_still_verify_with_one_hash_each(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = live.client()
+    name = confirmed_user(live, service, answers=True)
+    key = questions_key(live, service, name)
+    hashes = CountingHasher(live, monkeypatch)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name, confirmation=key, userChallengesDTOs=RIGHT * 50
+    )
+    assert bean.verified and bean.key, bean.error
+    assert (hashes.calls, hashes.in_transaction) == (2, 0)
+    assert update(service, name, bean.key).verified
+
+
+def test_a_duplicate_with_another_answer_fails(live: LiveServer) -> None:
+    service = live.client()
+    name = confirmed_user(live, service, answers=True)
+    key = questions_key(live, service, name)
+    bean = service.verifyUserChallengeAnswers(
+        userName=name,
+        confirmation=key,
+        userChallengesDTOs=[*RIGHT, {"id": SET1, "answer": "Kandy"}],
+    )
+    assert not bean.verified and bean.key is None

@@ -81,6 +81,8 @@ class ScimEndpoint:
             return self._users(request, tenant_domain, base, parts)
         if head == "Me" and len(parts) == 1:
             return self._me(request, tenant_domain, base)
+        if head == "Me" and parts[1:] == ["emailVerification"]:
+            return self._me(request, tenant_domain, base, verify_email=True)
         if head == "Users":
             return self._users(request, tenant_domain, base, parts[1:])
         raise ScimFailure(404, "Resource not found")
@@ -101,14 +103,20 @@ class ScimEndpoint:
 
     # --- resources ----------------------------------------------------------------------------
 
-    def _me(self, request: Request, tenant_domain: str | None, base: str) -> Response:
-        if request.method not in ("GET", "HEAD", "PUT", "PATCH"):
-            raise _not_allowed("GET, PUT, PATCH")
+    def _me(
+        self, request: Request, tenant_domain: str | None, base: str, verify_email: bool = False
+    ) -> Response:
+        allowed = ("POST",) if verify_email else ("GET", "HEAD", "PUT", "PATCH")
+        if request.method not in allowed:
+            raise _not_allowed("POST" if verify_email else "GET, PUT, PATCH")
         principal = self._principal(request, tenant_domain, LOGIN)
         if principal.user_id is None:
             raise ScimFailure(403, "/Me needs a token issued to a user, not to a service")
         target = self.operations.own(principal.tenant, principal.user_id, base)
-        return self._resource(request, principal, target, self_service=True)
+        if verify_email:  # the code mailed to a new address (setting email_change_verification)
+            caller = self._caller(request, principal)
+            return self.operations.confirm_email(caller, target, self._body(request))
+        return self._resource(request, principal, target)
 
     def _users(
         self, request: Request, tenant_domain: str | None, base: str, parts: list[str]
@@ -139,7 +147,7 @@ class ScimEndpoint:
             raise _not_allowed("GET, PUT, PATCH, DELETE")
         principal = self._service(request, tenant_domain, scope)
         target = self.operations.by_id(principal.tenant, parts[0], base)
-        return self._resource(request, principal, target, self_service=False)
+        return self._resource(request, principal, target)
 
     def _service(self, request: Request, tenant_domain: str | None, action: str) -> Principal:
         principal = self._principal(request, tenant_domain, SCOPES[action])
@@ -147,9 +155,7 @@ class ScimEndpoint:
             raise ScimFailure(403, "/Users needs a service token (client credentials)")
         return principal
 
-    def _resource(
-        self, request: Request, principal: Principal, target: Target, *, self_service: bool
-    ) -> Response:
+    def _resource(self, request: Request, principal: Principal, target: Target) -> Response:
         operations, method = self.operations, request.method
         caller = self._caller(request, principal)
         if method in ("GET", "HEAD"):
@@ -161,8 +167,8 @@ class ScimEndpoint:
             return operations.delete(caller, target, if_match)
         body = self._body(request)
         if method == "PUT":
-            return operations.replace(caller, target, body, if_match, self_service=self_service)
-        return operations.patch(caller, target, body, if_match, self_service=self_service)
+            return operations.replace(caller, target, body, if_match)
+        return operations.patch(caller, target, body, if_match)
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:

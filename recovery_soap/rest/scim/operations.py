@@ -14,7 +14,6 @@ from typing import Any
 from scim2_models import (
     Context,
     ListResponse,
-    MutabilityException,
     PatchOp,
     ResponseParameters,
     ScimPolicy,
@@ -166,8 +165,6 @@ class Operations:
         target: Target,
         body: dict[str, Any],
         if_match: str | None,
-        *,
-        self_service: bool,
     ) -> Response:
         resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
         expected = _version(if_match)
@@ -175,7 +172,7 @@ class Operations:
         def change(current: Any) -> Any:
             return resource
 
-        profile = self._rewrite(caller, target, change, expected, self_service=self_service)
+        profile = self._rewrite(caller, target, change, expected)
         return _answer(profile, target.location, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
     def patch(
@@ -184,8 +181,6 @@ class Operations:
         target: Target,
         body: dict[str, Any],
         if_match: str | None,
-        *,
-        self_service: bool,
     ) -> Response:
         operations = PatchOp[ScimUser].model_validate(
             body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
@@ -200,8 +195,15 @@ class Operations:
                 current.active = True
             return current
 
-        profile = self._rewrite(caller, target, change, expected, self_service=self_service)
+        profile = self._rewrite(caller, target, change, expected)
         return _answer(profile, target.location, Context.RESOURCE_PATCH_RESPONSE)
+
+    def confirm_email(self, caller: Caller, target: Target, body: dict[str, Any]) -> Response:
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise ScimFailure(400, "The body must give the code as a string", "invalidValue")
+        profile = directory.confirm_email_change(self.env, caller, target.user_id, code)
+        return _answer(profile, target.location, Context.RESOURCE_QUERY_RESPONSE)
 
     def delete(self, caller: Caller, target: Target, if_match: str | None) -> Response:
         directory.delete(self.env, caller, target.user_id, _version(if_match))
@@ -213,8 +215,6 @@ class Operations:
         target: Target,
         change: Any,
         expected: str | None,
-        *,
-        self_service: bool,
     ) -> Profile:
         """Change the resource as it stands inside the write transaction (no lost update)."""
 
@@ -222,23 +222,15 @@ class Operations:
             resource = mapping.to_resource(profile, target.location)
             shown = mapping.wanted(resource).claims
             wanted = mapping.wanted(change(resource))
-            if self_service:
-                _self_service_limits(profile, wanted)
             return ProfileChange(
                 # Only what the request changed: a stored value the resource could not show
                 # (a URL claim that is no URI, set over SOAP) is kept, not cleared.
                 claims={uri: v for uri, v in wanted.claims.items() if shown.get(uri) != v},
                 password=wanted.password,
                 username=wanted.username or profile.username,
-                active=None if self_service else wanted.active,
+                active=wanted.active,
             )
 
+        # What a user may change of their own profile is the core's rule
+        # (profiles.check_own_change), whatever path the request took.
         return directory.replace(self.env, caller, target.user_id, revise, expected)
-
-
-def _self_service_limits(profile: Profile, wanted: mapping.Wanted) -> None:
-    """A user may not rename or deactivate themselves through /Me."""
-    if wanted.username is not None and wanted.username != profile.username:
-        raise MutabilityException(detail="userName cannot be changed through /Me")
-    if wanted.active is not None and wanted.active != profile.active:
-        raise MutabilityException(detail="active cannot be changed through /Me")
