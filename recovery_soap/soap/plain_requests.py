@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 
 from recovery_soap.soap.faults import SOAP11_ENV, SOAP12_ENV
+from recovery_soap.soap.references import has_references
 from recovery_soap.soap.types import SERVICE_NS
 
 QUESTIONS = "getAllChallengeQuestions"
@@ -88,6 +89,8 @@ class PlainRequests:
         info = root.getroottree().docinfo
         if info.doctype or info.internalDTD is not None or info.system_url:
             return None
+        if has_references(root):
+            return None  # refused by spyne (soap/references.py)
         if any(not isinstance(node.tag, str) for node in root.iter()):
             return None  # comments, processing instructions, entity references
         if root.getprevious() is not None or root.getnext() is not None:

@@ -21,6 +21,8 @@ from spyne import Fault
 from spyne.const.http import HTTP_400
 from spyne.protocol.soap import Soap11, Soap12
 
+from recovery_soap.soap.references import refuse_references
+
 # spyne's parser defaults already hold: load_dtd=False, resolve_entities=False, no_network=True,
 # huge_tree=False; libxml2 >= 2.13 bounds entity amplification.
 
@@ -86,6 +88,7 @@ class SafeSoap11(Soap11):
         with _charset_checked():
             super().create_in_document(ctx, charset)
         _refuse_dtd(ctx)
+        refuse_references(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)
@@ -105,6 +108,7 @@ class SafeSoap12(Soap12):
         with _charset_checked():
             super().create_in_document(ctx, charset)
         _refuse_dtd(ctx)
+        refuse_references(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap12.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)
