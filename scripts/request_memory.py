@@ -30,6 +30,8 @@ XSD_NS = "http://dto.mgt.identity.carbon.wso2.org/xsd"
 SERVICE_PATH = "/services/UserInformationRecoveryService"
 ACCOUNT = ("memory-probe", "memory-probe-secret-0123456789")
 MiB = 1024 * 1024
+#: soap/markup.py's bound on "<" and "=" in a request
+MAX_TAGS = 20_000
 
 
 def _envelope(operation: str, inner: str = "", header: str = "", soap12: bool = False) -> bytes:
@@ -83,9 +85,7 @@ def hostile_envelopes(cap: int) -> dict[str, bytes]:
         "<xsd:claimValue>a@example.test</xsd:claimValue></ser:claims>"
     )
     return {
-        "multi-reference": _fill(
-            cap, lambda n: multi_reference(text_bytes=cap // 2, references=n)
-        ),
+        "multi-reference": _fill(cap, lambda n: multi_reference(text_bytes=cap // 2, references=n)),
         "multi-reference-chain": _fill(
             cap,
             lambda n: _envelope(
@@ -120,7 +120,9 @@ def hostile_envelopes(cap: int) -> dict[str, bytes]:
         ),
         "character-references": _fill(
             cap,
-            lambda n: _envelope("verifyUser", "<ser:username>" + "&#x10348;" * n + "</ser:username>"),
+            lambda n: _envelope(
+                "verifyUser", "<ser:username>" + "&#x10348;" * n + "</ser:username>"
+            ),
         ),
         "long-username": _fill(
             cap, lambda n: _envelope("verifyUser", f"<ser:username>{'u' * n}</ser:username>")
@@ -140,7 +142,25 @@ def hostile_envelopes(cap: int) -> dict[str, bytes]:
         "many-comments": _fill(
             cap, lambda n: _envelope("getAllChallengeQuestions", header="<!--c-->" * n)
         ),
+        # The same, held just under the markup bounds (soap/markup.py) and filled up with text.
+        "header-entries-at-bound": _padded(cap, "<h/>" * (MAX_TAGS - 50)),
+        "attributes-at-bound": _padded(
+            cap, "<h " + " ".join(f"a{i}='1'" for i in range(MAX_TAGS - 50)) + "/>"
+        ),
+        "multi-reference-at-bound": _padded(
+            cap,
+            '<x:r xmlns:x="urn:x" href="#a"/>' * (MAX_TAGS // 2 - 50),
+            '<x:blob xmlns:x="urn:x" id="a">{}</x:blob>',
+        ),
     }
+
+
+def _padded(cap: int, markup: str, filler: str = "<t>{}</t>") -> bytes:
+    """``markup`` in the Header, and text up to ``cap`` bytes in one more element."""
+    return _fill(
+        cap,
+        lambda n: _envelope("getAllChallengeQuestions", header=filler.format("A" * n) + markup),
+    )
 
 
 # --- the measurement ---------------------------------------------------------------------------
@@ -191,6 +211,20 @@ def _start(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the server did not come up; see {log}")
 
 
+def _warm_up(url: str) -> None:
+    for operation in ("getAllChallengeQuestions", "getCaptcha", "verifyUser"):
+        inner = "<ser:username>nobody</ser:username>" if operation == "verifyUser" else ""
+        _post(url, _envelope(operation, inner))
+
+
+def _measure(pid: int, url: str, body: bytes) -> tuple[int, int]:
+    """The request's status and the peak resident size's growth over the size before it."""
+    before = _status(pid, "VmRSS")
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    status = _post(url, body)
+    return status, _status(pid, "VmHWM") - before
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
@@ -198,28 +232,24 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--repeat", type=int, default=1, help="requests per shape")
     args = parser.parse_args()
+    largest = 0
+    print(f"{'shape':24} {'bytes':>9} {'status':>6} {'growth MiB':>10}")
     with tempfile.TemporaryDirectory() as directory:
         database_url = args.database_url or f"sqlite:///{directory}/memory.db"
-        process = _start(database_url, args.port, Path(directory) / "serve.log")
         url = f"http://127.0.0.1:{args.port}"
-        try:
-            for operation in ("getAllChallengeQuestions", "getCaptcha", "verifyUser"):
-                inner = "<ser:username>nobody</ser:username>" if operation == "verifyUser" else ""
-                _post(url, _envelope(operation, inner))
-            largest = 0
-            print(f"{'shape':24} {'bytes':>9} {'status':>6} {'growth MiB':>10}")
-            for name, body in hostile_envelopes(args.cap).items():
+        for name, body in hostile_envelopes(args.cap).items():
+            # A fresh process per shape: memory one shape left free would hide the next's growth.
+            process = _start(database_url, args.port, Path(directory) / "serve.log")
+            try:
+                _warm_up(url)
                 for _ in range(args.repeat):
-                    before = _status(process.pid, "VmRSS")
-                    Path(f"/proc/{process.pid}/clear_refs").write_text("5")
-                    status = _post(url, body)
-                    growth = _status(process.pid, "VmHWM") - before
+                    status, growth = _measure(process.pid, url, body)
                     largest = max(largest, growth)
-                    print(f"{name:24} {len(body):9d} {status:6d} {growth / MiB:10.1f}")
-            print(f"largest growth: {largest / MiB:.1f} MiB (RSS now {_status(process.pid, 'VmRSS') / MiB:.0f} MiB)")
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+                    print(f"{name:24} {len(body):9d} {status:6d} {growth / MiB:10.1f}", flush=True)
+            finally:
+                process.terminate()
+                process.wait(timeout=20)
+    print(f"largest growth: {largest / MiB:.1f} MiB")
     return 0
 
 

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ACCOUNT
 import requests
 
+from tests.conftest import ACCOUNT
 from tests.support import free_port
 
 

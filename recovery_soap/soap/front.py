@@ -30,6 +30,7 @@ from recovery_soap.edge import (
     request_id_of,
     scheme_of,
 )
+from recovery_soap.soap import markup
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
@@ -193,6 +194,9 @@ class SoapEndpoint:
             return soap_fault(
                 start_response, media_type, "400 Bad Request", "The request has no SOAP envelope."
             )
+        too_much = markup.refusal(body)
+        if too_much is not None:
+            return soap_fault(start_response, media_type, "400 Bad Request", too_much)
         inner = dict(environ)
         inner["wsgi.input"] = io.BytesIO(body)
         inner["CONTENT_LENGTH"] = str(len(body))
