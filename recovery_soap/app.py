@@ -27,6 +27,7 @@ from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import SmtpSender
 from recovery_soap.notify.templates import TemplateRenderer
@@ -147,7 +148,7 @@ class RecoveryApp:
         self.soap = SoapEndpoint(
             env,
             max_body=settings.max_body_bytes,
-            trust_proxy=settings.trust_proxy,
+            proxies=TrustedProxies.from_settings(settings),
             require_https=settings.require_https,
         )
         self._rest: Any = None

@@ -90,14 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"Serving on http://{args.host}:{args.port}/services/UserInformationRecoveryService",
         flush=True,
     )
-    # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
+    # waitress strips X-Forwarded-* unless told to keep them; the app decides (trusted_proxies).
     waitress.serve(
         app,
         host=args.host,
         port=args.port,
         threads=args.threads,
         ident="recovery-soap",
-        clear_untrusted_proxy_headers=not settings.trust_proxy,
+        clear_untrusted_proxy_headers=not app.soap.proxies,
     )
     return 0
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from recovery_soap.forwarded import parse_networks
+
 ENV_PREFIX = "RECOVERY_"
 
 
@@ -114,7 +116,18 @@ class Settings:
     )
     trust_proxy: bool = field(
         default=False,
-        metadata={"doc": "honour X-Forwarded-Proto/X-Forwarded-Host (behind a trusted proxy)"},
+        metadata={
+            "doc": "deprecated: trusted_proxies=127.0.0.1,::1 (honour X-Forwarded-* from a "
+            "proxy on the same host only); ignored when trusted_proxies is set"
+        },
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata={
+            "doc": "addresses or networks of the reverse proxies (comma-separated, e.g. "
+            "10.0.0.5,10.1.0.0/16): X-Forwarded-For/-Proto/-Host are honoured only from them, "
+            "the client being the rightmost X-Forwarded-For entry that is not one of them"
+        },
     )
     caller_cache_seconds: float = field(
         default=5.0,
@@ -159,7 +172,7 @@ class Settings:
         default=False,
         metadata={
             "doc": "refuse SOAP calls not made over HTTPS (as seen through a trusted "
-            "proxy with trust_proxy)"
+            "proxy, see trusted_proxies)"
         },
     )
     lockout_failures: int = field(
@@ -273,6 +286,10 @@ class Settings:
             raise SettingsError("token_minutes must be positive: tokens never live forever")
         if self.oidc_jwks_url and not (self.oidc_issuer and self.oidc_audience):
             raise SettingsError("oidc_jwks_url needs oidc_issuer and oidc_audience")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as bad:
+            raise SettingsError(f"trusted_proxies: {bad}") from None
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
         if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:

@@ -24,6 +24,7 @@ from recovery_soap.config import Settings
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.edge import BodyTooLarge, client_address, request_id_of, scheme_of
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.rest.http import (
     FORM_MEDIA,
     JSON_MEDIA,
@@ -54,6 +55,7 @@ class RestFace:
     def __init__(self, settings: Settings, env: Env, engine: Engine) -> None:
         self.settings = settings
         self.env = env
+        self.proxies = TrustedProxies.from_settings(settings)
         self.keys = KeyRing(SigningKeyStore(engine), env.clock, settings)
         self.verifier = JwtVerifier(env, self.keys, settings)
         self.tokens = TokenEndpoint(env, self.keys, settings)
@@ -66,7 +68,7 @@ class RestFace:
         request_id = request_id_of(environ)
         path = environ.get("PATH_INFO", "") or "/"
         family, route = _route_of(path)
-        environ[ADDRESS_KEY] = client_address(environ, self.settings.trust_proxy)
+        environ[ADDRESS_KEY] = client_address(environ, self.proxies)
         try:
             response = self._answer(environ, path, family)
         except Unavailable:
@@ -90,7 +92,7 @@ class RestFace:
 
     def _answer(self, environ: dict[str, Any], path: str, family: str) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")
-        if self.settings.require_https and scheme_of(environ, self.settings.trust_proxy) != "https":
+        if self.settings.require_https and scheme_of(environ, self.proxies) != "https":
             return error_response(
                 family, 403, "https_required", "This service is served over HTTPS only."
             )

@@ -30,6 +30,7 @@ from recovery_soap.edge import (
     request_id_of,
     scheme_of,
 )
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.soap import markup
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
@@ -51,6 +52,7 @@ StartResponse = Callable[..., Any]
 BASE_PATH = f"/services/{SERVICE}"
 SOAP11 = "text/xml"
 SOAP12 = "application/soap+xml"
+NO_PROXIES = TrustedProxies()
 
 
 def service_paths() -> frozenset[str]:
@@ -113,11 +115,16 @@ class SoapEndpoint:
     """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
 
     def __init__(
-        self, env: Env, *, max_body: int, trust_proxy: bool, require_https: bool = False
+        self,
+        env: Env,
+        *,
+        max_body: int,
+        proxies: TrustedProxies = NO_PROXIES,
+        require_https: bool = False,
     ) -> None:
         self._env = env
         self._max_body = max_body
-        self._trust_proxy = trust_proxy
+        self.proxies = proxies
         self._require_https = require_https
         self._by_type = {
             SOAP11: _spyne_app(env, SafeSoap11, max_body),
@@ -130,7 +137,7 @@ class SoapEndpoint:
         query = environ.get("QUERY_STRING", "")
         if method in ("GET", "HEAD"):
             if query.lower() in ("wsdl", "wsdl="):
-                document = render_wsdl(base_url(environ, self._trust_proxy))
+                document = render_wsdl(base_url(environ, self.proxies))
                 start_response(
                     "200 OK",
                     [
@@ -161,9 +168,9 @@ class SoapEndpoint:
                 "415 Unsupported Media Type",
                 "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).",
             )
-        if self._require_https and scheme_of(environ, self._trust_proxy) != "https":
+        if self._require_https and scheme_of(environ, self.proxies) != "https":
             return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
-        address = client_address(environ, self._trust_proxy)
+        address = client_address(environ, self.proxies)
         try:
             if callers.too_many_failures(self._env, address):
                 return plain(
