@@ -3,6 +3,8 @@ alike), a worker's memory bounded for any request under the body cap."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from scripts.request_memory import MULTI_REFERENCE, hostile_envelopes, multi_ref
 from tests.conftest import LiveServer
 from tests.served import served
 from tests.soap.test_http_edge import assert_client_fault
-from tests.support import SOAP11_NS, SOAP12_NS, envelope, post_envelope
+from tests.support import SERVICE_PATH, SOAP11_NS, SOAP12_NS, envelope, post_envelope
 
 SOAP_VERSIONS = [pytest.param(False, id="soap11"), pytest.param(True, id="soap12")]
 MiB = 1024 * 1024
@@ -105,3 +107,44 @@ def test_an_over_long_user_name_is_answered_not_a_server_fault(live: LiveServer)
     answer = post_envelope(live.url, envelope("verifyUser", inner), auth=live.auth)
     assert answer.status_code == 200, answer.text
     assert b"18004" in answer.content, answer.text  # no captcha given
+
+
+# --- recovery-soap serve: waitress's own body limit ----------------------------------------------
+
+
+def _upload(url: str, headers: str, body: Iterator[bytes]) -> bytes:
+    """Send a request without credentials on a raw socket, as far as the server lets it, and
+    read the answer's status line (a server still reading waits for the rest: a timeout)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as connection:
+        connection.sendall(
+            f"POST {SERVICE_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: text/xml; charset=utf-8\r\n{headers}\r\n".encode()
+        )
+        try:
+            for chunk in body:
+                connection.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: its answer is waiting
+        return connection.recv(4096).split(b"\r\n")[0]
+
+
+def _chunked(total: int) -> Iterator[bytes]:
+    piece = b"x" * 65536
+    for _ in range(total // len(piece)):
+        yield b"%x\r\n%s\r\n" % (len(piece), piece)
+
+
+def test_serve_refuses_an_oversized_body_before_reading_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """waitress read up to 1 GiB before the application saw the request (and answered 401)."""
+    with served(database_url, tmp_path) as server:
+        declared = _upload(server.url, f"Content-Length: {150 * MiB}\r\n", iter([b"x" * 65536]))
+        chunked = _upload(server.url, "Transfer-Encoding: chunked\r\n", _chunked(8 * MiB))
+        at_the_cap = post_envelope(
+            server.url, envelope("getAllChallengeQuestions").ljust(MiB), auth=server.auth
+        )
+    assert declared.startswith(b"HTTP/1.1 413"), declared
+    assert chunked.startswith(b"HTTP/1.1 413"), chunked
+    assert at_the_cap.status_code == 200, at_the_cap.text[:300]
