@@ -218,6 +218,10 @@ class Settings:
         default="30/minute",
         metadata={"doc": "failed service-account logins per client address (then 429)"},
     )
+    limit_captchas_per_address: str = field(
+        default="300/hour",
+        metadata={"doc": "captchas (getCaptcha) issued per client address"},
+    )
     argon2_memory_kib: int = field(
         default=19456, metadata={"doc": "argon2id memory cost for passwords and answers, KiB"}
     )
