@@ -32,6 +32,7 @@ from recovery_soap.edge import (
 )
 from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.soap import markup
+from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.context import CALLER_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
@@ -168,6 +169,10 @@ class SoapEndpoint:
                 "415 Unsupported Media Type",
                 "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).",
             )
+        try:
+            content_type = parse_content_type(environ.get("CONTENT_TYPE", ""))
+        except AmbiguousContentType as ambiguous:
+            return soap_fault(start_response, media_type, "400 Bad Request", str(ambiguous))
         if self._require_https and scheme_of(environ, self.proxies) != "https":
             return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
         address = client_address(environ, self.proxies)
@@ -205,6 +210,7 @@ class SoapEndpoint:
         if too_much is not None:
             return soap_fault(start_response, media_type, "400 Bad Request", too_much)
         inner = dict(environ)
+        inner["CONTENT_TYPE"] = content_type.header()  # spyne reads the charset as we did
         inner["wsgi.input"] = io.BytesIO(body)
         inner["CONTENT_LENGTH"] = str(len(body))
         inner.pop("HTTP_TRANSFER_ENCODING", None)
@@ -215,7 +221,7 @@ class SoapEndpoint:
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
 
-        call = self._short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type)
+        call = self._short.recognise(body, inner["CONTENT_TYPE"], media_type)
         try:
             if call is not None:
                 return self._short.answer(call, caller, media_type, inner, start_with_id)
