@@ -30,6 +30,7 @@ from recovery_soap.rest.http import (
     JSON_MEDIA,
     SCIM_MEDIA,
     Family,
+    UnreadableBody,
     buffer_body,
     error_response,
     json_response,
@@ -76,6 +77,8 @@ class RestFace:
                 family, 503, "temporarily_unavailable", "The service is temporarily unavailable."
             )
             response.headers["Retry-After"] = "5"
+        except UnreadableBody as unreadable:
+            response = error_response(family, 400, "invalid_request", str(unreadable))
         except Exception:  # noqa: BLE001 - never a trace to the client; the log has it
             log.exception("REST request %s failed", request_id)
             response = error_response(family, 500, "server_error", "An unexpected error occurred.")
