@@ -117,7 +117,7 @@ class Settings:
     trust_proxy: bool = field(
         default=False,
         metadata={
-            "doc": "deprecated: trusted_proxies=127.0.0.1,::1 (honour X-Forwarded-* from a "
+            "doc": "deprecated: trusted_proxies=127.0.0.0/8,::1 (honour X-Forwarded-* from a "
             "proxy on the same host only); ignored when trusted_proxies is set"
         },
     )
