@@ -28,6 +28,7 @@ from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
 from recovery_soap.health import Health
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
@@ -157,16 +158,17 @@ class RecoveryApp:
         self.engine = engine
         self.env = env
         self.dispatcher = dispatcher
+        proxies = TrustedProxies.from_settings(settings)
         self.soap = SoapEndpoint(
             env,
             max_body=settings.max_body_bytes,
-            trust_proxy=settings.trust_proxy,
+            proxies=proxies,
             require_https=settings.require_https,
         )
         self.authentication = AuthenticationAdminEndpoint(
             env,
             max_body=settings.max_body_bytes,
-            trust_proxy=settings.trust_proxy,
+            proxies=proxies,
             require_https=settings.require_https,
         )
         self._rest: Any = None

@@ -162,14 +162,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             args.host,
             args.port,
         )
-    # waitress strips X-Forwarded-* unless told to keep them; the app decides (trust_proxy).
+    # waitress strips X-Forwarded-* unless told to keep them; the app decides (trusted_proxies).
     waitress.serve(
         app,
         host=args.host,
         port=args.port,
         threads=args.threads,
         ident="recovery-soap",
-        clear_untrusted_proxy_headers=not settings.trust_proxy,
+        clear_untrusted_proxy_headers=not app.soap.proxies,
+        # waitress reads a whole body before the application sees the request, up to 1 GiB by
+        # default: refuse what no face accepts (the faces answer their own 413 up to the margin).
+        max_request_body_size=max(settings.max_body_bytes, settings.rest_max_body_bytes) + 65536,
     )
     return 0
 

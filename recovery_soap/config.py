@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from recovery_soap.forwarded import parse_networks
+
 ENV_PREFIX = "RECOVERY_"
 #: Suffix of a variable naming a file that holds a secret setting (container and Kubernetes
 #: secrets are mounted as files): RECOVERY_SECRET_KEY_FILE=/run/secrets/key.
@@ -203,7 +205,18 @@ class Settings:
     )
     trust_proxy: bool = field(
         default=False,
-        metadata={"doc": "honour X-Forwarded-Proto/X-Forwarded-Host (behind a trusted proxy)"},
+        metadata={
+            "doc": "deprecated: trusted_proxies=127.0.0.0/8,::1 (honour X-Forwarded-* from a "
+            "proxy on the same host only); ignored when trusted_proxies is set"
+        },
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata={
+            "doc": "addresses or networks of the reverse proxies (comma-separated, e.g. "
+            "10.0.0.5,10.1.0.0/16): X-Forwarded-For/-Proto/-Host are honoured only from them, "
+            "the client being the rightmost X-Forwarded-For entry that is not one of them"
+        },
     )
     caller_cache_seconds: float = field(
         default=5.0,
@@ -267,7 +280,7 @@ class Settings:
         default=False,
         metadata={
             "doc": "refuse SOAP calls not made over HTTPS (as seen through a trusted "
-            "proxy with trust_proxy)"
+            "proxy, see trusted_proxies)"
         },
     )
     lockout_failures: int = field(
@@ -312,6 +325,10 @@ class Settings:
     limit_auth_failures_per_address: str = field(
         default="30/minute",
         metadata={"doc": "failed service-account logins per client address (then 429)"},
+    )
+    limit_captchas_per_address: str = field(
+        default="300/hour",
+        metadata={"doc": "captchas (getCaptcha) issued per client address"},
     )
     argon2_memory_kib: int = field(
         default=19456, metadata={"doc": "argon2id memory cost for passwords and answers, KiB"}
@@ -391,6 +408,10 @@ class Settings:
             )
         if self.outbox_keep_days < 0:
             raise SettingsError("outbox_keep_days must be 0 (keep) or more")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as bad:
+            raise SettingsError(f"trusted_proxies: {bad}") from None
         if self.max_body_bytes < 1024:
             raise SettingsError("max_body_bytes must be at least 1024")
         if min(self.lockout_failures, self.lockout_window_minutes, self.lockout_minutes) <= 0:

@@ -1,5 +1,5 @@
 """The HTTP edge shared by the SOAP and REST faces: a capped request body, the request id,
-HTTP Basic credentials, and the client's address and scheme (behind a trusted proxy or not).
+HTTP Basic credentials, and the client's address and scheme (behind trusted proxies or not).
 
 Plain WSGI, no framework: the SOAP face must not load the REST stack, nor the REST face spyne.
 """
@@ -11,6 +11,8 @@ import binascii
 import re
 import uuid
 from typing import Any
+
+from recovery_soap.forwarded import TrustedProxies
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -62,25 +64,19 @@ def basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
     return (name, secret) if sep else None
 
 
-def client_address(environ: dict[str, Any], trust_proxy: bool) -> str:
-    if trust_proxy:
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return str(environ.get("REMOTE_ADDR", ""))
+def client_address(environ: dict[str, Any], proxies: TrustedProxies) -> str:
+    """The client's address: the peer's, or the one a trusted proxy names (forwarded.py)."""
+    return proxies.client_address(environ)
 
 
-def scheme_of(environ: dict[str, Any], trust_proxy: bool) -> str:
+def scheme_of(environ: dict[str, Any], proxies: TrustedProxies) -> str:
     scheme = str(environ.get("wsgi.url_scheme", "http"))
-    if trust_proxy:
-        scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
-    return scheme.lower()
+    return (proxies.forwarded(environ, "proto") or scheme).lower()
 
 
-def base_url(environ: dict[str, Any], trust_proxy: bool) -> str:
+def base_url(environ: dict[str, Any], proxies: TrustedProxies) -> str:
     host = environ.get("HTTP_HOST") or (
         f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
     )
-    if trust_proxy:
-        host = (environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
-    return f"{scheme_of(environ, trust_proxy)}://{host}"
+    host = proxies.forwarded(environ, "host") or host
+    return f"{scheme_of(environ, proxies)}://{host}"

@@ -12,7 +12,8 @@ import string
 
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCaptcha
-from recovery_soap.core.model import CaptchaChallenge, CaptchaInput
+from recovery_soap.core.guard import address_of, admit
+from recovery_soap.core.model import Caller, CaptchaChallenge, CaptchaInput, Limit
 from recovery_soap.core.secrets import new_code
 
 #: Where legacy clients expect the image, relative to the server's base URL.
@@ -33,8 +34,10 @@ def image_path(image_id: str) -> str:
     return f"{IMAGE_DIRECTORY}/{image_id}.jpg"
 
 
-def new_captcha(env: Env) -> CaptchaChallenge:
-    """Render and store a captcha; expired ones are purged on the way."""
+def new_captcha(env: Env, caller: Caller) -> CaptchaChallenge:
+    """Render and store a captcha; expired ones are purged on the way. Each is kept for its
+    lifetime, so they are limited per client address."""
+    admit(env, (Limit.CAPTCHAS_PER_ADDRESS, address_of(caller)))
     text = env.captcha_text()
     image = env.render_captcha(text)
     key, image_id = new_code(), new_code()

@@ -76,6 +76,7 @@ class Limit(enum.Enum):
     CHECKS_PER_ADDRESS = "checks_per_address"
     FAILURES_PER_ADDRESS = "failures_per_address"
     AUTH_FAILURES_PER_ADDRESS = "auth_failures_per_address"
+    CAPTCHAS_PER_ADDRESS = "captchas_per_address"
 
 
 @dataclass(frozen=True)

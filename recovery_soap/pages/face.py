@@ -17,6 +17,7 @@ from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
 from recovery_soap.core.model import SUPER_TENANT, Caller, Tenant
 from recovery_soap.core.self_service import page_caller
 from recovery_soap.edge import client_address, scheme_of
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.pages import csrf, password, signup, username
 from recovery_soap.pages.i18n import available_languages, negotiate
 from recovery_soap.pages.messages import explain
@@ -56,6 +57,7 @@ class PagesFace:
     def __init__(self, settings: Settings, env: Env) -> None:
         self.settings = settings
         self.env = env
+        self.proxies = TrustedProxies.from_settings(settings)
         self.views = Views(settings.templates_dir)
         self.languages = available_languages()
         stylesheet = resources.files(__package__).joinpath("static/pages.css")
@@ -97,13 +99,13 @@ class PagesFace:
                 cookie,
                 httponly=True,
                 samesite="Strict",
-                secure=scheme_of(environ, self.settings.trust_proxy) == "https",
+                secure=scheme_of(environ, self.proxies) == "https",
                 path="/",
             )
         return response(environ, start_response)
 
     def _caller(self, environ: dict[str, Any], tenant: str) -> Caller | None:
-        address = client_address(environ, self.settings.trust_proxy)
+        address = client_address(environ, self.proxies)
         return page_caller(self.env, tenant, address)
 
     def _respond(self, page: Page, *, known_tenant: bool) -> Response:

@@ -64,7 +64,7 @@ class Page:
         """A fresh captcha for the form, when the service checks captchas."""
         if not self.env.policy.captcha_checked:
             return None
-        challenge = new_captcha(self.env)
+        challenge = new_captcha(self.env, self.caller)
         return {"image": "/" + challenge.image_path, "key": challenge.secret_key}
 
     def captcha_input(self) -> CaptchaInput:

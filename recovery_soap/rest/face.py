@@ -24,11 +24,13 @@ from recovery_soap.config import Settings
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.edge import BodyTooLarge, client_address, request_id_of, scheme_of
+from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.rest.http import (
     FORM_MEDIA,
     JSON_MEDIA,
     SCIM_MEDIA,
     Family,
+    UnreadableBody,
     buffer_body,
     error_response,
     json_response,
@@ -54,6 +56,7 @@ class RestFace:
     def __init__(self, settings: Settings, env: Env, engine: Engine) -> None:
         self.settings = settings
         self.env = env
+        self.proxies = TrustedProxies.from_settings(settings)
         self.keys = KeyRing(SigningKeyStore(engine), env.clock, settings)
         self.verifier = JwtVerifier(env, self.keys, settings)
         self.tokens = TokenEndpoint(env, self.keys, settings)
@@ -66,7 +69,7 @@ class RestFace:
         request_id = request_id_of(environ)
         path = environ.get("PATH_INFO", "") or "/"
         family, route = _route_of(path)
-        environ[ADDRESS_KEY] = client_address(environ, self.settings.trust_proxy)
+        environ[ADDRESS_KEY] = client_address(environ, self.proxies)
         try:
             response = self._answer(environ, path, family)
         except Unavailable:
@@ -74,6 +77,8 @@ class RestFace:
                 family, 503, "temporarily_unavailable", "The service is temporarily unavailable."
             )
             response.headers["Retry-After"] = "5"
+        except UnreadableBody as unreadable:
+            response = error_response(family, 400, "invalid_request", str(unreadable))
         except Exception:  # noqa: BLE001 - never a trace to the client; the log has it
             log.exception("REST request %s failed", request_id)
             response = error_response(family, 500, "server_error", "An unexpected error occurred.")
@@ -90,7 +95,7 @@ class RestFace:
 
     def _answer(self, environ: dict[str, Any], path: str, family: str) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")
-        if self.settings.require_https and scheme_of(environ, self.settings.trust_proxy) != "https":
+        if self.settings.require_https and scheme_of(environ, self.proxies) != "https":
             return error_response(
                 family, 403, "https_required", "This service is served over HTTPS only."
             )

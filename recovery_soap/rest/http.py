@@ -46,13 +46,37 @@ def json_response(
     return response
 
 
+class UnreadableBody(ValueError):
+    """A JSON body with a string UTF-8 cannot carry: answered 400 in the face's error shape."""
+
+
 def json_body(request: Request) -> dict[str, Any] | None:
-    """The request's JSON object, or None when the body is not one."""
+    """The request's JSON object, or None when the body is not one.
+
+    JSON's \\u escapes can name a lone surrogate ("\\ud800"), which Python decodes into a
+    string that fails wherever it is encoded (a hash, the database): refused here, for every
+    face, before any use case sees it."""
     try:
         value = json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, UnicodeDecodeError):
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return None
+    if has_lone_surrogate(value):
+        raise UnreadableBody(UNREADABLE)
+    return value
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a string UTF-8 cannot encode."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+UNREADABLE = "The body has a string that is not valid UTF-8 (a lone surrogate escape)."
 
 
 class Family:

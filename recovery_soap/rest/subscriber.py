@@ -38,6 +38,9 @@ from recovery_soap.rest.http import Family, error_response, json_body, json_resp
 from recovery_soap.store.statistics import AuditCounts
 
 SUBSCRIBER_PATH = "/api/am/user/subscriber"
+#: The only values taken from a URL: those of the hosted API's invitation link. Everything else,
+#: credentials above all, comes from the body (a URL ends up in logs and browser histories).
+LINK_PARAMETERS = {"confirm-invitee": ("confirmation", "isStoreInvitee", "IsInvitee", "tenant")}
 Handler = Callable[[Caller, Principal, dict[str, Any]], Response]
 
 
@@ -111,7 +114,8 @@ class SubscriberApi:
                 refusal.description,
                 {"WWW-Authenticate": refusal.www_authenticate()},
             )
-        body = {**request.args.to_dict(), **(json_body(request) or {})}
+        link = {k: v for k, v in request.args.items() if k in LINK_PARAMETERS.get(action, ())}
+        body = {**link, **(json_body(request) or {})}
         if request.content_length and json_body(request) is None:
             return answer(False, "The request body must be a JSON object.", status=400)
         # The account's real rights: apim:subscribe opens this face, each call's right is the

@@ -30,6 +30,9 @@ from recovery_soap.edge import (
     request_id_of,
     scheme_of,
 )
+from recovery_soap.forwarded import TrustedProxies
+from recovery_soap.soap import markup
+from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.context import ADDRESS_KEY, CALLER_KEY, HTTPS_KEY, REQUEST_ID_KEY
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
@@ -51,6 +54,7 @@ StartResponse = Callable[..., Any]
 BASE_PATH = f"/services/{SERVICE}"
 SOAP11 = "text/xml"
 SOAP12 = "application/soap+xml"
+NO_PROXIES = TrustedProxies()
 
 
 def service_paths(service: str = SERVICE) -> frozenset[str]:
@@ -124,11 +128,16 @@ class SoapEndpoint:
     caller_required = True
 
     def __init__(
-        self, env: Env, *, max_body: int, trust_proxy: bool, require_https: bool = False
+        self,
+        env: Env,
+        *,
+        max_body: int,
+        proxies: TrustedProxies = NO_PROXIES,
+        require_https: bool = False,
     ) -> None:
         self._env = env
         self._max_body = max_body
-        self._trust_proxy = trust_proxy
+        self.proxies = proxies
         self._require_https = require_https
         self._by_type = {
             SOAP11: self._spyne_app(SafeSoap11),
@@ -150,7 +159,7 @@ class SoapEndpoint:
         query = environ.get("QUERY_STRING", "")
         if method in ("GET", "HEAD"):
             if query.lower() in ("wsdl", "wsdl="):
-                document = self._wsdl(base_url(environ, self._trust_proxy))
+                document = self._wsdl(base_url(environ, self.proxies))
                 start_response(
                     "200 OK",
                     [
@@ -181,9 +190,13 @@ class SoapEndpoint:
                 "415 Unsupported Media Type",
                 "Use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).",
             )
-        if self._require_https and scheme_of(environ, self._trust_proxy) != "https":
+        try:
+            content_type = parse_content_type(environ.get("CONTENT_TYPE", ""))
+        except AmbiguousContentType as ambiguous:
+            return soap_fault(start_response, media_type, "400 Bad Request", str(ambiguous))
+        if self._require_https and scheme_of(environ, self.proxies) != "https":
             return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
-        address = client_address(environ, self._trust_proxy)
+        address = client_address(environ, self.proxies)
         try:
             if callers.too_many_failures(self._env, address):
                 return plain(
@@ -215,13 +228,17 @@ class SoapEndpoint:
             return soap_fault(
                 start_response, media_type, "400 Bad Request", "The request has no SOAP envelope."
             )
+        too_much = markup.refusal(body)
+        if too_much is not None:
+            return soap_fault(start_response, media_type, "400 Bad Request", too_much)
         inner = dict(environ)
+        inner["CONTENT_TYPE"] = content_type.header()  # spyne reads the charset as we did
         inner["wsgi.input"] = io.BytesIO(body)
         inner["CONTENT_LENGTH"] = str(len(body))
         inner.pop("HTTP_TRANSFER_ENCODING", None)
         inner[CALLER_KEY] = caller
         inner[ADDRESS_KEY] = address
-        inner[HTTPS_KEY] = scheme_of(environ, self._trust_proxy) == "https"
+        inner[HTTPS_KEY] = scheme_of(environ, self.proxies) == "https"
         request_id = request_id_of(environ)
         inner[REQUEST_ID_KEY] = request_id
 
@@ -229,7 +246,7 @@ class SoapEndpoint:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
 
         short = self._short if caller is not None else None
-        call = short.recognise(body, environ.get("CONTENT_TYPE", ""), media_type) if short else None
+        call = short.recognise(body, inner["CONTENT_TYPE"], media_type) if short else None
         try:
             if short is not None and call is not None and caller is not None:
                 return short.answer(call, caller, media_type, inner, start_with_id)

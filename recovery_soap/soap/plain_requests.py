@@ -17,7 +17,9 @@ from typing import Any
 
 from lxml import etree
 
+from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.faults import SOAP11_ENV, SOAP12_ENV
+from recovery_soap.soap.references import has_references
 from recovery_soap.soap.types import SERVICE_NS
 
 QUESTIONS = "getAllChallengeQuestions"
@@ -40,11 +42,12 @@ class PlainCall:
 
 
 def _charset(content_type: str) -> str | None:
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip('"').lower()
-    return None
+    """The charset as the front and spyne read it (soap/content_type.py); an ambiguous header
+    is refused before it gets here."""
+    try:
+        return parse_content_type(content_type).charset
+    except AmbiguousContentType:
+        return "ambiguous"  # not UTF-8: left to spyne
 
 
 def _blank(text: str | None) -> bool:
@@ -88,6 +91,8 @@ class PlainRequests:
         info = root.getroottree().docinfo
         if info.doctype or info.internalDTD is not None or info.system_url:
             return None
+        if has_references(root):
+            return None  # refused by spyne (soap/references.py)
         if any(not isinstance(node.tag, str) for node in root.iter()):
             return None  # comments, processing instructions, entity references
         if root.getprevious() is not None or root.getnext() is not None:

@@ -27,6 +27,7 @@ from recovery_soap.soap.fault_status import (
     soap11_status,
     soap12_status,
 )
+from recovery_soap.soap.references import refuse_references
 
 # spyne's parser defaults already hold: load_dtd=False, resolve_entities=False, no_network=True,
 # huge_tree=False; libxml2 >= 2.13 bounds entity amplification.
@@ -88,6 +89,7 @@ class SafeSoap11(HeaderBlocks, Soap11):
         with _charset_checked():
             super().create_in_document(ctx, charset)
         _refuse_dtd(ctx)
+        refuse_references(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)
@@ -102,6 +104,7 @@ class SafeSoap12(HeaderBlocks, Soap12):
         with _charset_checked():
             super().create_in_document(ctx, charset)
         _refuse_dtd(ctx)
+        refuse_references(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap12.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)

@@ -48,8 +48,8 @@ Answers = repeated(UserChallengesDTO)
 class UserInformationRecoveryService(ServiceBase):
     @rpc(**_one(CaptchaInfoBean))
     def getCaptcha(ctx):  # noqa: N802,N805
-        env, _caller = call_env(ctx)
-        return convert.captcha_bean(captcha.new_captcha(env))
+        env, caller = call_env(ctx)
+        return convert.captcha_bean(captcha.new_captcha(env, caller))
 
     @rpc(String, Captcha, **_one(VerificationBean))
     def verifyUser(ctx, username, captcha):  # noqa: N802,N805

@@ -739,9 +739,18 @@ _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
 _ADD_AUDIT = insert(audit_t).values({name: bindparam(name) for name in _AUDIT_FIELDS})
 
 
+_AUDIT_LENGTHS = {name: getattr(audit_t.c[name].type, "length", None) for name in _AUDIT_FIELDS}
+
+
 class AuditRepository(Repository):
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(_ADD_AUDIT, {name: getattr(event, name) for name in _AUDIT_FIELDS})
+        """Texts longer than their column (a user name as long as the request allows) are cut:
+        PostgreSQL would refuse the record, and with it the request."""
+        values = {name: getattr(event, name) for name in _AUDIT_FIELDS}
+        for name, length in _AUDIT_LENGTHS.items():
+            if length and isinstance(values[name], str):
+                values[name] = values[name][:length]
+        self._c.execute(_ADD_AUDIT, values)
 
 
 def dialect_insert(connection: Connection) -> Any:

@@ -127,6 +127,7 @@ def wsgi_wsdl(app: Any, **headers: str) -> bytes:
         "PATH_INFO": SERVICE_PATH,
         "QUERY_STRING": "wsdl",
         "HTTP_HOST": "internal:8000",
+        "REMOTE_ADDR": "127.0.0.1",  # trust_proxy trusts a proxy on the same host
         **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
     }
     setup_testing_defaults(environ)

@@ -8,6 +8,7 @@ from scim2_models import InvalidFilterException
 from scim2_models.path import CompareOperator, Comparison, LogicalExpr, LogicalOperator, ScimFilter
 
 from recovery_soap.core.model import Match, UserCondition, UserField
+from recovery_soap.rest.http import has_lone_surrogate
 from recovery_soap.rest.scim.mapping import ScimUser
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:user"
@@ -48,6 +49,8 @@ def _conditions(node: object) -> list[UserCondition]:
             raise InvalidFilterException(
                 detail=f"The operator {node.op.value} is not supported (eq, sw, co on a string)"
             )
+        if has_lone_surrogate(node.value):
+            raise InvalidFilterException(detail="The filter has a string that is not valid UTF-8")
         if field is UserField.EXTERNAL_ID and match is not Match.EQUALS:
             raise InvalidFilterException(detail="externalId is compared with eq only")
         return [UserCondition(field=field, match=match, value=node.value)]
