@@ -27,8 +27,8 @@ from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.secrets import KeyedHasher
-from recovery_soap.health import Health
 from recovery_soap.forwarded import TrustedProxies
+from recovery_soap.health import Health
 from recovery_soap.notify.dispatcher import Dispatcher
 from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
