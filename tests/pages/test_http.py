@@ -75,7 +75,9 @@ def test_the_form_cookie_is_secure_behind_https(serve: Callable[..., LiveServer]
 
     server = serve(trust_proxy=True)
     answer = Client(server.app).get(
-        "/accountrecoveryendpoint/register.do", headers={"X-Forwarded-Proto": "https"}
+        "/accountrecoveryendpoint/register.do",
+        headers={"X-Forwarded-Proto": "https"},
+        environ_overrides={"REMOTE_ADDR": "127.0.0.1"},  # the proxy, on the same host
     )
     assert "Secure" in answer.headers["Set-Cookie"]
 

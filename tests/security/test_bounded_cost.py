@@ -28,7 +28,8 @@ def test_multi_reference_envelope_is_refused(live: LiveServer, where: str, soap1
     media = SOAP12 if soap12 else SOAP11
     assert live.app.soap._short.recognise(body, media, media) is None
     answer = post_envelope(live.url, body, auth=live.auth, soap12=soap12)
-    assert answer.status_code == 400
+    # A well-formed request's Client fault: HTTP 500 in SOAP 1.1, 400 (Sender) in SOAP 1.2.
+    assert answer.status_code == (400 if soap12 else 500)
     fault = assert_client_fault(answer, soap12=soap12)
     assert b"reference" in answer.content.lower(), answer.text
     assert fault is not None
@@ -68,7 +69,7 @@ def test_the_reported_expansion_is_refused_by_a_served_worker(
         before = server.rss()
         answer = post_envelope(server.url, MULTI_REFERENCE, auth=server.auth)
         growth = server.peak() - before
-    assert answer.status_code == 400, answer.text[:300]
+    assert answer.status_code == 500, answer.text[:300]  # SOAP 1.1: a Client fault's status
     assert_client_fault(answer, soap12=False)
     assert growth < 50 * MiB, f"the worker grew by {growth / MiB:.0f} MiB"
 
@@ -83,7 +84,9 @@ def test_no_request_under_the_cap_grows_a_worker_much(database_url: str, tmp_pat
             server.reset_peak()
             before = server.rss()
             answer = post_envelope(server.url, body, auth=server.auth)
-            assert answer.status_code < 500, (name, answer.text[:300])
+            # answered or refused as the client's fault, never a Server fault
+            refused = answer.status_code == 500 and b"Client" in answer.content
+            assert answer.status_code < 500 or refused, (name, answer.text[:300])
             grown[name] = server.peak() - before
     # A generous bound: the target (and the measured figures) are far lower.
     assert max(grown.values()) < 100 * MiB, {k: f"{v / MiB:.0f} MiB" for k, v in grown.items()}
