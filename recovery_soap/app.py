@@ -291,14 +291,15 @@ def create_app(
     return RecoveryApp(settings, engine, env, dispatcher)
 
 
-class _LazyApplication:
+class LazyApplication:
     """The module-level WSGI entry point: built from RECOVERY_* settings on first use. While it
     cannot be built (database unreachable or not migrated, a wrong setting), requests get the
     answers of NotReady and a new attempt is made every RETRY_SECONDS."""
 
     RETRY_SECONDS = 2.0
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
         self._app: RecoveryApp | None = None
         self._lock = threading.Lock()
         self._not_ready: Any = None
@@ -318,7 +319,7 @@ class _LazyApplication:
         from recovery_soap.store.schema import SchemaOutdated
 
         try:
-            self._app = create_app()
+            self._app = create_app(self._settings)
         except (SchemaOutdated, Unavailable, SettingsError) as error:
             reason = str(error)
             if self._not_ready is None or self._not_ready.reason != reason:
@@ -329,4 +330,4 @@ class _LazyApplication:
             self._next_try = time.monotonic() + self.RETRY_SECONDS
 
 
-application = _LazyApplication()
+application = LazyApplication()

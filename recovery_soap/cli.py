@@ -193,8 +193,7 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError("--workers needs gunicorn: pip install 'recovery-soap[serve]'") from None
     # First: it points the metrics at the directory the workers share before any are made.
     from recovery_soap import gunicorn_settings as production
-    from recovery_soap.app import create_app, prepare_database
-    from recovery_soap.notify.dispatcher import Dispatcher
+    from recovery_soap.app import LazyApplication
 
     # Migrate and create accounts once, in the master, before any worker starts.
     env = _env(settings)
@@ -204,6 +203,8 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
         apply_bootstrap_account(env, settings.bootstrap_account)
     _ensure_first_account(env)
     worker_settings = settings.replace(bootstrap_account="")
+    # The master forks workers all its life: it keeps no database connection open meanwhile.
+    _ENGINES.pop().dispose()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -214,23 +215,46 @@ def _serve_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
                     self.cfg.set(key, value)
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("when_ready", lambda _server: _start_dispatcher())
 
         def load(self) -> Any:
-            return create_app(worker_settings)
+            # Built in each worker on its first request, never in the master: with preload_app
+            # a master-built application would hand its database connections to every worker.
+            return LazyApplication(worker_settings)
 
-    def _start_dispatcher() -> None:
-        from recovery_soap.core.clock import SystemClock
-        from recovery_soap.notify.smtp import sender_for
-        from recovery_soap.store.outbox_queue import OutboxQueue
-        from recovery_soap.store.sealing import sealer_for
-
-        engine = prepare_database(settings)
-        queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
-        Dispatcher(queue, sender_for(settings), SystemClock(), settings).start_background()
-
-    Server().run()
+    dispatcher = _start_dispatcher_process(worker_settings)
+    try:
+        Server().run()
+    finally:
+        if dispatcher is not None:
+            dispatcher.terminate()
+            dispatcher.wait(timeout=30)
     return 0
+
+
+def _start_dispatcher_process(settings: Settings) -> Any:
+    """The outbox dispatcher beside gunicorn, as a process of its own: a thread in gunicorn's
+    master would be forked into every worker mid-work (an SQLite lock held at a fork is held for
+    ever in the child). It gets these very settings through its environment."""
+    import os
+    import subprocess
+
+    from recovery_soap.config import ENV_PREFIX, FILE_SUFFIX
+
+    if not (settings.smtp_host or settings.mail_transport == "console"):
+        return None  # nothing can be delivered; mail waits in the outbox
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not (name.startswith(ENV_PREFIX) and name.endswith(FILE_SUFFIX))
+    }
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        environment[ENV_PREFIX + field.name.upper()] = text
+    environment.pop(ENV_PREFIX + "CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "recovery_soap.cli", "outbox", "run"], env=environment
+    )
 
 
 # --- database, tenants, accounts ---------------------------------------------------------------
