@@ -1,11 +1,13 @@
-"""Importing users in batches: idempotent (users match by tenant and username), slow hashes
-computed in parallel outside any transaction, each batch written in one unit of work.
+"""Importing users in batches: idempotent (users match by tenant and username), each batch read
+in a few queries and written in multi-row inserts, in constant memory.
 
-Passwords and answers that arrive as legacy digests are stored wrapped in argon2id
-(:meth:`SlowHasher.wrap_legacy`) and become plain argon2id on their first successful check.
-A re-run replaces a password or answer only while the stored one is still such a wrap: once the
-service owns it (upgraded, changed or set here) the import leaves it alone. Claims are set, never
-removed; the lock follows the source when the source states it.
+Passwords and answers that arrive as legacy digests are copied as they are, marked with their
+scheme (:func:`bare_legacy`): no slow hash is computed during the import. They become plain
+argon2id on their first successful check, and ``recovery-soap rehash`` wraps the rest in argon2id.
+A re-run replaces a password or answer only while the stored one is still the imported digest:
+once the service owns it (upgraded, changed or set here) the import leaves it alone. Telling an
+unchanged user costs string comparisons. Claims are set, never removed; the lock follows the
+source when the source states it.
 """
 
 from __future__ import annotations
@@ -26,18 +28,27 @@ from recovery_soap.core.legacy import (
     ImportedAnswer,
     ImportRecord,
     LegacySecret,
+    NewImportedUser,
     PlainSecret,
     Secret,
     Skipped,
+    StoredUser,
 )
-from recovery_soap.core.model import ChallengeAnswer, Tenant, User
-from recovery_soap.core.passwords import is_wrapped_legacy, legacy_salt, normalise_answer
+from recovery_soap.core.model import ChallengeAnswer, Tenant
+from recovery_soap.core.passwords import (
+    bare_legacy,
+    is_bare_legacy,
+    is_wrapped_legacy,
+    legacy_salt,
+    normalise_answer,
+)
 from recovery_soap.core.ports import UnitOfWork
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 #: Stands for a hash a dry run does not compute.
 NOT_COMPUTED = "(dry run)"
 CHANGED_MEANWHILE = "changed by the service during the import; run the import again"
+DUPLICATE = "the same user appears twice in the source"
 MAX_NAME, MAX_VALUE = 255, 1024
 
 
@@ -84,25 +95,19 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Current:
-    """What the store holds for a user when the batch is read."""
-
-    user: User
-    claims: dict[str, str]
-    answers: dict[str, ChallengeAnswer]
-
-
-@dataclass(frozen=True)
 class _Plan:
     record: ImportRecord
     tenant: Tenant | None  # None: a tenant a dry run would create
-    current: _Current | None
+    current: StoredUser | None
     outcome: str
     reason: str = ""
     password_hash: str | None = None  # None: keep the stored one
     locked: bool | None = None  # None: keep
     claims: dict[str, str] = field(default_factory=dict)
     answers: tuple[ChallengeAnswer, ...] = ()
+
+    def skipped(self, reason: str) -> _Plan:
+        return _Plan(self.record, self.tenant, self.current, SKIPPED, reason=reason)
 
 
 def _problem(record: ImportRecord) -> str | None:
@@ -113,6 +118,12 @@ def _problem(record: ImportRecord) -> str | None:
     if any(len(a.question) > MAX_VALUE for a in record.answers):
         return "challenge question over 1024 characters"
     return None
+
+
+def _needs_slow_hash(record: ImportRecord) -> bool:
+    return isinstance(record.password, PlainSecret) or any(
+        isinstance(a.secret, PlainSecret) for a in record.answers
+    )
 
 
 class Importer:
@@ -131,7 +142,7 @@ class Importer:
         self._workers = workers or os.cpu_count() or 1
         self._progress = progress or (lambda _read: None)
         self._tenants: dict[str, Tenant | None | str] = {}  # str: why the tenant is unusable
-        self._seen: set[tuple[str, str]] = set()
+        self._started = env.clock.now()
         self.report = ImportReport(dry_run=dry_run)
 
     def run(
@@ -145,35 +156,54 @@ class Importer:
             self._audit(source)
         return self.report
 
-    # --- one batch: resolve, read, plan (in parallel), write --------------------------------
+    @property
+    def tenants(self) -> list[Tenant]:
+        """The tenants this run imported into (existing ones)."""
+        return [t for t in self._tenants.values() if isinstance(t, Tenant)]
+
+    # --- one batch: admit, read (per tenant), plan, write ----------------------------------
 
     def _batch(self, items: Sequence[ImportRecord | Skipped], pool: ThreadPoolExecutor) -> None:
-        wanted: list[tuple[ImportRecord, Tenant | None]] = []
+        by_tenant: dict[str, list[ImportRecord]] = {}
+        names: set[tuple[str, str]] = set()  # this batch only: memory stays constant
         for item in items:
             self.report.read += 1
-            reason = item.reason if isinstance(item, Skipped) else self._admit(item)
+            reason = item.reason if isinstance(item, Skipped) else self._admit(item, names)
             if isinstance(item, Skipped) or reason:
                 self.report.skip(item.tenant, item.username, reason or "")
                 continue
-            tenant = self._tenants[item.tenant.strip().lower()]
-            wanted.append((item, tenant if isinstance(tenant, Tenant) else None))
-        with self._env.uow() as uow:
-            found = [(r, t, self._current(uow, t, r.username)) for r, t in wanted]
-        plans = list(pool.map(lambda args: self._plan(*args), found))
-        if not self._dry_run:
-            plans = self._write(plans)
+            by_tenant.setdefault(item.tenant.strip().lower(), []).append(item)
+        for domain, records in by_tenant.items():
+            found = self._tenants[domain]
+            tenant = found if isinstance(found, Tenant) else None
+            self._tenant_batch(tenant, records, pool)
+
+    def _tenant_batch(
+        self, tenant: Tenant | None, records: list[ImportRecord], pool: ThreadPoolExecutor
+    ) -> None:
+        stored: dict[str, StoredUser] = {}
+        if tenant is not None:
+            with self._env.uow(readonly=True) as uow:
+                stored = uow.imports.stored(tenant, [r.username for r in records])
+        found = [(r, tenant, stored.get(r.username)) for r in records]
+        if any(_needs_slow_hash(r) for r in records):
+            plans = list(pool.map(lambda args: self._plan(*args), found))
+        else:
+            plans = [self._plan(*args) for args in found]
+        if not self._dry_run and tenant is not None:
+            plans = self._write(tenant, plans)
         for plan in plans:
             self.report.tally(plan)
 
-    def _admit(self, record: ImportRecord) -> str | None:
+    def _admit(self, record: ImportRecord, names: set[tuple[str, str]]) -> str | None:
         """Why the record cannot be imported (None: it can); creates its tenant if need be."""
         tenant = self._tenant(record.tenant)
         if isinstance(tenant, str):
             return tenant
         key = (record.tenant.strip().lower(), record.username)
-        if key in self._seen:
-            return "the same user appears twice in the source"
-        self._seen.add(key)
+        if key in names:
+            return DUPLICATE
+        names.add(key)
         return _problem(record)
 
     def _tenant(self, domain: str) -> Tenant | None | str:
@@ -196,17 +226,11 @@ class Importer:
         self.report.tenants_created.append(domain)
         return None if self._dry_run else created
 
-    @staticmethod
-    def _current(uow: UnitOfWork, tenant: Tenant | None, username: str) -> _Current | None:
-        user = uow.users.get(tenant, username) if tenant is not None else None
-        if user is None:
-            return None
-        answers = {a.set_id: a for a in uow.users.answers(user)}
-        return _Current(user=user, claims=uow.users.claims(user), answers=answers)
+    # --- planning: string comparisons, and slow hashes only for secrets given in clear -------
 
-    # --- planning: every slow hash and check happens here, outside transactions --------------
-
-    def _plan(self, record: ImportRecord, tenant: Tenant | None, current: _Current | None) -> _Plan:
+    def _plan(
+        self, record: ImportRecord, tenant: Tenant | None, current: StoredUser | None
+    ) -> _Plan:
         problem = self._secret_problem(record.password)
         if current is None:
             if problem:
@@ -221,7 +245,9 @@ class Importer:
                 claims=dict(record.claims),
                 answers=answers,
             )
-        password_hash = self._password_change(record, current.user)
+        if current.created_at is not None and current.created_at >= self._started:
+            return _Plan(record, tenant, current, SKIPPED, reason=DUPLICATE)
+        password_hash = self._password_change(record, current)
         if password_hash is not None and problem:
             return _Plan(record, tenant, current, SKIPPED, reason=problem)
         answers = tuple(
@@ -252,13 +278,11 @@ class Importer:
         return None
 
     def _hash(self, secret: Secret) -> str:
-        if self._dry_run:
-            return NOT_COMPUTED
-        if isinstance(secret, PlainSecret):
-            return self._env.slow.hash(secret.text)
         if isinstance(secret, LegacySecret):
-            return self._env.slow.wrap_legacy(secret.digest, secret.salt)
-        return secret.hashed
+            return bare_legacy(secret.digest, secret.salt)
+        if isinstance(secret, HashedSecret):
+            return secret.hashed
+        return NOT_COMPUTED if self._dry_run else self._env.slow.hash(secret.text)
 
     def _answer_hash(self, answer: ImportedAnswer) -> ChallengeAnswer:
         secret = answer.secret
@@ -266,21 +290,24 @@ class Importer:
             secret = PlainSecret(normalise_answer(secret.text))
         return ChallengeAnswer(answer.set_id, answer.question, self._hash(secret))
 
-    def _password_change(self, record: ImportRecord, user: User) -> str | None:
+    def _password_change(self, record: ImportRecord, current: StoredUser) -> str | None:
         """The new password hash, or None to keep the stored one."""
-        stored, secret = user.password_hash, record.password
+        stored, secret = current.user.password_hash, record.password
         if not is_wrapped_legacy(stored):
             return None  # the service owns this password now
-        if (
-            isinstance(secret, LegacySecret)
-            and legacy_salt(stored) == secret.salt
-            and (
-                (record.changed_at is not None and record.changed_at == user.password_changed_at)
-                or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
-            )
-        ):
+        same_time = record.changed_at is not None and (
+            _naive(record.changed_at) == current.user.password_changed_at
+        )
+        if isinstance(secret, LegacySecret) and self._holds(stored, secret, same_time):
             return None
         return self._hash(secret)
+
+    def _holds(self, stored: str, secret: LegacySecret, same_time: bool = False) -> bool:
+        """Whether ``stored`` is this digest: a string comparison while it is bare; once
+        wrapped by ``rehash``, the salt and change time, else an argon2 check."""
+        if is_bare_legacy(stored) or legacy_salt(stored) != secret.salt:
+            return stored == bare_legacy(secret.digest, secret.salt)
+        return same_time or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
 
     def _answer_change(
         self, answer: ImportedAnswer, stored: ChallengeAnswer | None
@@ -293,59 +320,65 @@ class Importer:
             stored is not None
             and stored.question == answer.question
             and isinstance(secret, LegacySecret)
-            and self._env.slow.holds_legacy(stored.answer_hash, secret.digest, secret.salt)
+            and self._holds(stored.answer_hash, secret)
         ):
             return None
         return self._answer_hash(answer)
 
-    # --- writing: one unit of work per batch ----------------------------------------------
+    # --- writing: one unit of work per batch and tenant --------------------------------------
 
-    def _write(self, plans: list[_Plan]) -> list[_Plan]:
-        written: list[_Plan] = []
+    def _write(self, tenant: Tenant, plans: list[_Plan]) -> list[_Plan]:
+        now = self._env.clock.now()
+        new = [p for p in plans if p.outcome == CREATED]
+        changed = [p for p in plans if p.outcome == UPDATED]
         with self._env.uow() as uow:
-            for plan in plans:
-                if plan.outcome in (CREATED, UPDATED) and not self._still_current(uow, plan):
-                    plan = _Plan(
-                        plan.record, plan.tenant, plan.current, SKIPPED, reason=CHANGED_MEANWHILE
-                    )
-                elif plan.outcome in (CREATED, UPDATED):
-                    self._apply(uow, plan)
-                written.append(plan)
+            created = uow.imports.create(tenant, [self._new_user(p) for p in new], now)
+            again = uow.imports.stored(tenant, [p.record.username for p in changed])
+            kept = {p.record.username for p in changed if self._still_current(p, again)}
+            for plan in changed:
+                if plan.record.username in kept:
+                    self._apply(uow, plan, again[plan.record.username])
             uow.commit()
-        return written
+        return [
+            p.skipped(CHANGED_MEANWHILE)
+            if (p.outcome == CREATED and p.record.username not in created)
+            or (p.outcome == UPDATED and p.record.username not in kept)
+            else p
+            for p in plans
+        ]
 
     @staticmethod
-    def _still_current(uow: UnitOfWork, plan: _Plan) -> bool:
-        """Whether the user is as the plan read it (no recovery or sign-up happened meanwhile)."""
-        assert plan.tenant is not None
-        user = uow.users.get(plan.tenant, plan.record.username)
-        if user is None or plan.current is None:
-            return user is None and plan.current is None
-        return user.password_hash == plan.current.user.password_hash and set(
-            uow.users.answers(user)
-        ) == set(plan.current.answers.values())
+    def _new_user(plan: _Plan) -> NewImportedUser:
+        assert plan.password_hash is not None
+        return NewImportedUser(
+            username=plan.record.username,
+            password_hash=plan.password_hash,
+            locked=bool(plan.record.locked),
+            password_changed_at=_naive(plan.record.changed_at),
+            claims=plan.claims,
+            answers=plan.answers,
+        )
 
-    def _apply(self, uow: UnitOfWork, plan: _Plan) -> None:
-        record, now = plan.record, self._env.clock.now()
-        assert plan.tenant is not None
-        if plan.current is None:
-            assert plan.password_hash is not None
-            user = uow.users.add(
-                plan.tenant,
-                record.username,
-                plan.password_hash,
-                locked=bool(record.locked),
-                pending=False,
-                now=now,
+    @staticmethod
+    def _still_current(plan: _Plan, again: dict[str, StoredUser]) -> bool:
+        """Whether the user is as the plan read it (no recovery or sign-up happened meanwhile)."""
+        now = again.get(plan.record.username)
+        if now is None or plan.current is None:
+            return False
+        return (
+            now.user.password_hash == plan.current.user.password_hash
+            and now.answers == plan.current.answers
+        )
+
+    def _apply(self, uow: UnitOfWork, plan: _Plan, current: StoredUser) -> None:
+        record, user = plan.record, current.user
+        if plan.locked is not None:
+            uow.users.set_lock(
+                user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
             )
-        else:
-            user = plan.current.user
-            if plan.locked is not None:
-                uow.users.set_lock(
-                    user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
-                )
-        if plan.password_hash is not None and (plan.current or record.changed_at):
-            uow.users.set_password(user, plan.password_hash, _naive(record.changed_at) or now)
+        if plan.password_hash is not None:
+            changed_at = _naive(record.changed_at) or self._env.clock.now()
+            uow.users.set_password(user, plan.password_hash, changed_at)
         uow.users.set_claims(user, plan.claims)
         uow.users.set_answers(user, plan.answers)
 

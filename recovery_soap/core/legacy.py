@@ -20,6 +20,7 @@ from recovery_soap.core.claims import (
     DIALECT,
     is_challenge_set,
 )
+from recovery_soap.core.model import ChallengeAnswer, User
 from recovery_soap.core.passwords import is_legacy_digest
 
 ACCOUNT_LOCKED = f"{DIALECT}/identity/accountLocked"
@@ -88,6 +89,29 @@ class Skipped:
     tenant: str
     username: str
     reason: str
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """What the store holds for a user an import reads (``created_at`` tells a user this run
+    created: a name seen twice)."""
+
+    user: User
+    created_at: datetime | None
+    claims: dict[str, str]
+    answers: dict[str, ChallengeAnswer]
+
+
+@dataclass(frozen=True)
+class NewImportedUser:
+    """A user an import inserts, hashes in their stored form."""
+
+    username: str
+    password_hash: str
+    locked: bool
+    password_changed_at: datetime | None
+    claims: Mapping[str, str]
+    answers: tuple[ChallengeAnswer, ...]
 
 
 def is_profile_claim(uri: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from recovery_soap.core.model import (
     AuditEvent,
@@ -27,6 +27,9 @@ from recovery_soap.core.model import (
     User,
     UserCondition,
 )
+
+if TYPE_CHECKING:
+    from recovery_soap.core.legacy import NewImportedUser, StoredUser
 
 
 class Clock(Protocol):
@@ -172,6 +175,16 @@ class Directory(Protocol):
     def delete(self, user: User) -> None: ...
 
 
+class Imports(Protocol):
+    """Batches of users read and written at once (the importer)."""
+
+    def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]: ...
+    def create(
+        self, tenant: Tenant, users: Sequence[NewImportedUser], now: datetime
+    ) -> set[str]: ...
+    def usernames(self, tenant: Tenant, after: str, limit: int) -> list[str]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leaving it without commit() rolls everything back."""
 
@@ -185,6 +198,7 @@ class UnitOfWork(Protocol):
     guards: Guards
     audit: AuditTrail
     directory: Directory
+    imports: Imports
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -1,0 +1,183 @@
+"""The importer's queries: a batch of users read in three queries and written in multi-row
+INSERTs, so that a million users cost thousands of round trips, not millions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from recovery_soap.core.legacy import NewImportedUser, StoredUser
+from recovery_soap.core.model import ChallengeAnswer, Tenant
+from recovery_soap.core.passwords import BARE_SCHEME
+from recovery_soap.store.repositories import (
+    _USER_COLUMNS,
+    answers_t,
+    claims_t,
+    dialect_insert,
+    user_from_row,
+    users_t,
+)
+
+#: Values per IN (...) list (SQLite's old limit is 999 bound parameters).
+CHUNK = 500
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class ImportRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]:
+        """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
+        rows = []
+        for names in _chunks(sorted(set(usernames))):
+            rows += self._c.execute(
+                select(*_USER_COLUMNS, users_t.c.created_at).where(
+                    users_t.c.tenant_id == tenant.id, users_t.c.username.in_(names)
+                )
+            ).all()
+        ids = [r.id for r in rows]
+        claims: dict[int, dict[str, str]] = defaultdict(dict)
+        answers: dict[int, dict[str, ChallengeAnswer]] = defaultdict(dict)
+        for chunk in _chunks(ids):
+            for c in self._c.execute(
+                select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
+                    claims_t.c.user_id.in_(chunk)
+                )
+            ):
+                claims[c.user_id][c.claim_uri] = c.value
+            for a in self._c.execute(select(answers_t).where(answers_t.c.user_id.in_(chunk))):
+                answers[a.user_id][a.set_id] = ChallengeAnswer(a.set_id, a.question, a.answer_hash)
+        return {
+            r.username: StoredUser(
+                user=user_from_row(r, tenant),
+                created_at=r.created_at,
+                claims=claims[r.id],
+                answers=answers[r.id],
+            )
+            for r in rows
+        }
+
+    def create(self, tenant: Tenant, users: Sequence[NewImportedUser], now: datetime) -> set[str]:
+        """Insert the users with their claims and answers; returns the names inserted (a name
+        taken meanwhile, by a sign-up, is left out, not an error)."""
+        if not users:
+            return set()
+        statement = (
+            dialect_insert(self._c)(users_t)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "username"])
+            .returning(users_t.c.id, users_t.c.username)
+        )
+        rows = self._c.execute(
+            statement,
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "username": u.username,
+                    "password_hash": u.password_hash,
+                    "locked": u.locked,
+                    "pending_confirmation": False,
+                    "created_at": now,
+                    "password_changed_at": u.password_changed_at,
+                }
+                for u in users
+            ],
+        ).all()
+        ids = {r.username: r.id for r in rows}
+        claim_rows = [
+            {"user_id": ids[u.username], "tenant_id": tenant.id, "claim_uri": k, "value": v}
+            for u in users
+            if u.username in ids
+            for k, v in u.claims.items()
+        ]
+        answer_rows = [
+            {
+                "user_id": ids[u.username],
+                "set_id": a.set_id,
+                "question": a.question,
+                "answer_hash": a.answer_hash,
+            }
+            for u in users
+            if u.username in ids
+            for a in u.answers
+        ]
+        if claim_rows:
+            self._c.execute(insert(claims_t), claim_rows)
+        if answer_rows:
+            self._c.execute(insert(answers_t), answer_rows)
+        return set(ids)
+
+    def usernames(self, tenant: Tenant, after: str, limit: int) -> list[str]:
+        """The tenant's usernames in order, from the one after ``after`` (to find users gone
+        from a source, a page at a time)."""
+        rows = self._c.execute(
+            select(users_t.c.username)
+            .where(users_t.c.tenant_id == tenant.id, users_t.c.username > after)
+            .order_by(users_t.c.username)
+            .limit(limit)
+        )
+        return [r.username for r in rows]
+
+
+class LegacyHashes:
+    """The bare imported digests that ``recovery-soap rehash`` wraps, a page at a time."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def count(self) -> tuple[int, int]:
+        """(passwords, answers) still stored as bare legacy digests."""
+        like = BARE_SCHEME + "%"
+        passwords = self._c.execute(
+            select(func.count()).where(users_t.c.password_hash.like(like))
+        ).scalar_one()
+        answers = self._c.execute(
+            select(func.count()).where(answers_t.c.answer_hash.like(like))
+        ).scalar_one()
+        return int(passwords), int(answers)
+
+    def passwords(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(user id, bare hash) with ids above ``after``, in id order."""
+        rows = self._c.execute(
+            select(users_t.c.id, users_t.c.password_hash)
+            .where(users_t.c.id > after, users_t.c.password_hash.like(BARE_SCHEME + "%"))
+            .order_by(users_t.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.password_hash) for r in rows]
+
+    def answers(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(answer row id, bare hash) with ids above ``after``, in id order."""
+        rows = self._c.execute(
+            select(answers_t.c.id, answers_t.c.answer_hash)
+            .where(answers_t.c.id > after, answers_t.c.answer_hash.like(BARE_SCHEME + "%"))
+            .order_by(answers_t.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.answer_hash) for r in rows]
+
+    def replace_passwords(self, pairs: Sequence[tuple[int, str, str]]) -> None:
+        """(id, old, new): each replaced only while it is still ``old`` (a login may have
+        upgraded it meanwhile, which wins)."""
+        for row_id, old, new in pairs:
+            self._c.execute(
+                update(users_t)
+                .where(users_t.c.id == row_id, users_t.c.password_hash == old)
+                .values(password_hash=new)
+            )
+
+    def replace_answers(self, pairs: Sequence[tuple[int, str, str]]) -> None:
+        for row_id, old, new in pairs:
+            self._c.execute(
+                update(answers_t)
+                .where(answers_t.c.id == row_id, answers_t.c.answer_hash == old)
+                .values(answer_hash=new)
+            )
