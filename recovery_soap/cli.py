@@ -764,6 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     from recovery_soap.importer.commands import add_import_commands
 
     add_import_commands(group("import", "import users from WSO2 or a CSV file"), command)
+    from recovery_soap.importer.rehash import add_rehash_command
+
+    add_rehash_command(command)
     return parser
 
 

@@ -41,6 +41,7 @@ def _database(settings: Settings) -> list[Finding]:
         engine.dispose()
     if current == head:
         found.append(Finding("migrations", True, f"schema is current ({head})"))
+        found.append(_legacy_hashes(settings))
     else:
         found.append(
             Finding(
@@ -51,6 +52,27 @@ def _database(settings: Settings) -> list[Finding]:
             )
         )
     return found
+
+
+def _legacy_hashes(settings: Settings) -> Finding:
+    """Imported SHA-256 digests not yet wrapped in argon2id (``recovery-soap rehash`` does)."""
+    from recovery_soap.store.imports import LegacyHashes
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            passwords, answers = LegacyHashes(connection).count()
+    finally:
+        engine.dispose()
+    if not passwords + answers:
+        return Finding("legacy hashes", True, "none: every imported digest is wrapped")
+    return Finding(
+        "legacy hashes",
+        True,
+        f"{passwords} passwords and {answers} answers are bare legacy SHA-256 digests: "
+        "run 'recovery-soap rehash'",
+        warning=True,
+    )
 
 
 def _smtp(settings: Settings) -> Finding:
