@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from recovery_soap.store import schema
 from recovery_soap.store.db import make_engine
@@ -27,3 +30,37 @@ def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     if urls is not None:
         for _ in urls:
             pass
+
+
+MARIADB_URL = os.environ.get("RECOVERY_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A MariaDB/MySQL database of this test's own (skipped without a server, except under
+    CI=true, where a missing server fails)."""
+    name = f"wso2_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(MARIADB_URL, connect_args={"connect_timeout": 5})
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable server
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MariaDB is required under CI=true: {exc}")
+        pytest.skip(f"MariaDB not reachable: {exc}")
+    try:
+        yield f"{MARIADB_URL}/{name}?charset=utf8mb4"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_source_url() -> Iterator[str]:
+    """A PostgreSQL schema of this test's own, for a WSO2 store (skips like the backend)."""
+    urls = _postgres_schema_url()
+    yield next(urls)
+    for _ in urls:
+        pass
