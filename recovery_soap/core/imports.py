@@ -13,7 +13,6 @@ source when the source states it.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +22,13 @@ from recovery_soap.core import admin
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
 from recovery_soap.core.guard import audit
+from recovery_soap.core.import_report import (
+    CREATED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATED,
+    ImportReport,
+)
 from recovery_soap.core.legacy import (
     HashedSecret,
     ImportedAnswer,
@@ -44,54 +50,11 @@ from recovery_soap.core.passwords import (
 )
 from recovery_soap.core.ports import UnitOfWork
 
-CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 #: Stands for a hash a dry run does not compute.
 NOT_COMPUTED = "(dry run)"
 CHANGED_MEANWHILE = "changed by the service during the import; run the import again"
 DUPLICATE = "the same user appears twice in the source"
 MAX_NAME, MAX_VALUE = 255, 1024
-
-
-@dataclass
-class ImportReport:
-    """Counts of one run; ``read`` = created + updated + unchanged + skipped."""
-
-    dry_run: bool = False
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    examples: list[str] = field(default_factory=list)
-    tenants_created: list[str] = field(default_factory=list)
-
-    def skip(self, tenant: str, username: str, reason: str) -> None:
-        self.skipped[reason] += 1
-        if len(self.examples) < 20:
-            self.examples.append(f"{username}@{tenant}: {reason}")
-
-    def tally(self, plan: _Plan) -> None:
-        if plan.outcome == CREATED:
-            self.created += 1
-        elif plan.outcome == UPDATED:
-            self.updated += 1
-        elif plan.outcome == UNCHANGED:
-            self.unchanged += 1
-        else:
-            self.skip(plan.record.tenant, plan.record.username, plan.reason)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "dry_run": self.dry_run,
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "skipped": sum(self.skipped.values()),
-            "skipped_reasons": dict(self.skipped),
-            "skipped_examples": list(self.examples),
-            "tenants_created": self.tenants_created,
-        }
 
 
 @dataclass(frozen=True)
@@ -136,9 +99,11 @@ class Importer:
         dry_run: bool = False,
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        delete_missing: bool = False,
     ) -> None:
         self._env = env
         self._dry_run = dry_run
+        self._delete_missing = delete_missing
         self._workers = workers or os.cpu_count() or 1
         self._progress = progress or (lambda _read: None)
         self._tenants: dict[str, Tenant | None | str] = {}  # str: why the tenant is unusable
@@ -152,9 +117,24 @@ class Importer:
             for batch in batches:
                 self._batch(batch, pool)
                 self._progress(self.report.read)
-        if not self._dry_run:
+        if self._dry_run:
+            self.report.missing = None
+        else:
+            self._missing()
             self._audit(source)
         return self.report
+
+    def _missing(self) -> None:
+        """Report (and with ``delete_missing`` remove) the imported users of the tenants this
+        run read that the source no longer holds: not seen since the run started."""
+        for tenant in self.tenants:
+            with self._env.uow() as uow:
+                count, names = uow.imports.missing(tenant, self._started, 20)
+                if count and self._delete_missing:
+                    uow.imports.delete_missing(tenant, self._started)
+                    uow.commit()
+            if count:
+                self.report.gone(tenant.domain, count, names, self._delete_missing)
 
     @property
     def tenants(self) -> list[Tenant]:
@@ -165,18 +145,31 @@ class Importer:
 
     def _batch(self, items: Sequence[ImportRecord | Skipped], pool: ThreadPoolExecutor) -> None:
         by_tenant: dict[str, list[ImportRecord]] = {}
+        in_source: dict[str, list[str]] = {}  # skipped ones too: still in the source
         names: set[tuple[str, str]] = set()  # this batch only: memory stays constant
         for item in items:
             self.report.read += 1
+            domain = item.tenant.strip().lower()
+            in_source.setdefault(domain, []).append(item.username)
             reason = item.reason if isinstance(item, Skipped) else self._admit(item, names)
             if isinstance(item, Skipped) or reason:
                 self.report.skip(item.tenant, item.username, reason or "")
                 continue
-            by_tenant.setdefault(item.tenant.strip().lower(), []).append(item)
+            by_tenant.setdefault(domain, []).append(item)
         for domain, records in by_tenant.items():
             found = self._tenants[domain]
             tenant = found if isinstance(found, Tenant) else None
             self._tenant_batch(tenant, records, pool)
+        if not self._dry_run:
+            self._mark_seen(in_source)
+
+    def _mark_seen(self, in_source: dict[str, list[str]]) -> None:
+        with self._env.uow() as uow:
+            for domain, usernames in in_source.items():
+                tenant = self._tenants.get(domain)
+                if isinstance(tenant, Tenant):
+                    uow.imports.mark_seen(tenant, usernames, self._started)
+            uow.commit()
 
     def _tenant_batch(
         self, tenant: Tenant | None, records: list[ImportRecord], pool: ThreadPoolExecutor
@@ -193,7 +186,7 @@ class Importer:
         if not self._dry_run and tenant is not None:
             plans = self._write(tenant, plans)
         for plan in plans:
-            self.report.tally(plan)
+            self.report.tally(plan.outcome, plan.record.tenant, plan.record.username, plan.reason)
 
     def _admit(self, record: ImportRecord, names: set[tuple[str, str]]) -> str | None:
         """Why the record cannot be imported (None: it can); creates its tenant if need be."""

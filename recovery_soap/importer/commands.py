@@ -16,6 +16,8 @@ from recovery_soap.importer import SourceError
 from recovery_soap.importer.csv_file import FORMAT_HELP
 
 EXIT_FAILED = 1
+#: Some rows were skipped (and --allow-skips was not given): the report says which and why.
+EXIT_SKIPPED = 3
 SOURCE_VARIABLE = "RECOVERY_IMPORT_SOURCE"
 
 
@@ -88,20 +90,43 @@ def _report_lines(report: ImportReport) -> list[str]:
     lines += [f"    e.g. {example}" for example in report.examples[:5]]
     if report.tenants_created:
         lines.append(f"tenants created: {', '.join(report.tenants_created)}")
+    if report.missing:
+        done = "deleted" if report.deleted else "kept (--delete-missing removes them)"
+        lines.append(f"{report.missing} imported users are gone from the source: {done}")
+        lines += [f"    e.g. {example}" for example in report.missing_examples[:5]]
     if report.dry_run:
         lines.append("dry run: nothing was written")
     return lines
 
 
+def finish(args: argparse.Namespace, report: ImportReport) -> int:
+    """Print the report; the exit status says whether rows were skipped."""
+    from recovery_soap.cli import _print
+
+    _print(args, report.as_dict(), _report_lines(report))
+    if report.skipped and not getattr(args, "allow_skips", False):
+        print(
+            f"recovery-soap: {sum(report.skipped.values())} rows skipped (reasons above); "
+            "pass --allow-skips to accept that",
+            file=sys.stderr,
+        )
+        return EXIT_SKIPPED
+    return 0
+
+
 def _run(args: argparse.Namespace, source: Source, label: str) -> int:
     from recovery_soap.app import build_env, prepare_database
-    from recovery_soap.cli import _print, _settings
+    from recovery_soap.cli import _settings
 
     settings = _settings(args)
     engine = prepare_database(settings)
     progress = Progress(source.count())
     importer = Importer(
-        build_env(settings, engine), dry_run=args.dry_run, workers=args.workers, progress=progress
+        build_env(settings, engine),
+        dry_run=args.dry_run,
+        workers=args.workers,
+        progress=progress,
+        delete_missing=getattr(args, "delete_missing", False),
     )
     try:
         report = importer.run(source.batches(), source=label)
@@ -115,8 +140,7 @@ def _run(args: argparse.Namespace, source: Source, label: str) -> int:
     finally:
         progress.close()
         engine.dispose()
-    _print(args, report.as_dict(), _report_lines(report))
-    return 0
+    return finish(args, report)
 
 
 def _failing_softly(handler: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
@@ -208,6 +232,21 @@ def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
             metavar="N",
             help="threads computing hashes (default: the number of CPUs)",
         )
-        sub.add_argument(
-            "--dry-run", action="store_true", help="read and compare everything, write nothing"
-        )
+        add_run_options(sub)
+
+
+def add_run_options(sub: Any) -> None:
+    """The options every import command has."""
+    sub.add_argument(
+        "--dry-run", action="store_true", help="read and compare everything, write nothing"
+    )
+    sub.add_argument(
+        "--allow-skips",
+        action="store_true",
+        help=f"exit 0 even when rows were skipped (otherwise {EXIT_SKIPPED})",
+    )
+    sub.add_argument(
+        "--delete-missing",
+        action="store_true",
+        help="remove imported users the source no longer holds (otherwise only reported)",
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from recovery_soap.core.legacy import NewImportedUser, StoredUser
 from recovery_soap.core.model import ChallengeAnswer, Tenant
@@ -17,7 +17,9 @@ from recovery_soap.store.repositories import (
     _USER_COLUMNS,
     answers_t,
     claims_t,
+    codes_t,
     dialect_insert,
+    guards_t,
     user_from_row,
     users_t,
 )
@@ -67,8 +69,8 @@ class ImportRepository:
         }
 
     def create(self, tenant: Tenant, users: Sequence[NewImportedUser], now: datetime) -> set[str]:
-        """Insert the users with their claims and answers; returns the names inserted (a name
-        taken meanwhile, by a sign-up, is left out, not an error)."""
+        """Insert the users with their claims and answers, seen by the import at ``now``;
+        returns the names inserted (a name taken meanwhile, by a sign-up, is left out)."""
         if not users:
             return set()
         statement = (
@@ -87,6 +89,7 @@ class ImportRepository:
                     "pending_confirmation": False,
                     "created_at": now,
                     "password_changed_at": u.password_changed_at,
+                    "import_seen_at": now,
                 }
                 for u in users
             ],
@@ -115,16 +118,39 @@ class ImportRepository:
             self._c.execute(insert(answers_t), answer_rows)
         return set(ids)
 
-    def usernames(self, tenant: Tenant, after: str, limit: int) -> list[str]:
-        """The tenant's usernames in order, from the one after ``after`` (to find users gone
-        from a source, a page at a time)."""
-        rows = self._c.execute(
-            select(users_t.c.username)
-            .where(users_t.c.tenant_id == tenant.id, users_t.c.username > after)
-            .order_by(users_t.c.username)
-            .limit(limit)
+    def mark_seen(self, tenant: Tenant, usernames: Sequence[str], at: datetime) -> None:
+        """Record that the import's source still holds these users (one statement a batch)."""
+        for names in _chunks(sorted(set(usernames))):
+            self._c.execute(
+                update(users_t)
+                .where(users_t.c.tenant_id == tenant.id, users_t.c.username.in_(names))
+                .values(import_seen_at=at)
+            )
+
+    def missing(self, tenant: Tenant, before: datetime, limit: int) -> tuple[int, list[str]]:
+        """Imported users of the tenant an import has not read since ``before``: how many, and
+        the first ``limit`` names (users created here, never imported, are not counted)."""
+        gone = and_(
+            users_t.c.tenant_id == tenant.id,
+            users_t.c.import_seen_at.is_not(None),
+            users_t.c.import_seen_at < before,
         )
-        return [r.username for r in rows]
+        count = self._c.execute(select(func.count()).where(gone)).scalar_one()
+        names = self._c.execute(
+            select(users_t.c.username).where(gone).order_by(users_t.c.username).limit(limit)
+        ).scalars()
+        return int(count), list(names)
+
+    def delete_missing(self, tenant: Tenant, before: datetime) -> int:
+        """Remove those users with everything that hangs off them; how many went."""
+        ids = select(users_t.c.id).where(
+            users_t.c.tenant_id == tenant.id,
+            users_t.c.import_seen_at.is_not(None),
+            users_t.c.import_seen_at < before,
+        )
+        for table in (claims_t, answers_t, codes_t, guards_t):
+            self._c.execute(delete(table).where(table.c.user_id.in_(ids)))
+        return int(self._c.execute(delete(users_t).where(users_t.c.id.in_(ids))).rowcount)
 
 
 class LegacyHashes:

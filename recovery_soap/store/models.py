@@ -54,6 +54,8 @@ class UserRow(Base):
     pending_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: When an import last read the user from its source (None: never imported).
+    import_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ClaimRow(Base):

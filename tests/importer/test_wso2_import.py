@@ -95,7 +95,11 @@ def imported(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with pytest.MonkeyPatch.context() as monkeypatch:
         target_env(monkeypatch, database_url)
         for _ in range(2):
-            reports.append(cli_json("import", "wso2", "--source", source, "--batch-size", "400"))
+            reports.append(
+                cli_json(
+                    "import", "wso2", "--source", source, "--batch-size", "400", "--allow-skips"
+                )
+            )
             snapshots.append(snapshot(engine, {SUPER, domain}, prefix))
     yield Imported(prefix, domain, users, source, engine, reports, snapshots)
     engine.dispose()
@@ -240,7 +244,7 @@ def test_imported_user_recovers_a_password_by_challenge_questions(
     assert password.startswith("$argon2id$") and HASHER.verify("Migrated#Pass789", password)
 
     # Importing again keeps what the service owns now: the new password, the upgraded answers.
-    report = cli_json("import", "wso2", "--source", imported.source)
+    report = cli_json("import", "wso2", "--source", imported.source, "--allow-skips")
     assert report["created"] == 0 and report["updated"] == 0
     again = stored_user(imported.engine, domain, user.username)
     assert again["row"].password_hash == password
@@ -307,7 +311,7 @@ def test_changes_in_the_source_are_imported_again(imported) -> None:
             {"u": user.username},
         )
     source.dispose()
-    report = cli_json("import", "wso2", "--source", imported.source)
+    report = cli_json("import", "wso2", "--source", imported.source, "--allow-skips")
     assert report["updated"] == 1 and report["created"] == 0
     stored = stored_user(imported.engine, SUPER, user.username)["row"]
     assert stored.locked
@@ -344,7 +348,13 @@ def test_tenant_map_renames_or_leaves_out_tenants(tmp_path: Path, database_url: 
     users = script.plan_users(30, prefix=prefix)
     script.build(source, users, tenant_domain=legacy)
     report = cli_json(
-        "import", "wso2", "--source", source, "--tenant-map", f"{legacy}={renamed},carbon.super="
+        "import",
+        "wso2",
+        "--source",
+        source,
+        "--tenant-map",
+        f"{legacy}={renamed},carbon.super=",
+        "--allow-skips",
     )
     in_super = sum(1 for u in users if u.tenant_id == -1234)
     assert report["created"] == 30 - in_super
@@ -435,5 +445,5 @@ def test_import_keeps_a_password_changed_meanwhile(imported) -> None:
         connection.execute(
             update(UserRow).where(UserRow.username == user.username).values(password_hash=new_hash)
         )
-    cli_json("import", "wso2", "--source", imported.source)
+    cli_json("import", "wso2", "--source", imported.source, "--allow-skips")
     assert stored_user(imported.engine, SUPER, user.username)["row"].password_hash == new_hash
