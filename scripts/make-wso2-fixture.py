@@ -317,6 +317,14 @@ def main() -> None:
     )
     parser.add_argument("--locked-every", type=int, default=10)
     parser.add_argument(
+        "--other-every", type=int, default=3, help="every K-th user in the other tenant"
+    )
+    parser.add_argument(
+        "--identity-store",
+        action="store_true",
+        help="lock state and answers in IDN_IDENTITY_USER_DATA (a JDBC identity data store)",
+    )
+    parser.add_argument(
         "--broken",
         type=int,
         default=0,
@@ -328,18 +336,22 @@ def main() -> None:
     if args.out and args.out.exists():
         parser.error(f"{args.out} exists")
     url = args.url or f"sqlite:///{args.out}"
-    users = plan_users(
+    users = iter_users(
         args.users,
         prefix=args.prefix,
         answers_every=args.answers_every,
         locked_every=args.locked_every,
+        other_every=args.other_every,
     )
-    build(url, users, tenant_domain=args.tenant, broken=args.broken)
-    with_answers = sum(1 for u in users if u.answers)
-    print(
-        f"wrote {len(users) + args.broken} users ({with_answers} with challenge answers, "
-        f"{sum(u.locked for u in users)} locked) to {args.out or args.url}"
+    build(
+        url,
+        users,
+        tenant_domain=args.tenant,
+        broken=args.broken,
+        lower_case=url.startswith("postgresql"),
+        identity_store=args.identity_store,
     )
+    print(f"wrote {args.users + args.broken} users to {args.out or args.url}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ by the attribute it came from: :func:`claim_for_value`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,16 +137,24 @@ def _shaped_for(claim: str, value: str) -> bool:
     return CHALLENGE_SET_PREFIX in value  # the primary question names its set
 
 
+@functools.lru_cache(maxsize=1024)
+def _split_candidates(candidates: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """(challenge claims, first other claim) of one attribute's claims; computed once per
+    mapping, not once per value (a million users have millions of values)."""
+    challenge = tuple(
+        c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION) or is_challenge_set(c)
+    )
+    return challenge, next((c for c in candidates if c not in challenge), None)
+
+
 def claim_for_value(candidates: Sequence[str], value: str) -> str | None:
     """Which of the claims mapped to one attribute a value belongs to: a challenge claim when the
     value is shaped like its data, otherwise the first other claim (None: no claim fits)."""
-    challenge = [
-        c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION) or is_challenge_set(c)
-    ]
+    challenge, other = _split_candidates(tuple(candidates))
     for claim in challenge:
         if _shaped_for(claim, value):
             return claim
-    return next((c for c in candidates if c not in challenge), None)
+    return other
 
 
 def _answer(set_id: str, value: str) -> ImportedAnswer | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from queue import Empty, Queue
+from typing import Any, Protocol, TextIO, TypeVar
 
 from recovery_soap.config import SettingsError
 from recovery_soap.core.errors import StoreConflict, Unavailable
@@ -19,6 +22,7 @@ EXIT_FAILED = 1
 #: Some rows were skipped (and --allow-skips was not given): the report says which and why.
 EXIT_SKIPPED = 3
 SOURCE_VARIABLE = "RECOVERY_IMPORT_SOURCE"
+T = TypeVar("T")
 
 
 class Source(Protocol):
@@ -66,6 +70,37 @@ class Progress:
     def close(self) -> None:
         if self._tty and self._written:
             self._stream.write("\n")
+
+
+def prefetched(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """The batches, read by a thread of their own ``depth`` ahead: the source is read while the
+    target is written (database drivers wait outside the interpreter lock)."""
+    done = object()
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                queue.put(batch)
+            queue.put(done)
+        except BaseException as error:  # noqa: BLE001 - handed to the consuming thread
+            queue.put(error)
+
+    reader = threading.Thread(target=read, name="import-source", daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
 
 
 def _tenant_map(values: list[str] | None) -> dict[str, str]:
@@ -129,7 +164,7 @@ def _run(args: argparse.Namespace, source: Source, label: str) -> int:
         delete_missing=getattr(args, "delete_missing", False),
     )
     try:
-        report = importer.run(source.batches(), source=label)
+        report = importer.run(prefetched(source.batches()), source=label)
     except (StoreConflict, Unavailable) as error:
         print(
             f"recovery-soap: import stopped ({error}); the batches written so far are kept, "
@@ -221,9 +256,9 @@ def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
         sub.add_argument(
             "--batch-size",
             type=int,
-            default=500,
+            default=1000,
             metavar="N",
-            help="users per transaction (default 500)",
+            help="users per transaction (default 1000)",
         )
         sub.add_argument(
             "--workers",

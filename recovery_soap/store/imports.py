@@ -39,6 +39,8 @@ class ImportRepository:
 
     def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]:
         """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
+        if not usernames:
+            return {}
         rows = []
         for names in _chunks(sorted(set(usernames))):
             rows += self._c.execute(
@@ -50,14 +52,21 @@ class ImportRepository:
         claims: dict[int, dict[str, str]] = defaultdict(dict)
         answers: dict[int, dict[str, ChallengeAnswer]] = defaultdict(dict)
         for chunk in _chunks(ids):
-            for c in self._c.execute(
+            for user_id, uri, value in self._c.execute(
                 select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
                     claims_t.c.user_id.in_(chunk)
                 )
-            ):
-                claims[c.user_id][c.claim_uri] = c.value
-            for a in self._c.execute(select(answers_t).where(answers_t.c.user_id.in_(chunk))):
-                answers[a.user_id][a.set_id] = ChallengeAnswer(a.set_id, a.question, a.answer_hash)
+            ).all():
+                claims[user_id][uri] = value
+            for user_id, set_id, question, answer_hash in self._c.execute(
+                select(
+                    answers_t.c.user_id,
+                    answers_t.c.set_id,
+                    answers_t.c.question,
+                    answers_t.c.answer_hash,
+                ).where(answers_t.c.user_id.in_(chunk))
+            ).all():
+                answers[user_id][set_id] = ChallengeAnswer(set_id, question, answer_hash)
         return {
             r.username: StoredUser(
                 user=user_from_row(r, tenant),
