@@ -39,6 +39,7 @@ from recovery_soap.core.legacy import (
     Secret,
     Skipped,
     StoredUser,
+    record_problem,
 )
 from recovery_soap.core.model import ChallengeAnswer, Tenant
 from recovery_soap.core.passwords import (
@@ -54,7 +55,6 @@ from recovery_soap.core.ports import UnitOfWork
 NOT_COMPUTED = "(dry run)"
 CHANGED_MEANWHILE = "changed by the service during the import; run the import again"
 DUPLICATE = "the same user appears twice in the source"
-MAX_NAME, MAX_VALUE = 255, 1024
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,6 @@ class _Plan:
 
     def skipped(self, reason: str) -> _Plan:
         return _Plan(self.record, self.tenant, self.current, SKIPPED, reason=reason)
-
-
-def _problem(record: ImportRecord) -> str | None:
-    if not record.username.strip() or len(record.username) > MAX_NAME:
-        return "username empty or longer than 255 characters"
-    if any(len(uri) > MAX_NAME or len(value) > MAX_VALUE for uri, value in record.claims.items()):
-        return "claim URI over 255 or value over 1024 characters"
-    if any(len(a.question) > MAX_VALUE for a in record.answers):
-        return "challenge question over 1024 characters"
-    return None
 
 
 def _needs_slow_hash(record: ImportRecord) -> bool:
@@ -197,7 +187,7 @@ class Importer:
         if key in names:
             return DUPLICATE
         names.add(key)
-        return _problem(record)
+        return record_problem(record)
 
     def _tenant(self, domain: str) -> Tenant | None | str:
         domain = domain.strip().lower()
@@ -288,6 +278,8 @@ class Importer:
         stored, secret = current.user.password_hash, record.password
         if not is_wrapped_legacy(stored):
             return None  # the service owns this password now
+        if isinstance(secret, HashedSecret) and secret.hashed == stored:
+            return None
         same_time = record.changed_at is not None and (
             _naive(record.changed_at) == current.user.password_changed_at
         )
@@ -309,6 +301,12 @@ class Importer:
         if stored is not None and not is_wrapped_legacy(stored.answer_hash):
             return None  # answered right since, or set here: the service owns it
         secret = answer.secret
+        if (
+            stored is not None
+            and isinstance(secret, HashedSecret)
+            and (stored.question, stored.answer_hash) == (answer.question, secret.hashed)
+        ):
+            return None
         if (
             stored is not None
             and stored.question == answer.question
@@ -350,6 +348,8 @@ class Importer:
             password_changed_at=_naive(plan.record.changed_at),
             claims=plan.claims,
             answers=plan.answers,
+            created_at=_naive(plan.record.created_at),
+            pending=plan.record.pending,
         )
 
     @staticmethod

@@ -67,12 +67,13 @@ Secret = PlainSecret | LegacySecret | HashedSecret
 class ImportedAnswer:
     set_id: str
     question: str
-    secret: PlainSecret | LegacySecret
+    secret: PlainSecret | LegacySecret | HashedSecret
 
 
 @dataclass(frozen=True)
 class ImportRecord:
-    """One user to import. ``locked`` None leaves an existing user's lock as it is."""
+    """One user to import. ``locked`` None leaves an existing user's lock as it is;
+    ``created_at`` and ``pending`` are kept for new users (an export read back)."""
 
     tenant: str
     username: str
@@ -81,6 +82,8 @@ class ImportRecord:
     locked: bool | None = None
     claims: Mapping[str, str] = field(default_factory=dict)
     answers: tuple[ImportedAnswer, ...] = ()
+    created_at: datetime | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class NewImportedUser:
     password_changed_at: datetime | None
     claims: Mapping[str, str]
     answers: tuple[ChallengeAnswer, ...]
+    created_at: datetime | None = None  # None: now
+    pending: bool = False
 
 
 def is_profile_claim(uri: str) -> bool:
@@ -189,3 +194,17 @@ def split_claims(
     locked = None if lock is None else lock.strip().lower() == "true"
     profile = {uri: value for uri, value in claims.items() if is_profile_claim(uri) and value != ""}
     return profile, tuple(answers), locked
+
+
+MAX_NAME, MAX_VALUE = 255, 1024
+
+
+def record_problem(record: ImportRecord) -> str | None:
+    """Why the store cannot hold the record as it is (None: it can)."""
+    if not record.username.strip() or len(record.username) > MAX_NAME:
+        return "username empty or longer than 255 characters"
+    if any(len(uri) > MAX_NAME or len(value) > MAX_VALUE for uri, value in record.claims.items()):
+        return "claim URI over 255 or value over 1024 characters"
+    if any(len(a.question) > MAX_VALUE for a in record.answers):
+        return "challenge question over 1024 characters"
+    return None

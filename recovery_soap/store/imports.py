@@ -95,8 +95,8 @@ class ImportRepository:
                     "username": u.username,
                     "password_hash": u.password_hash,
                     "locked": u.locked,
-                    "pending_confirmation": False,
-                    "created_at": now,
+                    "pending_confirmation": u.pending,
+                    "created_at": u.created_at or now,
                     "password_changed_at": u.password_changed_at,
                     "import_seen_at": now,
                 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,21 +16,36 @@ from recovery_soap.store.db import make_engine
 from tests.conftest import BACKEND, FAST_HASH, _postgres_schema_url
 
 
-@pytest.fixture
-def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty, migrated database of the run's backend, made the CLI's target."""
+@contextlib.contextmanager
+def new_database(tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database of the run's backend (a SQLite file or a PostgreSQL schema),
+    dropped afterwards."""
     urls = _postgres_schema_url() if BACKEND == "postgresql" else None
-    url = next(urls) if urls is not None else f"sqlite:///{tmp_path / 'fresh.db'}"
+    url = next(urls) if urls is not None else f"sqlite:///{tmp_path / uuid.uuid4().hex}.db"
     engine = make_engine(url)
     schema.upgrade(engine)
     engine.dispose()
+    try:
+        yield url
+    finally:
+        if urls is not None:
+            for _ in urls:
+                pass
+
+
+def make_target(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Point the CLI at ``url``, with the run's fast hash parameters."""
     monkeypatch.setenv("RECOVERY_DATABASE_URL", url)
     monkeypatch.setenv("RECOVERY_ARGON2_MEMORY_KIB", str(FAST_HASH["argon2_memory_kib"]))
     monkeypatch.setenv("RECOVERY_ARGON2_TIME_COST", str(FAST_HASH["argon2_time_cost"]))
-    yield url
-    if urls is not None:
-        for _ in urls:
-            pass
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty, migrated database of the run's backend, made the CLI's target."""
+    with new_database(tmp_path) as url:
+        make_target(monkeypatch, url)
+        yield url
 
 
 MARIADB_URL = os.environ.get("RECOVERY_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
