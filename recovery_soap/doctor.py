@@ -62,15 +62,19 @@ def _legacy_hashes(settings: Settings) -> Finding:
     try:
         with engine.connect() as connection:
             passwords, answers = LegacyHashes(connection).count()
+            ldap = LegacyHashes(connection).ldap()
     finally:
         engine.dispose()
+    directory = f"; {ldap} LDAP password hashes wait for their first login" if ldap else ""
     if not passwords + answers:
-        return Finding("legacy hashes", True, "none: every imported digest is wrapped")
+        return Finding(
+            "legacy hashes", True, f"none: every imported digest is wrapped{directory}", bool(ldap)
+        )
     return Finding(
         "legacy hashes",
         True,
         f"{passwords} passwords and {answers} answers are bare legacy SHA-256 digests: "
-        "run 'recovery-soap rehash'",
+        f"run 'recovery-soap rehash'{directory}",
         warning=True,
     )
 

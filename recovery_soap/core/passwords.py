@@ -7,6 +7,10 @@ a fast, weakly salted hash. The import copies it as it is, marked with its schem
 (``$wso2-sha256$<salt>$<argon2id over the digest>``). Both forms verify like any other hash, and
 the first successful verification yields a plain argon2id hash of the secret to store instead
 (passlib's verify-and-update idiom), as does a change of the argon2 parameters.
+
+Passwords imported from an LDAP directory keep their ``userPassword`` form behind ``$ldap$``
+({SSHA}, {SHA}, {SSHA256}, {SSHA512}, {CRYPT} with bcrypt or SHA-crypt), verified by passlib's
+LDAP handlers and upgraded to argon2id the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ class PasswordPolicy:
         return None
 
 
+#: The LDAP ``userPassword`` schemes an import accepts (passlib handler names).
+LDAP_SCHEMES = [
+    "ldap_salted_sha1",
+    "ldap_salted_sha256",
+    "ldap_salted_sha512",
+    "ldap_sha1",
+    "ldap_bcrypt",
+    "ldap_sha512_crypt",
+    "ldap_sha256_crypt",
+]
+_LDAP = CryptContext(schemes=LDAP_SCHEMES)
+
+
 class SlowHasher:
     """argon2id through passlib, for human-chosen secrets: passwords and challenge answers."""
 
@@ -68,9 +85,14 @@ class SlowHasher:
         if not hashed:
             self._context.verify(secret, self._decoy)
             return False, None
+        if hashed.startswith(LDAP_SCHEME):
+            self._context.verify(secret, self._decoy)  # an argon2 check's time, as for the others
+            if not _ldap_verify(secret, hashed[len(LDAP_SCHEME) :]):
+                return False, None
+            return True, self.hash(secret)
         bare = _bare(hashed)
         if bare is not None:
-            self._context.verify(secret, self._decoy)  # an argon2 check's time, as for the others
+            self._context.verify(secret, self._decoy)
             if not hmac.compare_digest(legacy_digest(secret, bare[0]), bare[1]):
                 return False, None
             return True, self.hash(secret)
@@ -97,6 +119,8 @@ class SlowHasher:
         or a wrapped one."""
         if is_bare_legacy(hashed):
             return _bare(hashed) is not None
+        if hashed.startswith(LDAP_SCHEME):
+            return is_ldap_password(hashed[len(LDAP_SCHEME) :])
         legacy = _unwrap(hashed)
         if is_wrapped_legacy(hashed) and legacy is None:
             return False
@@ -124,6 +148,25 @@ LEGACY_SCHEME = "$wso2-sha256$"
 BARE_SCHEME = "$wso2-sha256-digest$"
 
 
+#: Marks an LDAP userPassword hash stored as imported (until its first successful check).
+LDAP_SCHEME = "$ldap$"
+
+
+def is_ldap_password(value: str) -> bool:
+    """Whether ``value`` is a userPassword hash in a scheme this service verifies."""
+    try:
+        return _LDAP.identify(value, required=False) is not None
+    except (ValueError, TypeError):
+        return False
+
+
+def _ldap_verify(secret: str, value: str) -> bool:
+    try:
+        return bool(_LDAP.verify(secret, value))
+    except (ValueError, TypeError):
+        return False
+
+
 def bare_legacy(digest: str, salt: str = "") -> str:
     """The stored form of an imported digest, until ``rehash`` or the first successful check."""
     return f"{BARE_SCHEME}{_encode_salt(salt)}${digest}"
@@ -148,7 +191,7 @@ def is_legacy_digest(value: str) -> bool:
 def is_wrapped_legacy(hashed: str) -> bool:
     """Whether ``hashed`` is still an imported legacy digest, bare or wrapped in argon2id (the
     import may replace it; once upgraded or changed, the service owns it)."""
-    return hashed.startswith((LEGACY_SCHEME, BARE_SCHEME))
+    return hashed.startswith((LEGACY_SCHEME, BARE_SCHEME, LDAP_SCHEME))
 
 
 def is_bare_legacy(hashed: str) -> bool:

@@ -1,5 +1,5 @@
-"""``recovery-soap export`` and ``recovery-soap import jsonl``: moving a whole store out and in
-(docs/EXPORT.md), for a move to another database or another product."""
+"""``recovery-soap export``, ``recovery-soap import jsonl`` (moving a whole store out and in,
+docs/EXPORT.md) and ``recovery-soap import ldif`` (users exported from an LDAP directory)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from recovery_soap.importer import SourceError
 from recovery_soap.importer.commands import (
     EXIT_FAILED,
     Progress,
+    _failing_softly,
+    _run,
     add_run_options,
     finish,
     prefetched,
@@ -95,6 +97,21 @@ def cmd_import_jsonl(args: argparse.Namespace) -> int:
     return finish(args, report)
 
 
+@_failing_softly
+def cmd_import_ldif(args: argparse.Namespace) -> int:
+    from recovery_soap.importer.claim_map import load_claim_map
+    from recovery_soap.importer.ldif_file import LdifUsers
+
+    users = LdifUsers(
+        args.file,
+        tenant=args.tenant,
+        claim_map=load_claim_map(args.claim_map),
+        username_attribute=args.username_attribute,
+        batch_size=args.batch_size,
+    )
+    return _run(args, users, str(args.file))
+
+
 def add_transfer_commands(import_group: Any, command: Callable[..., Any]) -> None:
     """``export`` (top level) and ``import jsonl``, with cli.py's ``command`` helper."""
     export = command(
@@ -108,3 +125,27 @@ def add_transfer_commands(import_group: Any, command: Callable[..., Any]) -> Non
     jsonl.add_argument("--batch-size", type=int, default=1000, metavar="N")
     jsonl.add_argument("--workers", type=int, default=None, metavar="N")
     add_run_options(jsonl)
+    ldif = command(
+        "ldif",
+        cmd_import_ldif,
+        "import users from an LDIF export of an LDAP directory or Active Directory",
+        import_group,
+    )
+    ldif.add_argument("file", help="the LDIF file")
+    ldif.add_argument(
+        "--tenant", default="carbon.super", help="tenant of every user (created when missing)"
+    )
+    ldif.add_argument(
+        "--username-attribute",
+        default="uid",
+        metavar="NAME",
+        help="attribute holding the username (default uid; sAMAccountName for AD)",
+    )
+    ldif.add_argument(
+        "--claim-map",
+        metavar="FILE",
+        help="JSON or TOML file: attribute = claim URI (or a list), as for import wso2",
+    )
+    ldif.add_argument("--batch-size", type=int, default=1000, metavar="N")
+    ldif.add_argument("--workers", type=int, default=None, metavar="N")
+    add_run_options(ldif)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from recovery_soap.core.legacy import NewImportedUser, StoredUser
 from recovery_soap.core.model import ChallengeAnswer, Tenant
-from recovery_soap.core.passwords import BARE_SCHEME
+from recovery_soap.core.passwords import BARE_SCHEME, LDAP_SCHEME
 from recovery_soap.store.repositories import (
     _USER_COLUMNS,
     answers_t,
@@ -178,6 +178,14 @@ class LegacyHashes:
             select(func.count()).where(answers_t.c.answer_hash.like(like))
         ).scalar_one()
         return int(passwords), int(answers)
+
+    def ldap(self) -> int:
+        """Passwords still in an imported LDAP form (upgraded at their first login)."""
+        return int(
+            self._c.execute(
+                select(func.count()).where(users_t.c.password_hash.like(LDAP_SCHEME + "%"))
+            ).scalar_one()
+        )
 
     def passwords(self, after: int, limit: int) -> list[tuple[int, str]]:
         """(user id, bare hash) with ids above ``after``, in id order."""
