@@ -146,24 +146,31 @@ class Importer:
                 self.report.skip(item.tenant, item.username, reason or "")
                 continue
             by_tenant.setdefault(domain, []).append(item)
+        created: set[tuple[str, str]] = set()  # inserted seen already
         for domain, records in by_tenant.items():
             found = self._tenants[domain]
             tenant = found if isinstance(found, Tenant) else None
-            self._tenant_batch(tenant, records, pool)
+            created |= {(domain, name) for name in self._tenant_batch(tenant, records, pool)}
         if not self._dry_run:
-            self._mark_seen(in_source)
+            self._mark_seen(
+                {
+                    domain: [n for n in names if (domain, n) not in created]
+                    for domain, names in in_source.items()
+                }
+            )
 
     def _mark_seen(self, in_source: dict[str, list[str]]) -> None:
         with self._env.uow() as uow:
             for domain, usernames in in_source.items():
                 tenant = self._tenants.get(domain)
-                if isinstance(tenant, Tenant):
+                if isinstance(tenant, Tenant) and usernames:
                     uow.imports.mark_seen(tenant, usernames, self._started)
             uow.commit()
 
     def _tenant_batch(
         self, tenant: Tenant | None, records: list[ImportRecord], pool: ThreadPoolExecutor
-    ) -> None:
+    ) -> list[str]:
+        """Plans and writes the records of one tenant; the usernames created."""
         stored: dict[str, StoredUser] = {}
         if tenant is not None:
             with self._env.uow(readonly=True) as uow:
@@ -177,6 +184,7 @@ class Importer:
             plans = self._write(tenant, plans)
         for plan in plans:
             self.report.tally(plan.outcome, plan.record.tenant, plan.record.username, plan.reason)
+        return [p.record.username for p in plans if p.outcome == CREATED]
 
     def _admit(self, record: ImportRecord, names: set[tuple[str, str]]) -> str | None:
         """Why the record cannot be imported (None: it can); creates its tenant if need be."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +27,7 @@ _hasher: SlowHasher | None = None
 
 def _start_worker(memory_kib: int, time_cost: int) -> None:
     global _hasher
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _hasher = SlowHasher(memory_kib, time_cost)
 
 
@@ -47,7 +49,7 @@ class Rehasher:
         hasher_params: tuple[int, int],
         *,
         workers: int | None = None,
-        page_size: int = 2000,
+        page_size: int = 100,
         progress: Callable[[int], None] | None = None,
     ) -> None:
         self._engine = engine
@@ -162,7 +164,7 @@ def add_rehash_command(command: Callable[..., object]) -> None:
     rehash.add_argument(  # type: ignore[attr-defined]
         "--batch-size",
         type=int,
-        default=2000,
+        default=100,
         metavar="N",
-        help="hashes per transaction (default 2000)",
+        help="hashes per transaction (default 100: an interrupted run loses little)",
     )
