@@ -4,11 +4,22 @@ INSERTs, so that a million users cost thousands of round trips, not millions."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from recovery_soap.core.legacy import NewImportedUser, StoredUser
 from recovery_soap.core.model import ChallengeAnswer, Tenant
@@ -37,6 +48,13 @@ class ImportRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
+    def _among(self, column: Any, values: Sequence[Any]) -> Any:
+        """``column IN values``: one array parameter on PostgreSQL (a statement the server and
+        driver parse once), an IN list elsewhere."""
+        if self._c.dialect.name == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(values)
+
     def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]:
         """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
         if not usernames:
@@ -45,7 +63,7 @@ class ImportRepository:
         for names in _chunks(sorted(set(usernames))):
             rows += self._c.execute(
                 select(*_USER_COLUMNS, users_t.c.created_at).where(
-                    users_t.c.tenant_id == tenant.id, users_t.c.username.in_(names)
+                    users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names)
                 )
             ).all()
         ids = [r.id for r in rows]
@@ -54,7 +72,7 @@ class ImportRepository:
         for chunk in _chunks(ids):
             for user_id, uri, value in self._c.execute(
                 select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
-                    claims_t.c.user_id.in_(chunk)
+                    self._among(claims_t.c.user_id, chunk)
                 )
             ).all():
                 claims[user_id][uri] = value
@@ -64,7 +82,7 @@ class ImportRepository:
                     answers_t.c.set_id,
                     answers_t.c.question,
                     answers_t.c.answer_hash,
-                ).where(answers_t.c.user_id.in_(chunk))
+                ).where(self._among(answers_t.c.user_id, chunk))
             ).all():
                 answers[user_id][set_id] = ChallengeAnswer(set_id, question, answer_hash)
         return {
@@ -104,35 +122,53 @@ class ImportRepository:
             ],
         ).all()
         ids = {r.username: r.id for r in rows}
-        claim_rows = [
-            {"user_id": ids[u.username], "tenant_id": tenant.id, "claim_uri": k, "value": v}
-            for u in users
-            if u.username in ids
-            for k, v in u.claims.items()
-        ]
-        answer_rows = [
-            {
-                "user_id": ids[u.username],
-                "set_id": a.set_id,
-                "question": a.question,
-                "answer_hash": a.answer_hash,
-            }
-            for u in users
-            if u.username in ids
-            for a in u.answers
-        ]
-        if claim_rows:
-            self._c.execute(insert(claims_t), claim_rows)
-        if answer_rows:
-            self._c.execute(insert(answers_t), answer_rows)
+        self._bulk(
+            claims_t,
+            ("user_id", "tenant_id", "claim_uri", "value"),
+            (
+                (ids[u.username], tenant.id, uri, value)
+                for u in users
+                if u.username in ids
+                for uri, value in u.claims.items()
+            ),
+        )
+        self._bulk(
+            answers_t,
+            ("user_id", "set_id", "question", "answer_hash"),
+            (
+                (ids[u.username], a.set_id, a.question, a.answer_hash)
+                for u in users
+                if u.username in ids
+                for a in u.answers
+            ),
+        )
         return set(ids)
+
+    def _bulk(self, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert many rows: COPY on PostgreSQL (no per-row statements), executemany elsewhere."""
+        if self._c.dialect.name != "postgresql":
+            values = [dict(zip(columns, row, strict=True)) for row in rows]
+            if values:
+                self._c.execute(insert(table), values)
+            return
+        driver = self._c.connection.driver_connection
+        assert driver is not None
+        names = ", ".join(columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN"  # names are the schema's, not input
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
 
     def mark_seen(self, tenant: Tenant, usernames: Sequence[str], at: datetime) -> None:
         """Record that the import's source still holds these users (one statement a batch)."""
         for names in _chunks(sorted(set(usernames))):
             self._c.execute(
                 update(users_t)
-                .where(users_t.c.tenant_id == tenant.id, users_t.c.username.in_(names))
+                .where(users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names))
                 .values(import_seen_at=at)
             )
 
