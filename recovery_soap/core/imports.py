@@ -73,12 +73,6 @@ class _Plan:
         return _Plan(self.record, self.tenant, self.current, SKIPPED, reason=reason)
 
 
-def _needs_slow_hash(record: ImportRecord) -> bool:
-    return isinstance(record.password, PlainSecret) or any(
-        isinstance(a.secret, PlainSecret) for a in record.answers
-    )
-
-
 class Importer:
     """Imports batches of records into the store of ``env``; one instance per run."""
 
@@ -176,7 +170,7 @@ class Importer:
             with self._env.uow(readonly=True) as uow:
                 stored = uow.imports.stored(tenant, [r.username for r in records])
         found = [(r, tenant, stored.get(r.username)) for r in records]
-        if any(_needs_slow_hash(r) for r in records):
+        if any(r.needs_slow_hash for r in records):
             plans = list(pool.map(lambda args: self._plan(*args), found))
         else:
             plans = [self._plan(*args) for args in found]

@@ -85,6 +85,13 @@ class ImportRecord:
     created_at: datetime | None = None
     pending: bool = False
 
+    @property
+    def needs_slow_hash(self) -> bool:
+        """Whether importing it computes argon2 (secrets given in clear): worth threads."""
+        return isinstance(self.password, PlainSecret) or any(
+            isinstance(a.secret, PlainSecret) for a in self.answers
+        )
+
 
 @dataclass(frozen=True)
 class Skipped:

@@ -14,7 +14,8 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from recovery_soap.config import SettingsError
 from recovery_soap.core.errors import StoreConflict, Unavailable
-from recovery_soap.core.imports import Importer, ImportReport
+from recovery_soap.core.import_report import ImportReport
+from recovery_soap.core.imports import Importer
 from recovery_soap.importer import SourceError
 from recovery_soap.importer.csv_file import FORMAT_HELP
 

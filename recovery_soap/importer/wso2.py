@@ -15,7 +15,7 @@ PostgreSQL sources.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -170,7 +170,7 @@ class Wso2Store:
             ]
 
     def _read_attributes(
-        self, connection: Any, rows: list[Any]
+        self, connection: Any, rows: Sequence[Any]
     ) -> dict[tuple[Any, Any], dict[str, str]]:
         a = self._attributes
         user_id, tenant_id = _col(a, "UM_USER_ID"), _col(a, "UM_TENANT_ID")
@@ -194,7 +194,7 @@ class Wso2Store:
         return found
 
     def _read_identity(
-        self, connection: Any, rows: list[Any]
+        self, connection: Any, rows: Sequence[Any]
     ) -> dict[tuple[int, str], dict[str, str]]:
         """Claims by (tenant id, username) from IDN_IDENTITY_USER_DATA (empty without it)."""
         found: dict[tuple[int, str], dict[str, str]] = defaultdict(dict)

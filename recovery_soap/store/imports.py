@@ -59,7 +59,7 @@ class ImportRepository:
         """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
         if not usernames:
             return {}
-        rows = []
+        rows: list[Any] = []
         for names in _chunks(sorted(set(usernames))):
             rows += self._c.execute(
                 select(*_USER_COLUMNS, users_t.c.created_at).where(
