@@ -1,13 +1,12 @@
 """Importing users in batches: idempotent (users match by tenant and username), each batch read
-in a few queries and written in multi-row inserts, in constant memory.
-
-Passwords and answers that arrive as legacy digests are copied as they are, marked with their
-scheme (:func:`bare_legacy`): no slow hash is computed during the import. They become plain
-argon2id on their first successful check, and ``recovery-soap rehash`` wraps the rest in argon2id.
+in a few queries and written in multi-row inserts, in constant memory. Passwords and answers
+that arrive as legacy digests are copied as they are, marked with their scheme
+(:func:`bare_legacy`): no slow hash is computed during the import. They become plain argon2id on
+their first successful check, and ``recovery-soap rehash`` wraps the rest in argon2id.
 A re-run replaces a password or answer only while the stored one is still the imported digest:
 once the service owns it (upgraded, changed or set here) the import leaves it alone. Telling an
-unchanged user costs string comparisons. Claims are set, never removed; the lock follows the
-source when the source states it.
+unchanged user costs string comparisons (an argon2 check for an answer ``rehash`` wrapped: no
+cheaper test exists that would not be a fast oracle). Claims are set, never removed.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from recovery_soap.core.legacy import (
 )
 from recovery_soap.core.model import ChallengeAnswer, Tenant
 from recovery_soap.core.passwords import (
+    LEGACY_SCHEME,
     bare_legacy,
     is_bare_legacy,
     is_wrapped_legacy,
@@ -170,7 +170,12 @@ class Importer:
             with self._env.uow(readonly=True) as uow:
                 stored = uow.imports.stored(tenant, [r.username for r in records])
         found = [(r, tenant, stored.get(r.username)) for r in records]
-        if any(r.needs_slow_hash for r in records):
+        wrapped = (  # answers wrapped by rehash compare by an argon2 check
+            a.answer_hash.startswith(LEGACY_SCHEME)
+            for u in stored.values()
+            for a in u.answers.values()
+        )
+        if any(r.needs_slow_hash for r in records) or any(wrapped):
             plans = list(pool.map(lambda args: self._plan(*args), found))
         else:
             plans = [self._plan(*args) for args in found]

@@ -23,10 +23,14 @@ PARAMS = (FAST_HASH["argon2_memory_kib"], FAST_HASH["argon2_time_cost"])
 
 
 @pytest.fixture
-def imported(fresh_database: str, tmp_path: Path) -> tuple[str, list[Any]]:
+def source(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'wso2.db'}"
+
+
+@pytest.fixture
+def imported(fresh_database: str, source: str) -> tuple[str, list[Any]]:
     script = fixture_script()
     users = script.plan_users(USERS, prefix="rh", answers_every=2)
-    source = f"sqlite:///{tmp_path / 'wso2.db'}"
     script.build(source, users, tenant_domain="rehash.test")
     assert cli_json("import", "wso2", "--source", source)["created"] == USERS
     return fresh_database, users
@@ -46,7 +50,7 @@ def doctor_note(url: str) -> str:
     return next(f["message"] for f in json.loads(out) if f["name"] == "legacy hashes")
 
 
-def test_rehash_wraps_every_bare_digest_and_doctor_counts_them(imported) -> None:
+def test_rehash_wraps_every_bare_digest_and_doctor_counts_them(imported, source: str) -> None:
     url, users = imported
     answers = sum(len(u.answers) for u in users)
     assert doctor_note(url).startswith(f"{USERS} passwords and {answers} answers are bare")
@@ -57,6 +61,8 @@ def test_rehash_wraps_every_bare_digest_and_doctor_counts_them(imported) -> None
     assert HASHER.verify(users[3].password, passwords[users[3].username])
     assert doctor_note(url).startswith("none")
     assert cli_json("rehash")["wrapped"] == 0
+    again = cli_json("import", "wso2", "--source", source)  # wrapped digests still match
+    assert (again["unchanged"], again["updated"]) == (USERS, 0)
 
 
 def test_an_interrupted_rehash_continues_where_it_stopped(imported) -> None:
