@@ -9,8 +9,8 @@ Prints a Markdown table: time, users/s, peak RSS of each step (each step is its 
     python scripts/import-scale.py --users 20000 --source sqlite --target sqlite
 
 The databases: MariaDB at mysql+pymysql://root@127.0.0.1:3306 (a database scale_src is
-replaced), PostgreSQL at postgresql+psycopg://postgres@127.0.0.1:5432/test (schemas
-scale_src and scale_target are replaced), SQLite files in a temporary directory.
+replaced), PostgreSQL at postgresql+psycopg://postgres@127.0.0.1:5432/import_scale (created;
+schemas scale_src and scale_target are replaced), SQLite files in a temporary directory.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from sqlalchemy import create_engine, text
 
 HERE = Path(__file__).resolve().parent
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+#: A database of its own: schemas in the test database would confuse catalogue-wide test queries.
+POSTGRES = f"{SERVER}/import_scale"
 
 
 def fixture() -> object:
@@ -45,6 +47,13 @@ def fixture() -> object:
 
 
 def pg_schema(name: str) -> str:
+    server = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if not connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = 'import_scale'")
+        ).first():
+            connection.execute(text("CREATE DATABASE import_scale"))
+    server.dispose()
     engine = create_engine(POSTGRES)
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
