@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from recovery_soap.core import admin
 from recovery_soap.core.env import Env
@@ -38,6 +37,7 @@ from recovery_soap.core.legacy import (
     Secret,
     Skipped,
     StoredUser,
+    naive_utc,
     record_problem,
 )
 from recovery_soap.core.model import ChallengeAnswer, Tenant
@@ -98,9 +98,13 @@ class Importer:
         self, batches: Iterable[Sequence[ImportRecord | Skipped]], source: str = ""
     ) -> ImportReport:
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            for batch in batches:
+            for number, batch in enumerate(batches, start=1):
                 self._batch(batch, pool)
                 self._progress(self.report.read)
+                if not self._dry_run and number & (number - 1) == 0:  # 1, 2, 4, 8...: as it grows
+                    with self._env.uow() as uow:
+                        uow.imports.refresh_statistics()
+                        uow.commit()
         if self._dry_run:
             self.report.missing = None
         else:
@@ -288,7 +292,7 @@ class Importer:
         if isinstance(secret, HashedSecret) and secret.hashed == stored:
             return None
         same_time = record.changed_at is not None and (
-            _naive(record.changed_at) == current.user.password_changed_at
+            naive_utc(record.changed_at) == current.user.password_changed_at
         )
         if isinstance(secret, LegacySecret) and self._holds(stored, secret, same_time):
             return None
@@ -352,10 +356,10 @@ class Importer:
             username=plan.record.username,
             password_hash=plan.password_hash,
             locked=bool(plan.record.locked),
-            password_changed_at=_naive(plan.record.changed_at),
+            password_changed_at=naive_utc(plan.record.changed_at),
             claims=plan.claims,
             answers=plan.answers,
-            created_at=_naive(plan.record.created_at),
+            created_at=naive_utc(plan.record.created_at),
             pending=plan.record.pending,
         )
 
@@ -377,7 +381,7 @@ class Importer:
                 user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
             )
         if plan.password_hash is not None:
-            changed_at = _naive(record.changed_at) or self._env.clock.now()
+            changed_at = naive_utc(record.changed_at) or self._env.clock.now()
             uow.users.set_password(user, plan.password_hash, changed_at)
         uow.users.set_claims(user, plan.claims)
         uow.users.set_answers(user, plan.answers)
@@ -391,10 +395,3 @@ class Importer:
         with self._env.uow() as uow:
             audit(self._env, uow, None, "users_imported", "success", detail=detail[:1024])
             uow.commit()
-
-
-def _naive(moment: datetime | None) -> datetime | None:
-    """Naive UTC, as the store keeps times."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)

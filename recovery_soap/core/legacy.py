@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from recovery_soap.core.claims import (
     ANSWER_SEPARATOR,
@@ -215,3 +215,10 @@ def record_problem(record: ImportRecord) -> str | None:
     if any(len(a.question) > MAX_VALUE for a in record.answers):
         return "challenge question over 1024 characters"
     return None
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """Naive UTC, as the store keeps times."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
