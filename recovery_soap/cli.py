@@ -1073,7 +1073,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from recovery_soap.importer.commands import add_import_commands
 
-    add_import_commands(group("import", "import users from WSO2 or a CSV file"), command)
+    imports = group("import", "import users from WSO2, a CSV, LDIF or exported file")
+    add_import_commands(imports, command)
+    from recovery_soap.importer.rehash import add_rehash_command
+    from recovery_soap.importer.transfer import add_transfer_commands
+
+    add_transfer_commands(imports, command)
+
+    add_rehash_command(command)
     _fill_common_help(parser)
     return parser
 

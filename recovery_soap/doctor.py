@@ -41,6 +41,7 @@ def _database(settings: Settings) -> list[Finding]:
         engine.dispose()
     if current == head:
         found.append(Finding("migrations", True, f"schema is current ({head})"))
+        found.append(_legacy_hashes(settings))
     else:
         found.append(
             Finding(
@@ -51,6 +52,31 @@ def _database(settings: Settings) -> list[Finding]:
             )
         )
     return found
+
+
+def _legacy_hashes(settings: Settings) -> Finding:
+    """Imported SHA-256 digests not yet wrapped in argon2id (``recovery-soap rehash`` does)."""
+    from recovery_soap.store.imports import LegacyHashes
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            passwords, answers = LegacyHashes(connection).count()
+            ldap = LegacyHashes(connection).ldap()
+    finally:
+        engine.dispose()
+    directory = f"; {ldap} LDAP password hashes wait for their first login" if ldap else ""
+    if not passwords + answers:
+        return Finding(
+            "legacy hashes", True, f"none: every imported digest is wrapped{directory}", bool(ldap)
+        )
+    return Finding(
+        "legacy hashes",
+        True,
+        f"{passwords} passwords and {answers} answers are bare legacy SHA-256 digests: "
+        f"run 'recovery-soap rehash'{directory}",
+        warning=True,
+    )
 
 
 def _smtp(settings: Settings) -> Finding:

@@ -17,18 +17,21 @@ import argparse
 import base64
 import hashlib
 import random
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
+    TIMESTAMP,
     Boolean,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     create_engine,
     insert,
 )
@@ -39,7 +42,10 @@ SET1 = "http://wso2.org/claims/challengeQuestion1"
 SET2 = "http://wso2.org/claims/challengeQuestion2"
 Q1 = "City where you were born ?"
 Q2 = "Favorite sport ?"
-CHANGED_BASE = datetime(2021, 3, 1, 8, 0, 0, 123456)
+LOCK_CLAIM = "http://wso2.org/claims/identity/accountLocked"
+SET_LIST_CLAIM = "http://wso2.org/claims/challengeQuestionUris"
+#: Whole seconds: WSO2's MySQL DDL keeps UM_CHANGED_TIME as a TIMESTAMP without fractions.
+CHANGED_BASE = datetime(2021, 3, 1, 8, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,29 @@ def plan_users(
     other_every: int = 3,
 ) -> list[FixtureUser]:
     """Every ``other_every``-th user in the other tenant, the rest in the super tenant."""
-    users = []
+    return list(
+        iter_users(
+            count,
+            prefix=prefix,
+            answers_every=answers_every,
+            locked_every=locked_every,
+            other_every=other_every,
+        )
+    )
+
+
+def iter_users(
+    count: int,
+    *,
+    prefix: str = "user",
+    answers_every: int = 2,
+    locked_every: int = 10,
+    other_every: int = 3,
+) -> Iterator[FixtureUser]:
+    """The users of :func:`plan_users`, one at a time (a million fit in no list)."""
     for i in range(count):
         with_answers = answers_every > 0 and i % answers_every == 0
-        users.append(
+        yield (
             FixtureUser(
                 index=i,
                 username=f"{prefix}{i:06d}",
@@ -91,11 +116,12 @@ def plan_users(
                 gender=None if with_answers else ("female" if i % 2 else "male"),
             )
         )
-    return users
 
 
-def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, Table]:
-    """WSO2's DDL; lower_case mimics PostgreSQL, which folds the unquoted names."""
+def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, Table, Table]:
+    """WSO2's DDL (dbscripts/mysql.sql of carbon-kernel: UM_TENANT, UM_USER with UM_USER_ID and
+    the (UM_ID, UM_TENANT_ID) key, UM_USER_ATTRIBUTE; and the identity data store's
+    IDN_IDENTITY_USER_DATA); lower_case mimics PostgreSQL, which folds the unquoted names."""
 
     def name(text: str) -> str:
         return text.lower() if lower_case else text
@@ -106,34 +132,45 @@ def tables(metadata: MetaData, lower_case: bool = False) -> tuple[Table, Table, 
     tenant = Table(
         name("UM_TENANT"),
         metadata,
-        col("UM_ID", Integer, primary_key=True, autoincrement=True),
+        col("UM_ID", Integer, primary_key=True, autoincrement=False),
+        col("UM_TENANT_UUID", String(36), nullable=False),
         col("UM_DOMAIN_NAME", String(255), nullable=False, unique=True),
         col("UM_EMAIL", String(255)),
         col("UM_ACTIVE", Boolean, default=False),
-        col("UM_CREATED_DATE", DateTime, nullable=False),
+        col("UM_CREATED_DATE", TIMESTAMP, nullable=False),
     )
     user = Table(
         name("UM_USER"),
         metadata,
-        col("UM_ID", Integer, primary_key=True, autoincrement=True),
+        col("UM_ID", Integer, primary_key=True, autoincrement=False),
+        col("UM_USER_ID", String(255), nullable=False),
         col("UM_USER_NAME", String(255), nullable=False),
         col("UM_USER_PASSWORD", String(255), nullable=False),
         col("UM_SALT_VALUE", String(31)),
         col("UM_REQUIRE_CHANGE", Boolean, default=False),
-        col("UM_CHANGED_TIME", DateTime, nullable=False),
-        col("UM_TENANT_ID", Integer, default=0),
+        col("UM_CHANGED_TIME", TIMESTAMP, nullable=False),
+        col("UM_TENANT_ID", Integer, primary_key=True, autoincrement=False, default=0),
+        UniqueConstraint(name("UM_USER_ID"), name("UM_TENANT_ID")),
     )
     attribute = Table(
         name("UM_USER_ATTRIBUTE"),
         metadata,
-        col("UM_ID", Integer, primary_key=True, autoincrement=True),
+        col("UM_ID", Integer, primary_key=True, autoincrement=False),
         col("UM_ATTR_NAME", String(255), nullable=False),
         col("UM_ATTR_VALUE", String(1024)),
         col("UM_PROFILE_ID", String(255)),
-        col("UM_USER_ID", Integer),
-        col("UM_TENANT_ID", Integer, default=0),
+        col("UM_USER_ID", Integer, index=True),
+        col("UM_TENANT_ID", Integer, primary_key=True, autoincrement=False, default=0),
     )
-    return tenant, user, attribute
+    identity = Table(
+        name("IDN_IDENTITY_USER_DATA"),
+        metadata,
+        col("TENANT_ID", Integer, primary_key=True, autoincrement=False, default=-1234),
+        col("USER_NAME", String(255), primary_key=True),
+        col("DATA_KEY", String(255), primary_key=True),
+        col("DATA_VALUE", String(2048)),
+    )
+    return tenant, user, attribute, identity
 
 
 def _attributes(user: FixtureUser) -> list[tuple[str, str, str]]:
@@ -158,57 +195,46 @@ def _attributes(user: FixtureUser) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _identity_rows(user: FixtureUser) -> list[tuple[str, str]]:
+    """(claim URI, value) rows the JDBC identity data store keeps: lock state and answers."""
+    rows = [(LOCK_CLAIM, "true" if user.locked else "false")]
+    for set_id, question, answer in user.answers:
+        rows.append((set_id, f"{question}!{digest(answer.strip().lower())}"))
+    if user.answers:
+        rows.append((SET_LIST_CLAIM, "!".join(a[0] for a in user.answers)))
+    return rows
+
+
+IDENTITY_ATTRIBUTES = {"accountLock", "gender", "localityName", "stateOrProvinceName"}
+
+
 def build(
     url: str,
-    users: list[FixtureUser],
+    users: Iterable[FixtureUser],
     *,
     tenant_domain: str = "acme.com",
     broken: int = 0,
     lower_case: bool = False,
+    identity_store: bool = False,
     seed: int = 1234,
+    chunk: int = 5000,
 ) -> None:
     """Create the tables at ``url`` and bulk-insert ``users`` (plus ``broken`` users whose
-    password is not a SHA-256 digest, named broken000...)."""
+    password is not a SHA-256 digest, named broken000...), ``chunk`` users per transaction.
+    With ``identity_store`` lock state and answers live in IDN_IDENTITY_USER_DATA, as when
+    WSO2's identity data store was JDBC."""
     rng = random.Random(seed)
     engine = create_engine(url)
     metadata = MetaData()
-    tenant, user_table, attribute = tables(metadata, lower_case)
+    tenant, user_table, attribute, identity = tables(metadata, lower_case)
     metadata.create_all(engine)
-    c = {column.name.upper(): column.name for t in (tenant, user_table) for column in t.columns}
-    user_rows, attribute_rows = [], []
-    for number, user in enumerate(users, start=1):
-        salt = base64.b64encode(rng.randbytes(16)).decode()
-        user_rows.append(
-            {
-                c["UM_ID"]: number,
-                c["UM_USER_NAME"]: user.username,
-                c["UM_USER_PASSWORD"]: digest(user.password, salt),
-                c["UM_SALT_VALUE"]: salt,
-                c["UM_REQUIRE_CHANGE"]: False,
-                c["UM_CHANGED_TIME"]: CHANGED_BASE + timedelta(minutes=user.index),
-                c["UM_TENANT_ID"]: user.tenant_id,
-            }
-        )
-        for attr, value, profile in _attributes(user):
-            attribute_rows.append((attr, value, profile, number, user.tenant_id))
-    for extra in range(broken):
-        user_rows.append(
-            {
-                c["UM_ID"]: len(users) + extra + 1,
-                c["UM_USER_NAME"]: f"broken{extra:03d}",
-                c["UM_USER_PASSWORD"]: "plain-text-password",
-                c["UM_SALT_VALUE"]: None,
-                c["UM_REQUIRE_CHANGE"]: True,
-                c["UM_CHANGED_TIME"]: CHANGED_BASE,
-                c["UM_TENANT_ID"]: SUPER_TENANT_ID,
-            }
-        )
-    names = [column.name for column in attribute.columns][1:]
+    c = {col.name.upper(): col.name for t in metadata.tables.values() for col in t.columns}
     with engine.begin() as connection:
         connection.execute(
             insert(tenant).values(
                 {
                     c["UM_ID"]: OTHER_TENANT_ID,
+                    c["UM_TENANT_UUID"]: str(uuid.UUID(int=rng.getrandbits(128))),
                     c["UM_DOMAIN_NAME"]: tenant_domain,
                     c["UM_EMAIL"]: f"admin@{tenant_domain}",
                     c["UM_ACTIVE"]: True,
@@ -216,11 +242,63 @@ def build(
                 }
             )
         )
-        connection.execute(insert(user_table), user_rows)
-        if attribute_rows:
-            connection.execute(
-                insert(attribute), [dict(zip(names, row, strict=True)) for row in attribute_rows]
+    rows: dict[Table, list[dict[str, object]]] = {user_table: [], attribute: [], identity: []}
+    number = attribute_id = 0
+
+    def flush() -> None:
+        with engine.begin() as connection:
+            for table, pending in rows.items():
+                if pending:
+                    connection.execute(insert(table), pending)
+                pending.clear()
+
+    def user_row(username: str, password: str, salt: str | None, tenant_id: int) -> None:
+        rows[user_table].append(
+            {
+                c["UM_ID"]: number,
+                c["UM_USER_ID"]: str(uuid.UUID(int=rng.getrandbits(128))),
+                c["UM_USER_NAME"]: username,
+                c["UM_USER_PASSWORD"]: password,
+                c["UM_SALT_VALUE"]: salt,
+                c["UM_REQUIRE_CHANGE"]: salt is None,
+                c["UM_CHANGED_TIME"]: CHANGED_BASE + timedelta(minutes=number),
+                c["UM_TENANT_ID"]: tenant_id,
+            }
+        )
+
+    for user in users:
+        number += 1
+        salt = base64.b64encode(rng.randbytes(16)).decode()
+        user_row(user.username, digest(user.password, salt), salt, user.tenant_id)
+        for attr, value, profile in _attributes(user):
+            if identity_store and attr in IDENTITY_ATTRIBUTES and value != user.gender:
+                continue
+            attribute_id += 1
+            rows[attribute].append(
+                {
+                    c["UM_ID"]: attribute_id,
+                    c["UM_ATTR_NAME"]: attr,
+                    c["UM_ATTR_VALUE"]: value,
+                    c["UM_PROFILE_ID"]: profile,
+                    c["UM_USER_ID"]: number,
+                    c["UM_TENANT_ID"]: user.tenant_id,
+                }
             )
+        for key, value in _identity_rows(user) if identity_store else ():
+            rows[identity].append(
+                {
+                    c["TENANT_ID"]: user.tenant_id,
+                    c["USER_NAME"]: user.username,
+                    c["DATA_KEY"]: key,
+                    c["DATA_VALUE"]: value,
+                }
+            )
+        if len(rows[user_table]) >= chunk:
+            flush()
+    for extra in range(broken):
+        number += 1
+        user_row(f"broken{extra:03d}", "plain-text-password", None, SUPER_TENANT_ID)
+    flush()
     engine.dispose()
 
 
@@ -239,6 +317,14 @@ def main() -> None:
     )
     parser.add_argument("--locked-every", type=int, default=10)
     parser.add_argument(
+        "--other-every", type=int, default=3, help="every K-th user in the other tenant"
+    )
+    parser.add_argument(
+        "--identity-store",
+        action="store_true",
+        help="lock state and answers in IDN_IDENTITY_USER_DATA (a JDBC identity data store)",
+    )
+    parser.add_argument(
         "--broken",
         type=int,
         default=0,
@@ -250,18 +336,22 @@ def main() -> None:
     if args.out and args.out.exists():
         parser.error(f"{args.out} exists")
     url = args.url or f"sqlite:///{args.out}"
-    users = plan_users(
+    users = iter_users(
         args.users,
         prefix=args.prefix,
         answers_every=args.answers_every,
         locked_every=args.locked_every,
+        other_every=args.other_every,
     )
-    build(url, users, tenant_domain=args.tenant, broken=args.broken)
-    with_answers = sum(1 for u in users if u.answers)
-    print(
-        f"wrote {len(users) + args.broken} users ({with_answers} with challenge answers, "
-        f"{sum(u.locked for u in users)} locked) to {args.out or args.url}"
+    build(
+        url,
+        users,
+        tenant_domain=args.tenant,
+        broken=args.broken,
+        lower_case=url.startswith("postgresql"),
+        identity_store=args.identity_store,
     )
+    print(f"wrote {args.users + args.broken} users to {args.out or args.url}")
 
 
 if __name__ == "__main__":

@@ -1,102 +1,67 @@
-"""Importing users in batches: idempotent (users match by tenant and username), slow hashes
-computed in parallel outside any transaction, each batch written in one unit of work.
-
-Passwords and answers that arrive as legacy digests are stored wrapped in argon2id
-(:meth:`SlowHasher.wrap_legacy`) and become plain argon2id on their first successful check.
-A re-run replaces a password or answer only while the stored one is still such a wrap: once the
-service owns it (upgraded, changed or set here) the import leaves it alone. Claims are set, never
-removed; the lock follows the source when the source states it.
+"""Importing users in batches: idempotent (users match by tenant and username), each batch read
+in a few queries and written in multi-row inserts, in constant memory. Passwords and answers
+that arrive as legacy digests are copied as they are, marked with their scheme
+(:func:`bare_legacy`): no slow hash is computed during the import. They become plain argon2id on
+their first successful check, and ``recovery-soap rehash`` wraps the rest in argon2id.
+A re-run replaces a password or answer only while the stored one is still the imported digest:
+once the service owns it (upgraded, changed or set here) the import leaves it alone. Telling an
+unchanged user costs string comparisons (an argon2 check for an answer ``rehash`` wrapped: no
+cheaper test exists that would not be a fast oracle). Claims are set, never removed.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from recovery_soap.core import admin
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
 from recovery_soap.core.guard import audit
+from recovery_soap.core.import_report import (
+    CREATED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATED,
+    ImportReport,
+)
 from recovery_soap.core.legacy import (
     HashedSecret,
     ImportedAnswer,
     ImportRecord,
     LegacySecret,
+    NewImportedUser,
     PlainSecret,
     Secret,
     Skipped,
+    StoredUser,
+    naive_utc,
+    record_problem,
 )
-from recovery_soap.core.model import ChallengeAnswer, Tenant, User
-from recovery_soap.core.passwords import is_wrapped_legacy, legacy_salt, normalise_answer
+from recovery_soap.core.model import ChallengeAnswer, Tenant
+from recovery_soap.core.passwords import (
+    LEGACY_SCHEME,
+    bare_legacy,
+    is_bare_legacy,
+    is_wrapped_legacy,
+    legacy_salt,
+    normalise_answer,
+)
 from recovery_soap.core.ports import UnitOfWork
 
-CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 #: Stands for a hash a dry run does not compute.
 NOT_COMPUTED = "(dry run)"
 CHANGED_MEANWHILE = "changed by the service during the import; run the import again"
-MAX_NAME, MAX_VALUE = 255, 1024
-
-
-@dataclass
-class ImportReport:
-    """Counts of one run; ``read`` = created + updated + unchanged + skipped."""
-
-    dry_run: bool = False
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    examples: list[str] = field(default_factory=list)
-    tenants_created: list[str] = field(default_factory=list)
-
-    def skip(self, tenant: str, username: str, reason: str) -> None:
-        self.skipped[reason] += 1
-        if len(self.examples) < 20:
-            self.examples.append(f"{username}@{tenant}: {reason}")
-
-    def tally(self, plan: _Plan) -> None:
-        if plan.outcome == CREATED:
-            self.created += 1
-        elif plan.outcome == UPDATED:
-            self.updated += 1
-        elif plan.outcome == UNCHANGED:
-            self.unchanged += 1
-        else:
-            self.skip(plan.record.tenant, plan.record.username, plan.reason)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "dry_run": self.dry_run,
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "skipped": sum(self.skipped.values()),
-            "skipped_reasons": dict(self.skipped),
-            "skipped_examples": list(self.examples),
-            "tenants_created": self.tenants_created,
-        }
-
-
-@dataclass(frozen=True)
-class _Current:
-    """What the store holds for a user when the batch is read."""
-
-    user: User
-    claims: dict[str, str]
-    answers: dict[str, ChallengeAnswer]
+DUPLICATE = "the same user appears twice in the source"
 
 
 @dataclass(frozen=True)
 class _Plan:
     record: ImportRecord
     tenant: Tenant | None  # None: a tenant a dry run would create
-    current: _Current | None
+    current: StoredUser | None
     outcome: str
     reason: str = ""
     password_hash: str | None = None  # None: keep the stored one
@@ -104,15 +69,8 @@ class _Plan:
     claims: dict[str, str] = field(default_factory=dict)
     answers: tuple[ChallengeAnswer, ...] = ()
 
-
-def _problem(record: ImportRecord) -> str | None:
-    if not record.username.strip() or len(record.username) > MAX_NAME:
-        return "username empty or longer than 255 characters"
-    if any(len(uri) > MAX_NAME or len(value) > MAX_VALUE for uri, value in record.claims.items()):
-        return "claim URI over 255 or value over 1024 characters"
-    if any(len(a.question) > MAX_VALUE for a in record.answers):
-        return "challenge question over 1024 characters"
-    return None
+    def skipped(self, reason: str) -> _Plan:
+        return _Plan(self.record, self.tenant, self.current, SKIPPED, reason=reason)
 
 
 class Importer:
@@ -125,56 +83,122 @@ class Importer:
         dry_run: bool = False,
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        delete_missing: bool = False,
     ) -> None:
         self._env = env
         self._dry_run = dry_run
+        self._delete_missing = delete_missing
         self._workers = workers or os.cpu_count() or 1
         self._progress = progress or (lambda _read: None)
         self._tenants: dict[str, Tenant | None | str] = {}  # str: why the tenant is unusable
-        self._seen: set[tuple[str, str]] = set()
+        self._started = env.clock.now()
         self.report = ImportReport(dry_run=dry_run)
 
     def run(
         self, batches: Iterable[Sequence[ImportRecord | Skipped]], source: str = ""
     ) -> ImportReport:
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            for batch in batches:
+            for number, batch in enumerate(batches, start=1):
                 self._batch(batch, pool)
                 self._progress(self.report.read)
-        if not self._dry_run:
+                if not self._dry_run and number & (number - 1) == 0:  # 1, 2, 4, 8...: as it grows
+                    with self._env.uow() as uow:
+                        uow.imports.refresh_statistics()
+                        uow.commit()
+        if self._dry_run:
+            self.report.missing = None
+        else:
+            self._missing()
             self._audit(source)
         return self.report
 
-    # --- one batch: resolve, read, plan (in parallel), write --------------------------------
+    def _missing(self) -> None:
+        """Report (and with ``delete_missing`` remove) the imported users of the tenants this
+        run read that the source no longer holds: not seen since the run started."""
+        for tenant in self.tenants:
+            with self._env.uow() as uow:
+                count, names = uow.imports.missing(tenant, self._started, 20)
+                if count and self._delete_missing:
+                    uow.imports.delete_missing(tenant, self._started)
+                    uow.commit()
+            if count:
+                self.report.gone(tenant.domain, count, names, self._delete_missing)
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """The tenants this run imported into (existing ones)."""
+        return [t for t in self._tenants.values() if isinstance(t, Tenant)]
+
+    # --- one batch: admit, read (per tenant), plan, write ----------------------------------
 
     def _batch(self, items: Sequence[ImportRecord | Skipped], pool: ThreadPoolExecutor) -> None:
-        wanted: list[tuple[ImportRecord, Tenant | None]] = []
+        by_tenant: dict[str, list[ImportRecord]] = {}
+        in_source: dict[str, list[str]] = {}  # skipped ones too: still in the source
+        names: set[tuple[str, str]] = set()  # this batch only: memory stays constant
         for item in items:
             self.report.read += 1
-            reason = item.reason if isinstance(item, Skipped) else self._admit(item)
+            domain = item.tenant.strip().lower()
+            in_source.setdefault(domain, []).append(item.username)
+            reason = item.reason if isinstance(item, Skipped) else self._admit(item, names)
             if isinstance(item, Skipped) or reason:
                 self.report.skip(item.tenant, item.username, reason or "")
                 continue
-            tenant = self._tenants[item.tenant.strip().lower()]
-            wanted.append((item, tenant if isinstance(tenant, Tenant) else None))
-        with self._env.uow() as uow:
-            found = [(r, t, self._current(uow, t, r.username)) for r, t in wanted]
-        plans = list(pool.map(lambda args: self._plan(*args), found))
+            by_tenant.setdefault(domain, []).append(item)
+        created: set[tuple[str, str]] = set()  # inserted seen already
+        for domain, records in by_tenant.items():
+            found = self._tenants[domain]
+            tenant = found if isinstance(found, Tenant) else None
+            created |= {(domain, name) for name in self._tenant_batch(tenant, records, pool)}
         if not self._dry_run:
-            plans = self._write(plans)
-        for plan in plans:
-            self.report.tally(plan)
+            self._mark_seen(
+                {
+                    domain: [n for n in names if (domain, n) not in created]
+                    for domain, names in in_source.items()
+                }
+            )
 
-    def _admit(self, record: ImportRecord) -> str | None:
+    def _mark_seen(self, in_source: dict[str, list[str]]) -> None:
+        with self._env.uow() as uow:
+            for domain, usernames in in_source.items():
+                tenant = self._tenants.get(domain)
+                if isinstance(tenant, Tenant) and usernames:
+                    uow.imports.mark_seen(tenant, usernames, self._started)
+            uow.commit()
+
+    def _tenant_batch(
+        self, tenant: Tenant | None, records: list[ImportRecord], pool: ThreadPoolExecutor
+    ) -> list[str]:
+        """Plans and writes the records of one tenant; the usernames created."""
+        stored: dict[str, StoredUser] = {}
+        if tenant is not None:
+            with self._env.uow(readonly=True) as uow:
+                stored = uow.imports.stored(tenant, [r.username for r in records])
+        found = [(r, tenant, stored.get(r.username)) for r in records]
+        wrapped = (  # answers wrapped by rehash compare by an argon2 check
+            a.answer_hash.startswith(LEGACY_SCHEME)
+            for u in stored.values()
+            for a in u.answers.values()
+        )
+        if any(r.needs_slow_hash for r in records) or any(wrapped):
+            plans = list(pool.map(lambda args: self._plan(*args), found))
+        else:
+            plans = [self._plan(*args) for args in found]
+        if not self._dry_run and tenant is not None:
+            plans = self._write(tenant, plans)
+        for plan in plans:
+            self.report.tally(plan.outcome, plan.record.tenant, plan.record.username, plan.reason)
+        return [p.record.username for p in plans if p.outcome == CREATED]
+
+    def _admit(self, record: ImportRecord, names: set[tuple[str, str]]) -> str | None:
         """Why the record cannot be imported (None: it can); creates its tenant if need be."""
         tenant = self._tenant(record.tenant)
         if isinstance(tenant, str):
             return tenant
         key = (record.tenant.strip().lower(), record.username)
-        if key in self._seen:
-            return "the same user appears twice in the source"
-        self._seen.add(key)
-        return _problem(record)
+        if key in names:
+            return DUPLICATE
+        names.add(key)
+        return record_problem(record)
 
     def _tenant(self, domain: str) -> Tenant | None | str:
         domain = domain.strip().lower()
@@ -196,17 +220,11 @@ class Importer:
         self.report.tenants_created.append(domain)
         return None if self._dry_run else created
 
-    @staticmethod
-    def _current(uow: UnitOfWork, tenant: Tenant | None, username: str) -> _Current | None:
-        user = uow.users.get(tenant, username) if tenant is not None else None
-        if user is None:
-            return None
-        answers = {a.set_id: a for a in uow.users.answers(user)}
-        return _Current(user=user, claims=uow.users.claims(user), answers=answers)
+    # --- planning: string comparisons, and slow hashes only for secrets given in clear -------
 
-    # --- planning: every slow hash and check happens here, outside transactions --------------
-
-    def _plan(self, record: ImportRecord, tenant: Tenant | None, current: _Current | None) -> _Plan:
+    def _plan(
+        self, record: ImportRecord, tenant: Tenant | None, current: StoredUser | None
+    ) -> _Plan:
         problem = self._secret_problem(record.password)
         if current is None:
             if problem:
@@ -221,7 +239,9 @@ class Importer:
                 claims=dict(record.claims),
                 answers=answers,
             )
-        password_hash = self._password_change(record, current.user)
+        if current.created_at is not None and current.created_at >= self._started:
+            return _Plan(record, tenant, current, SKIPPED, reason=DUPLICATE)
+        password_hash = self._password_change(record, current)
         if password_hash is not None and problem:
             return _Plan(record, tenant, current, SKIPPED, reason=problem)
         answers = tuple(
@@ -252,13 +272,11 @@ class Importer:
         return None
 
     def _hash(self, secret: Secret) -> str:
-        if self._dry_run:
-            return NOT_COMPUTED
-        if isinstance(secret, PlainSecret):
-            return self._env.slow.hash(secret.text)
         if isinstance(secret, LegacySecret):
-            return self._env.slow.wrap_legacy(secret.digest, secret.salt)
-        return secret.hashed
+            return bare_legacy(secret.digest, secret.salt)
+        if isinstance(secret, HashedSecret):
+            return secret.hashed
+        return NOT_COMPUTED if self._dry_run else self._env.slow.hash(secret.text)
 
     def _answer_hash(self, answer: ImportedAnswer) -> ChallengeAnswer:
         secret = answer.secret
@@ -266,21 +284,26 @@ class Importer:
             secret = PlainSecret(normalise_answer(secret.text))
         return ChallengeAnswer(answer.set_id, answer.question, self._hash(secret))
 
-    def _password_change(self, record: ImportRecord, user: User) -> str | None:
+    def _password_change(self, record: ImportRecord, current: StoredUser) -> str | None:
         """The new password hash, or None to keep the stored one."""
-        stored, secret = user.password_hash, record.password
+        stored, secret = current.user.password_hash, record.password
         if not is_wrapped_legacy(stored):
             return None  # the service owns this password now
-        if (
-            isinstance(secret, LegacySecret)
-            and legacy_salt(stored) == secret.salt
-            and (
-                (record.changed_at is not None and record.changed_at == user.password_changed_at)
-                or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
-            )
-        ):
+        if isinstance(secret, HashedSecret) and secret.hashed == stored:
+            return None
+        same_time = record.changed_at is not None and (
+            naive_utc(record.changed_at) == current.user.password_changed_at
+        )
+        if isinstance(secret, LegacySecret) and self._holds(stored, secret, same_time):
             return None
         return self._hash(secret)
+
+    def _holds(self, stored: str, secret: LegacySecret, same_time: bool = False) -> bool:
+        """Whether ``stored`` is this digest: a string comparison while it is bare; once
+        wrapped by ``rehash``, the salt and change time, else an argon2 check."""
+        if is_bare_legacy(stored) or legacy_salt(stored) != secret.salt:
+            return stored == bare_legacy(secret.digest, secret.salt)
+        return same_time or self._env.slow.holds_legacy(stored, secret.digest, secret.salt)
 
     def _answer_change(
         self, answer: ImportedAnswer, stored: ChallengeAnswer | None
@@ -291,61 +314,75 @@ class Importer:
         secret = answer.secret
         if (
             stored is not None
+            and isinstance(secret, HashedSecret)
+            and (stored.question, stored.answer_hash) == (answer.question, secret.hashed)
+        ):
+            return None
+        if (
+            stored is not None
             and stored.question == answer.question
             and isinstance(secret, LegacySecret)
-            and self._env.slow.holds_legacy(stored.answer_hash, secret.digest, secret.salt)
+            and self._holds(stored.answer_hash, secret)
         ):
             return None
         return self._answer_hash(answer)
 
-    # --- writing: one unit of work per batch ----------------------------------------------
+    # --- writing: one unit of work per batch and tenant --------------------------------------
 
-    def _write(self, plans: list[_Plan]) -> list[_Plan]:
-        written: list[_Plan] = []
+    def _write(self, tenant: Tenant, plans: list[_Plan]) -> list[_Plan]:
+        now = self._env.clock.now()
+        new = [p for p in plans if p.outcome == CREATED]
+        changed = [p for p in plans if p.outcome == UPDATED]
         with self._env.uow() as uow:
-            for plan in plans:
-                if plan.outcome in (CREATED, UPDATED) and not self._still_current(uow, plan):
-                    plan = _Plan(
-                        plan.record, plan.tenant, plan.current, SKIPPED, reason=CHANGED_MEANWHILE
-                    )
-                elif plan.outcome in (CREATED, UPDATED):
-                    self._apply(uow, plan)
-                written.append(plan)
+            created = uow.imports.create(tenant, [self._new_user(p) for p in new], now)
+            again = uow.imports.stored(tenant, [p.record.username for p in changed])
+            kept = {p.record.username for p in changed if self._still_current(p, again)}
+            for plan in changed:
+                if plan.record.username in kept:
+                    self._apply(uow, plan, again[plan.record.username])
             uow.commit()
-        return written
+        return [
+            p.skipped(CHANGED_MEANWHILE)
+            if (p.outcome == CREATED and p.record.username not in created)
+            or (p.outcome == UPDATED and p.record.username not in kept)
+            else p
+            for p in plans
+        ]
 
     @staticmethod
-    def _still_current(uow: UnitOfWork, plan: _Plan) -> bool:
-        """Whether the user is as the plan read it (no recovery or sign-up happened meanwhile)."""
-        assert plan.tenant is not None
-        user = uow.users.get(plan.tenant, plan.record.username)
-        if user is None or plan.current is None:
-            return user is None and plan.current is None
-        return user.password_hash == plan.current.user.password_hash and set(
-            uow.users.answers(user)
-        ) == set(plan.current.answers.values())
+    def _new_user(plan: _Plan) -> NewImportedUser:
+        assert plan.password_hash is not None
+        return NewImportedUser(
+            username=plan.record.username,
+            password_hash=plan.password_hash,
+            locked=bool(plan.record.locked),
+            password_changed_at=naive_utc(plan.record.changed_at),
+            claims=plan.claims,
+            answers=plan.answers,
+            created_at=naive_utc(plan.record.created_at),
+            pending=plan.record.pending,
+        )
 
-    def _apply(self, uow: UnitOfWork, plan: _Plan) -> None:
-        record, now = plan.record, self._env.clock.now()
-        assert plan.tenant is not None
-        if plan.current is None:
-            assert plan.password_hash is not None
-            user = uow.users.add(
-                plan.tenant,
-                record.username,
-                plan.password_hash,
-                locked=bool(record.locked),
-                pending=False,
-                now=now,
+    @staticmethod
+    def _still_current(plan: _Plan, again: dict[str, StoredUser]) -> bool:
+        """Whether the user is as the plan read it (no recovery or sign-up happened meanwhile)."""
+        now = again.get(plan.record.username)
+        if now is None or plan.current is None:
+            return False
+        return (
+            now.user.password_hash == plan.current.user.password_hash
+            and now.answers == plan.current.answers
+        )
+
+    def _apply(self, uow: UnitOfWork, plan: _Plan, current: StoredUser) -> None:
+        record, user = plan.record, current.user
+        if plan.locked is not None:
+            uow.users.set_lock(
+                user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
             )
-        else:
-            user = plan.current.user
-            if plan.locked is not None:
-                uow.users.set_lock(
-                    user, locked=plan.locked, pending=user.pending_confirmation and plan.locked
-                )
-        if plan.password_hash is not None and (plan.current or record.changed_at):
-            uow.users.set_password(user, plan.password_hash, _naive(record.changed_at) or now)
+        if plan.password_hash is not None:
+            changed_at = naive_utc(record.changed_at) or self._env.clock.now()
+            uow.users.set_password(user, plan.password_hash, changed_at)
         uow.users.set_claims(user, plan.claims)
         uow.users.set_answers(user, plan.answers)
 
@@ -358,10 +395,3 @@ class Importer:
         with self._env.uow() as uow:
             audit(self._env, uow, None, "users_imported", "success", detail=detail[:1024])
             uow.commit()
-
-
-def _naive(moment: datetime | None) -> datetime | None:
-    """Naive UTC, as the store keeps times."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -9,9 +9,10 @@ by the attribute it came from: :func:`claim_for_value`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from recovery_soap.core.claims import (
     ANSWER_SEPARATOR,
@@ -20,6 +21,7 @@ from recovery_soap.core.claims import (
     DIALECT,
     is_challenge_set,
 )
+from recovery_soap.core.model import ChallengeAnswer, User
 from recovery_soap.core.passwords import is_legacy_digest
 
 ACCOUNT_LOCKED = f"{DIALECT}/identity/accountLocked"
@@ -65,12 +67,13 @@ Secret = PlainSecret | LegacySecret | HashedSecret
 class ImportedAnswer:
     set_id: str
     question: str
-    secret: PlainSecret | LegacySecret
+    secret: PlainSecret | LegacySecret | HashedSecret
 
 
 @dataclass(frozen=True)
 class ImportRecord:
-    """One user to import. ``locked`` None leaves an existing user's lock as it is."""
+    """One user to import. ``locked`` None leaves an existing user's lock as it is;
+    ``created_at`` and ``pending`` are kept for new users (an export read back)."""
 
     tenant: str
     username: str
@@ -79,6 +82,15 @@ class ImportRecord:
     locked: bool | None = None
     claims: Mapping[str, str] = field(default_factory=dict)
     answers: tuple[ImportedAnswer, ...] = ()
+    created_at: datetime | None = None
+    pending: bool = False
+
+    @property
+    def needs_slow_hash(self) -> bool:
+        """Whether importing it computes argon2 (secrets given in clear): worth threads."""
+        return isinstance(self.password, PlainSecret) or any(
+            isinstance(a.secret, PlainSecret) for a in self.answers
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,31 @@ class Skipped:
     tenant: str
     username: str
     reason: str
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """What the store holds for a user an import reads (``created_at`` tells a user this run
+    created: a name seen twice)."""
+
+    user: User
+    created_at: datetime | None
+    claims: dict[str, str]
+    answers: dict[str, ChallengeAnswer]
+
+
+@dataclass(frozen=True)
+class NewImportedUser:
+    """A user an import inserts, hashes in their stored form."""
+
+    username: str
+    password_hash: str
+    locked: bool
+    password_changed_at: datetime | None
+    claims: Mapping[str, str]
+    answers: tuple[ChallengeAnswer, ...]
+    created_at: datetime | None = None  # None: now
+    pending: bool = False
 
 
 def is_profile_claim(uri: str) -> bool:
@@ -112,16 +149,24 @@ def _shaped_for(claim: str, value: str) -> bool:
     return CHALLENGE_SET_PREFIX in value  # the primary question names its set
 
 
+@functools.lru_cache(maxsize=1024)
+def _split_candidates(candidates: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """(challenge claims, first other claim) of one attribute's claims; computed once per
+    mapping, not once per value (a million users have millions of values)."""
+    challenge = tuple(
+        c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION) or is_challenge_set(c)
+    )
+    return challenge, next((c for c in candidates if c not in challenge), None)
+
+
 def claim_for_value(candidates: Sequence[str], value: str) -> str | None:
     """Which of the claims mapped to one attribute a value belongs to: a challenge claim when the
     value is shaped like its data, otherwise the first other claim (None: no claim fits)."""
-    challenge = [
-        c for c in candidates if c in (CHALLENGE_URIS, PRIMARY_QUESTION) or is_challenge_set(c)
-    ]
+    challenge, other = _split_candidates(tuple(candidates))
     for claim in challenge:
         if _shaped_for(claim, value):
             return claim
-    return next((c for c in candidates if c not in challenge), None)
+    return other
 
 
 def _answer(set_id: str, value: str) -> ImportedAnswer | None:
@@ -156,3 +201,24 @@ def split_claims(
     locked = None if lock is None else lock.strip().lower() == "true"
     profile = {uri: value for uri, value in claims.items() if is_profile_claim(uri) and value != ""}
     return profile, tuple(answers), locked
+
+
+MAX_NAME, MAX_VALUE = 255, 1024
+
+
+def record_problem(record: ImportRecord) -> str | None:
+    """Why the store cannot hold the record as it is (None: it can)."""
+    if not record.username.strip() or len(record.username) > MAX_NAME:
+        return "username empty or longer than 255 characters"
+    if any(len(uri) > MAX_NAME or len(value) > MAX_VALUE for uri, value in record.claims.items()):
+        return "claim URI over 255 or value over 1024 characters"
+    if any(len(a.question) > MAX_VALUE for a in record.answers):
+        return "challenge question over 1024 characters"
+    return None
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """Naive UTC, as the store keeps times."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from recovery_soap.core.model import (
     AuditEvent,
@@ -31,6 +31,9 @@ from recovery_soap.core.model import (
     UserCondition,
 )
 
+if TYPE_CHECKING:
+    from recovery_soap.core.legacy import NewImportedUser, StoredUser
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -45,6 +48,9 @@ class Tenants(Protocol):
     def delete(self, tenant: Tenant) -> None:
         """Remove the tenant and, by cascade, everything that belongs to it."""
         ...
+
+    def set_notify_changes(self, tenant: Tenant, enabled: bool) -> None: ...
+    def set_self_signup(self, tenant: Tenant, enabled: bool) -> None: ...
 
 
 class Users(Protocol):
@@ -203,6 +209,19 @@ class Directory(Protocol):
     def delete(self, user: User) -> None: ...
 
 
+class Imports(Protocol):
+    """Batches of users read and written at once (the importer)."""
+
+    def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]: ...
+    def create(
+        self, tenant: Tenant, users: Sequence[NewImportedUser], now: datetime
+    ) -> set[str]: ...
+    def mark_seen(self, tenant: Tenant, usernames: Sequence[str], at: datetime) -> None: ...
+    def refresh_statistics(self) -> None: ...
+    def missing(self, tenant: Tenant, before: datetime, limit: int) -> tuple[int, list[str]]: ...
+    def delete_missing(self, tenant: Tenant, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leaving it without commit() rolls everything back."""
 
@@ -217,6 +236,7 @@ class UnitOfWork(Protocol):
     guards: Guards
     audit: AuditTrail
     directory: Directory
+    imports: Imports
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -3,13 +3,19 @@
 Table and column names are matched without regard to case (WSO2's DDL leaves them unquoted, so
 PostgreSQL folds them to lower case). The super tenant has id -1234 and is usually absent from
 UM_TENANT. Passwords are Base64(SHA-256(password + salt)) (``PasswordDigest=SHA-256``); only the
-``default`` profile's attributes are read.
+``default`` profile's attributes are read. When WSO2's identity data store was JDBC, identity
+claims (lock state) and often challenge answers live in IDN_IDENTITY_USER_DATA, keyed by claim
+URI; read when that table is present, they override what the attributes say.
+
+Reads are pages in key order (UM_ID, UM_TENANT_ID), one short query each: memory stays constant
+and no long transaction holds the source. Tested on SQLite, MariaDB/MySQL (PyMySQL) and
+PostgreSQL sources.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,6 +108,8 @@ class Wso2Store:
         self._users = table("um_user")
         self._attributes = table("um_user_attribute")
         self._tenant_table = table("um_tenant") if "um_tenant" in present else None
+        identity = "idn_identity_user_data"
+        self._identity = table(identity) if identity in present else None
         self._domains = self._read_domains()
 
     def _read_domains(self) -> dict[int, str]:
@@ -150,11 +158,19 @@ class Wso2Store:
                 if not rows:
                     return
                 attributes = self._read_attributes(connection, rows)
+                identity = self._read_identity(connection, rows)
             last = (rows[-1][0], rows[-1][1])
-            yield [self._record(row, attributes.get((row[0], row[1]), {})) for row in rows]
+            yield [
+                self._record(
+                    row,
+                    attributes.get((row[0], row[1]), {}),
+                    identity.get((int(row[1]), str(row[2])), {}),
+                )
+                for row in rows
+            ]
 
     def _read_attributes(
-        self, connection: Any, rows: list[Any]
+        self, connection: Any, rows: Sequence[Any]
     ) -> dict[tuple[Any, Any], dict[str, str]]:
         a = self._attributes
         user_id, tenant_id = _col(a, "UM_USER_ID"), _col(a, "UM_TENANT_ID")
@@ -177,7 +193,31 @@ class Wso2Store:
                     found[(r[0], r[1])][str(r[2])] = str(r[3])
         return found
 
-    def _record(self, row: Any, attributes: dict[str, str]) -> ImportRecord | Skipped:
+    def _read_identity(
+        self, connection: Any, rows: Sequence[Any]
+    ) -> dict[tuple[int, str], dict[str, str]]:
+        """Claims by (tenant id, username) from IDN_IDENTITY_USER_DATA (empty without it)."""
+        found: dict[tuple[int, str], dict[str, str]] = defaultdict(dict)
+        if self._identity is None:
+            return found
+        i = self._identity
+        tenant_id, name = _col(i, "TENANT_ID"), _col(i, "USER_NAME")
+        key, value = _col(i, "DATA_KEY"), _col(i, "DATA_VALUE")
+        wanted = {(int(r[1]), str(r[2])) for r in rows}
+        names = sorted({n for _, n in wanted})
+        for start in range(0, len(names), ID_CHUNK):
+            query = select(tenant_id, name, key, value).where(
+                name.in_(names[start : start + ID_CHUNK])
+            )
+            for r in connection.execute(query):
+                owner = (int(r[0]), str(r[1]))
+                if owner in wanted and r[2] and r[3] is not None:
+                    found[owner][str(r[2])] = str(r[3])
+        return found
+
+    def _record(
+        self, row: Any, attributes: dict[str, str], identity: dict[str, str]
+    ) -> ImportRecord | Skipped:
         tenant_id, username = int(row[1]), str(row[2])
         domain = self._domains.get(tenant_id)
         if domain is None:
@@ -188,7 +228,9 @@ class Wso2Store:
         digest, salt = (row[3] or "").strip(), row[4] or ""
         if not is_legacy_digest(digest):
             return Skipped(target, username, NOT_A_DIGEST)
-        profile, answers, locked = split_claims(claims_of(self._claim_map, attributes))
+        claims = claims_of(self._claim_map, attributes)
+        claims.update(identity)
+        profile, answers, locked = split_claims(claims)
         return ImportRecord(
             tenant=target,
             username=username,

@@ -56,6 +56,8 @@ class UserRow(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Raised by a password change or a lock: a user token names the version it was issued at.
     credential_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: When an import last read the user from its source (None: never imported).
+    import_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ClaimRow(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from recovery_soap.core.errors import StoreConflict, Unavailable
 from recovery_soap.store.db import readonly_options
 from recovery_soap.store.directory import DirectoryRepository
+from recovery_soap.store.imports import ImportRepository
 from recovery_soap.store.repositories import (
     AccountRepository,
     AuditRepository,
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(connection)
         self.audit = AuditRepository(connection)
         self.directory = DirectoryRepository(connection)
+        self.imports = ImportRepository(connection)
         return self
 
     @property

@@ -70,8 +70,8 @@ def snapshot(engine: Engine, domains: set[str], prefix: str) -> dict[str, Any]:
             .where(AnswerRow.__table__.c.user_id.in_(ids))
             .order_by(AnswerRow.__table__.c.id)
         ).all()
-    return {
-        name: [dict(r._mapping) for r in found]
+    return {  # when an import last saw a user changes with every run: left out
+        name: [{k: v for k, v in r._mapping.items() if k != "import_seen_at"} for r in found]
         for name, found in (("users", rows), ("claims", claims), ("answers", answers))
     }
 

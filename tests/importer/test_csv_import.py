@@ -4,6 +4,7 @@ skipped rows with their reasons; idempotent; a dry run writes nothing."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,9 @@ def test_csv_import_stores_every_form_and_skips_with_reasons(
 ) -> None:
     prefix, tenant = f"{unique('csv')}_", f"{unique('csv')}.test".replace("_", "-")
     file = write_csv(tmp_path / "users.csv", people(prefix))
-    report = cli_json("import", "csv", "--file", str(file), "--tenant", tenant)
+    code, out, err = cli("import", "csv", "--file", str(file), "--tenant", tenant, "--json")
+    assert code == 3 and "6 rows skipped" in err and "--allow-skips" in err
+    report = json.loads(out)
     assert (report["read"], report["created"], report["updated"], report["unchanged"]) == (
         9,
         3,
@@ -115,7 +118,7 @@ def test_csv_import_stores_every_form_and_skips_with_reasons(
         bob = stored_user(engine, tenant, f"{prefix}bob")
         carol = stored_user(engine, tenant, f"{prefix}carol")
         first = snapshot(engine, {tenant}, prefix)
-        again = cli_json("import", "csv", "--file", str(file), "--tenant", tenant)
+        again = cli_json("import", "csv", "--file", str(file), "--tenant", tenant, "--allow-skips")
         assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
         assert snapshot(engine, {tenant}, prefix) == first
     finally:

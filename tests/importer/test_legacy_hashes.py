@@ -96,3 +96,27 @@ def test_no_hash_never_verifies() -> None:
 )
 def test_recognises_only_what_it_can_verify(hashed: str, known: bool) -> None:
     assert HASHER.recognises(hashed) is known
+
+
+@pytest.mark.parametrize("salt", ["", SALT, "odd $alt with spaces and ünïcode"])
+def test_bare_imported_digest_verifies_upgrades_and_rewraps(salt: str) -> None:
+    """The import copies the digest as it is, marked with its scheme; it verifies and upgrades
+    like a wrapped one, and `rehash` turns it into the argon2id wrap."""
+    from recovery_soap.core.passwords import BARE_SCHEME, bare_legacy, is_bare_legacy
+
+    digest = legacy_digest("Secret#1", salt)
+    bare = bare_legacy(digest, salt)
+    assert bare.startswith(BARE_SCHEME) and is_bare_legacy(bare) and is_wrapped_legacy(bare)
+    assert legacy_salt(bare) == salt and HASHER.recognises(bare)
+    assert HASHER.holds_legacy(bare, digest, salt)
+    assert not HASHER.holds_legacy(bare, digest, "another salt")
+    assert HASHER.verify_and_update("Secret#2", bare) == (False, None)
+    ok, upgraded = HASHER.verify_and_update("Secret#1", bare)
+    assert ok and upgraded is not None and upgraded.startswith("$argon2id$")
+
+    wrapped = HASHER.rewrap(bare)
+    assert wrapped is not None and wrapped.startswith(LEGACY_SCHEME) and digest not in wrapped
+    assert not is_bare_legacy(wrapped) and HASHER.holds_legacy(wrapped, digest, salt)
+    assert HASHER.verify("Secret#1", wrapped)
+    assert HASHER.rewrap(wrapped) is None and HASHER.rewrap(upgraded) is None
+    assert not HASHER.recognises(f"{BARE_SCHEME}{salt}$not-a-digest")

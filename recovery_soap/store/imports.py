@@ -1,0 +1,271 @@
+"""The importer's queries: a batch of users read in three queries and written in multi-row
+INSERTs, so that a million users cost thousands of round trips, not millions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from recovery_soap.core.legacy import NewImportedUser, StoredUser
+from recovery_soap.core.model import ChallengeAnswer, Tenant
+from recovery_soap.core.passwords import BARE_SCHEME, LDAP_SCHEME
+from recovery_soap.store.repositories import (
+    _USER_COLUMNS,
+    answers_t,
+    claims_t,
+    codes_t,
+    dialect_insert,
+    guards_t,
+    user_from_row,
+    users_t,
+)
+
+#: Values per IN (...) list (SQLite's old limit is 999 bound parameters).
+CHUNK = 500
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class ImportRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def _among(self, column: Any, values: Sequence[Any]) -> Any:
+        """``column IN values``: one array parameter on PostgreSQL (a statement the server and
+        driver parse once), an IN list elsewhere."""
+        if self._c.dialect.name == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(values)
+
+    def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]:
+        """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
+        if not usernames:
+            return {}
+        rows: list[Any] = []
+        for names in _chunks(sorted(set(usernames))):
+            rows += self._c.execute(
+                select(*_USER_COLUMNS, users_t.c.created_at).where(
+                    users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names)
+                )
+            ).all()
+        ids = [r.id for r in rows]
+        claims: dict[int, dict[str, str]] = defaultdict(dict)
+        answers: dict[int, dict[str, ChallengeAnswer]] = defaultdict(dict)
+        for chunk in _chunks(ids):
+            for user_id, uri, value in self._c.execute(
+                select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
+                    self._among(claims_t.c.user_id, chunk)
+                )
+            ).all():
+                claims[user_id][uri] = value
+            for user_id, set_id, question, answer_hash in self._c.execute(
+                select(
+                    answers_t.c.user_id,
+                    answers_t.c.set_id,
+                    answers_t.c.question,
+                    answers_t.c.answer_hash,
+                ).where(self._among(answers_t.c.user_id, chunk))
+            ).all():
+                answers[user_id][set_id] = ChallengeAnswer(set_id, question, answer_hash)
+        return {
+            r.username: StoredUser(
+                user=user_from_row(r, tenant),
+                created_at=r.created_at,
+                claims=claims[r.id],
+                answers=answers[r.id],
+            )
+            for r in rows
+        }
+
+    def create(self, tenant: Tenant, users: Sequence[NewImportedUser], now: datetime) -> set[str]:
+        """Insert the users with their claims and answers, seen by the import at ``now``;
+        returns the names inserted (a name taken meanwhile, by a sign-up, is left out)."""
+        if not users:
+            return set()
+        statement = (
+            dialect_insert(self._c)(users_t)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "username"])
+            .returning(users_t.c.id, users_t.c.username)
+        )
+        rows = self._c.execute(
+            statement,
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "username": u.username,
+                    "password_hash": u.password_hash,
+                    "locked": u.locked,
+                    "pending_confirmation": u.pending,
+                    "created_at": u.created_at or now,
+                    "password_changed_at": u.password_changed_at,
+                    "import_seen_at": now,
+                }
+                for u in users
+            ],
+        ).all()
+        ids = {r.username: r.id for r in rows}
+        self._bulk(
+            claims_t,
+            ("user_id", "tenant_id", "claim_uri", "value"),
+            (
+                (ids[u.username], tenant.id, uri, value)
+                for u in users
+                if u.username in ids
+                for uri, value in u.claims.items()
+            ),
+        )
+        self._bulk(
+            answers_t,
+            ("user_id", "set_id", "question", "answer_hash"),
+            (
+                (ids[u.username], a.set_id, a.question, a.answer_hash)
+                for u in users
+                if u.username in ids
+                for a in u.answers
+            ),
+        )
+        return set(ids)
+
+    def _bulk(self, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert many rows: COPY on PostgreSQL (no per-row statements), executemany elsewhere."""
+        if self._c.dialect.name != "postgresql":
+            values = [dict(zip(columns, row, strict=True)) for row in rows]
+            if values:
+                self._c.execute(insert(table), values)
+            return
+        driver = self._c.connection.driver_connection
+        assert driver is not None
+        names = ", ".join(columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN"  # names are the schema's, not input
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def refresh_statistics(self) -> None:
+        """ANALYZE the tables an import grows (PostgreSQL): with the statistics of the empty
+        tables it began with, the planner looks names up through the wrong index, reading the
+        whole tenant for every batch."""
+        if self._c.dialect.name == "postgresql":
+            for table in (users_t, claims_t, answers_t):
+                self._c.execute(text(f"ANALYZE {table.name}"))  # a schema name, not input
+
+    def mark_seen(self, tenant: Tenant, usernames: Sequence[str], at: datetime) -> None:
+        """Record that the import's source still holds these users (one statement a batch)."""
+        for names in _chunks(sorted(set(usernames))):
+            self._c.execute(
+                update(users_t)
+                .where(users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names))
+                .values(import_seen_at=at)
+            )
+
+    def missing(self, tenant: Tenant, before: datetime, limit: int) -> tuple[int, list[str]]:
+        """Imported users of the tenant an import has not read since ``before``: how many, and
+        the first ``limit`` names (users created here, never imported, are not counted)."""
+        gone = and_(
+            users_t.c.tenant_id == tenant.id,
+            users_t.c.import_seen_at.is_not(None),
+            users_t.c.import_seen_at < before,
+        )
+        count = self._c.execute(select(func.count()).where(gone)).scalar_one()
+        names = self._c.execute(
+            select(users_t.c.username).where(gone).order_by(users_t.c.username).limit(limit)
+        ).scalars()
+        return int(count), list(names)
+
+    def delete_missing(self, tenant: Tenant, before: datetime) -> int:
+        """Remove those users with everything that hangs off them; how many went."""
+        ids = select(users_t.c.id).where(
+            users_t.c.tenant_id == tenant.id,
+            users_t.c.import_seen_at.is_not(None),
+            users_t.c.import_seen_at < before,
+        )
+        for table in (claims_t, answers_t, codes_t, guards_t):
+            self._c.execute(delete(table).where(table.c.user_id.in_(ids)))
+        return int(self._c.execute(delete(users_t).where(users_t.c.id.in_(ids))).rowcount)
+
+
+class LegacyHashes:
+    """The bare imported digests that ``recovery-soap rehash`` wraps, a page at a time."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def count(self) -> tuple[int, int]:
+        """(passwords, answers) still stored as bare legacy digests."""
+        like = BARE_SCHEME + "%"
+        passwords = self._c.execute(
+            select(func.count()).where(users_t.c.password_hash.like(like))
+        ).scalar_one()
+        answers = self._c.execute(
+            select(func.count()).where(answers_t.c.answer_hash.like(like))
+        ).scalar_one()
+        return int(passwords), int(answers)
+
+    def ldap(self) -> int:
+        """Passwords still in an imported LDAP form (upgraded at their first login)."""
+        return int(
+            self._c.execute(
+                select(func.count()).where(users_t.c.password_hash.like(LDAP_SCHEME + "%"))
+            ).scalar_one()
+        )
+
+    def passwords(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(user id, bare hash) with ids above ``after``, in id order."""
+        rows = self._c.execute(
+            select(users_t.c.id, users_t.c.password_hash)
+            .where(users_t.c.id > after, users_t.c.password_hash.like(BARE_SCHEME + "%"))
+            .order_by(users_t.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.password_hash) for r in rows]
+
+    def answers(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(answer row id, bare hash) with ids above ``after``, in id order."""
+        rows = self._c.execute(
+            select(answers_t.c.id, answers_t.c.answer_hash)
+            .where(answers_t.c.id > after, answers_t.c.answer_hash.like(BARE_SCHEME + "%"))
+            .order_by(answers_t.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.answer_hash) for r in rows]
+
+    def replace_passwords(self, pairs: Sequence[tuple[int, str, str]]) -> None:
+        """(id, old, new): each replaced only while it is still ``old`` (a login may have
+        upgraded it meanwhile, which wins)."""
+        for row_id, old, new in pairs:
+            self._c.execute(
+                update(users_t)
+                .where(users_t.c.id == row_id, users_t.c.password_hash == old)
+                .values(password_hash=new)
+            )
+
+    def replace_answers(self, pairs: Sequence[tuple[int, str, str]]) -> None:
+        for row_id, old, new in pairs:
+            self._c.execute(
+                update(answers_t)
+                .where(answers_t.c.id == row_id, answers_t.c.answer_hash == old)
+                .values(answer_hash=new)
+            )
