@@ -122,8 +122,12 @@ def add_transfer_commands(import_group: Any, command: Callable[..., Any]) -> Non
         "jsonl", cmd_import_jsonl, "import a file written by 'recovery-soap export'", import_group
     )
     jsonl.add_argument("--file", required=True, help="the JSON Lines file")
-    jsonl.add_argument("--batch-size", type=int, default=1000, metavar="N")
-    jsonl.add_argument("--workers", type=int, default=None, metavar="N")
+    jsonl.add_argument(
+        "--batch-size", type=int, default=1000, metavar="N", help="users per batch (default: 1000)"
+    )
+    jsonl.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="hashing processes (default: cores)"
+    )
     add_run_options(jsonl)
     ldif = command(
         "ldif",
@@ -146,6 +150,10 @@ def add_transfer_commands(import_group: Any, command: Callable[..., Any]) -> Non
         metavar="FILE",
         help="JSON or TOML file: attribute = claim URI (or a list), as for import wso2",
     )
-    ldif.add_argument("--batch-size", type=int, default=1000, metavar="N")
-    ldif.add_argument("--workers", type=int, default=None, metavar="N")
+    ldif.add_argument(
+        "--batch-size", type=int, default=1000, metavar="N", help="users per batch (default: 1000)"
+    )
+    ldif.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="hashing processes (default: cores)"
+    )
     add_run_options(ldif)

@@ -31,7 +31,6 @@ from recovery_soap.store.repositories import (
     claims_t,
     codes_t,
     dialect_insert,
-    guards_t,
     user_from_row,
     users_t,
 )
@@ -202,7 +201,8 @@ class ImportRepository:
             users_t.c.import_seen_at.is_not(None),
             users_t.c.import_seen_at < before,
         )
-        for table in (claims_t, answers_t, codes_t, guards_t):
+        # Failure counts and locks are kept per name presented, user or not: they stay.
+        for table in (claims_t, answers_t, codes_t):
             self._c.execute(delete(table).where(table.c.user_id.in_(ids)))
         return int(self._c.execute(delete(users_t).where(users_t.c.id.in_(ids))).rowcount)
 
