@@ -271,6 +271,11 @@ def test_postgresql_indexes_look_prefixes_up_under_any_collation(engine: Engine)
     with engine.connect() as connection:
         for index in (FOLDED_USERNAME_INDEX, FOLDED_CLAIM_INDEX):
             definition = connection.execute(
-                text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": index.name}
+                # this run's schema only: other runs' schemas hold indexes of the same name
+                text(
+                    "SELECT indexdef FROM pg_indexes"
+                    " WHERE indexname = :n AND schemaname = current_schema()"
+                ),
+                {"n": index.name},
             ).scalar_one()
             assert "text_pattern_ops" in definition and "lower((" in definition
