@@ -1,4 +1,4 @@
-"""``recovery-soap rehash``: wrap every legacy digest an import copied bare in argon2id.
+"""Wrapping every legacy digest an import copied bare in argon2id.
 
 Several processes compute the wraps (argon2 is CPU-bound; threads would share one core), the
 main process reads and writes pages by id. Each wrap replaces a digest only while it is still
@@ -9,10 +9,8 @@ continues where it stopped when started again.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -21,7 +19,6 @@ from sqlalchemy import Engine
 from recovery_soap.core.passwords import SlowHasher
 from recovery_soap.store.imports import LegacyHashes
 
-EXIT_INTERRUPTED = 130
 _hasher: SlowHasher | None = None
 
 
@@ -112,59 +109,3 @@ class Rehasher:
                 store.replace_answers(triples)
         self.done += len(page)
         self.progress(self.done)
-
-
-def cmd_rehash(args: argparse.Namespace) -> int:
-    from recovery_soap.app import prepare_database
-    from recovery_soap.cli import _print, _settings
-    from recovery_soap.importer.commands import Progress
-
-    settings = _settings(args)
-    engine = prepare_database(settings)
-    params = (settings.argon2_memory_kib, settings.argon2_time_cost)
-    rehasher = Rehasher(engine, params, workers=args.workers, page_size=args.batch_size)
-    try:
-        passwords, answers = rehasher.remaining()
-        progress = Progress(passwords + answers, verb="wrapped", noun="legacy hashes")
-        rehasher.progress = progress
-        try:
-            rehasher.run()
-        except KeyboardInterrupt:
-            progress.close()
-            print(
-                f"recovery-soap: rehash interrupted after {rehasher.done}; "
-                "run it again to continue",
-                file=sys.stderr,
-            )
-            return EXIT_INTERRUPTED
-        progress.close()
-        left = rehasher.remaining()
-    finally:
-        engine.dispose()
-    data = {"wrapped": rehasher.done, "passwords_left": left[0], "answers_left": left[1]}
-    lines = [f"wrapped {rehasher.done} legacy hashes; left: {left[0]} passwords, {left[1]} answers"]
-    _print(args, data, lines)
-    return 0
-
-
-def add_rehash_command(command: Callable[..., object]) -> None:
-    """``recovery-soap rehash``, added with cli.py's ``command`` helper."""
-    rehash = command(
-        "rehash",
-        cmd_rehash,
-        "wrap every imported legacy digest in argon2id (resumable; safe beside the service)",
-    )
-    rehash.add_argument(  # type: ignore[attr-defined]
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="processes computing hashes (default: the number of CPUs)",
-    )
-    rehash.add_argument(  # type: ignore[attr-defined]
-        "--batch-size",
-        type=int,
-        default=100,
-        metavar="N",
-        help="hashes per transaction (default 100: an interrupted run loses little)",
-    )

@@ -76,6 +76,6 @@ def test_a_tenant_may_have_its_own_public_url(tmp_path: Path) -> None:
     ],
 )
 def test_serve_links_mails_to_its_own_address(host: str, given: str, expected: str) -> None:
-    from recovery_soap.cli import _with_public_url
+    from recovery_soap.cli.serve import _with_public_url
 
     assert _with_public_url(Settings(public_url=given), host, 8000).public_url == expected

@@ -1,107 +1,32 @@
-"""``recovery-soap import wso2|csv``: the command-line face of the importer."""
+"""``recovery-soap import wso2|csv|jsonl|ldif``: users from another store into this one."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from queue import Empty, Queue
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, Protocol
 
+from recovery_soap.cli.common import EXIT_FAILED, emit, settings_for
+from recovery_soap.cli.parser import Commands
+from recovery_soap.cli.progress import Progress
 from recovery_soap.config import SettingsError
-from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.core.errors import BadRequest, StoreConflict, Unavailable
 from recovery_soap.core.import_report import ImportReport
 from recovery_soap.core.imports import Importer
-from recovery_soap.importer import SourceError
 from recovery_soap.importer.csv_file import FORMAT_HELP
+from recovery_soap.importer.prefetch import prefetched
 
-EXIT_FAILED = 1
 #: Some rows were skipped (and --allow-skips was not given): the report says which and why.
 EXIT_SKIPPED = 3
 SOURCE_VARIABLE = "RECOVERY_IMPORT_SOURCE"
-T = TypeVar("T")
 
 
 class Source(Protocol):
+    """What the import reads: a count for the progress line, then batches of records."""
+
     def count(self) -> int: ...
     def batches(self) -> Any: ...
-
-
-class Progress:
-    """A progress line on stderr with rate and time left: rewritten in place on a terminal, one
-    line per ``interval`` seconds elsewhere (logs stay short)."""
-
-    def __init__(
-        self,
-        total: int,
-        stream: TextIO | None = None,
-        *,
-        verb: str = "imported",
-        noun: str = "users",
-        interval: float = 10.0,
-    ) -> None:
-        self._total = max(total, 0)
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._started = time.monotonic()
-        self._last = -interval
-        self._interval = 0.0 if self._tty else interval
-        self._words = (verb, noun)
-        self._written = False
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self._last < self._interval and done < self._total:
-            return
-        self._last = now
-        elapsed = max(now - self._started, 1e-6)
-        rate = done / elapsed
-        share = f" ({100 * done // self._total}%)" if self._total else ""
-        left = f", {(self._total - done) / rate:.0f}s left" if rate and self._total > done else ""
-        verb, noun = self._words
-        line = f"{verb} {done}/{self._total} {noun}{share}, {rate:.0f}/s{left}"
-        self._stream.write(f"\r{line}\x1b[K" if self._tty else f"{line}\n")
-        self._stream.flush()
-        self._written = True
-
-    def close(self) -> None:
-        if self._tty and self._written:
-            self._stream.write("\n")
-
-
-def prefetched(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """The batches, read by a thread of their own ``depth`` ahead: the source is read while the
-    target is written (database drivers wait outside the interpreter lock)."""
-    done = object()
-    queue: Queue[object] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                queue.put(batch)
-            queue.put(done)
-        except BaseException as error:  # noqa: BLE001 - handed to the consuming thread
-            queue.put(error)
-
-    reader = threading.Thread(target=read, name="import-source", daemon=True)
-    reader.start()
-    try:
-        while (item := queue.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while reader.is_alive():  # unblock a reader waiting on a full queue
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.1)
 
 
 def _tenant_map(values: list[str] | None) -> dict[str, str]:
@@ -135,11 +60,9 @@ def _report_lines(report: ImportReport) -> list[str]:
     return lines
 
 
-def finish(args: argparse.Namespace, report: ImportReport) -> int:
+def _finish(args: argparse.Namespace, report: ImportReport) -> int:
     """Print the report; the exit status says whether rows were skipped."""
-    from recovery_soap.cli import _print
-
-    _print(args, report.as_dict(), _report_lines(report))
+    emit(args, report.as_dict(), _report_lines(report))
     if report.skipped and not getattr(args, "allow_skips", False):
         print(
             f"recovery-soap: {sum(report.skipped.values())} rows skipped (reasons above); "
@@ -152,9 +75,8 @@ def finish(args: argparse.Namespace, report: ImportReport) -> int:
 
 def _run(args: argparse.Namespace, source: Source, label: str) -> int:
     from recovery_soap.app import build_env, prepare_database
-    from recovery_soap.cli import _settings
 
-    settings = _settings(args)
+    settings = settings_for(args)
     engine = prepare_database(settings)
     progress = Progress(source.count())
     importer = Importer(
@@ -176,26 +98,12 @@ def _run(args: argparse.Namespace, source: Source, label: str) -> int:
     finally:
         progress.close()
         engine.dispose()
-    return finish(args, report)
+    return _finish(args, report)
 
 
-def _failing_softly(handler: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except SourceError as error:
-            print(f"recovery-soap: {error}", file=sys.stderr)
-            return EXIT_FAILED
-
-    return run
-
-
-@_failing_softly
 def cmd_import_wso2(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
     from recovery_soap.importer.claim_map import load_claim_map
-    from recovery_soap.importer.wso2 import Wso2Store
+    from recovery_soap.importer.wso2 import Wso2Store, shown_url
 
     url = args.source or os.environ.get(SOURCE_VARIABLE, "")
     if not url:
@@ -207,10 +115,9 @@ def cmd_import_wso2(args: argparse.Namespace) -> int:
         tenant_map=_tenant_map(args.tenant_map),
         batch_size=args.batch_size,
     ) as store:
-        return _run(args, store, make_url(url).render_as_string(hide_password=True))
+        return _run(args, store, shown_url(url))
 
 
-@_failing_softly
 def cmd_import_csv(args: argparse.Namespace) -> int:
     from recovery_soap.importer.csv_file import CsvUsers
 
@@ -218,14 +125,66 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     return _run(args, users, str(args.file))
 
 
-def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
-    """The ``import`` actions, added to the group ``under`` with cli.py's ``command`` helper."""
-    wso2 = command(
+def cmd_import_jsonl(args: argparse.Namespace) -> int:
+    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.core.tenant_import import apply_tenant
+    from recovery_soap.importer.jsonl import JsonlUsers
+
+    users = JsonlUsers(args.file, batch_size=args.batch_size)
+    tenants = users.tenants()
+    settings = settings_for(args)
+    engine = prepare_database(settings)
+    env = build_env(settings, engine)
+    progress = Progress(users.count())
+    try:
+        if not args.dry_run:
+            with env.uow() as uow:
+                for domain, notify, signup, questions in tenants:
+                    apply_tenant(
+                        uow, domain, notify_changes=notify, self_signup=signup, questions=questions
+                    )
+                uow.commit()
+        importer = Importer(
+            env,
+            dry_run=args.dry_run,
+            workers=args.workers,
+            progress=progress,
+            delete_missing=args.delete_missing,
+        )
+        report = importer.run(prefetched(users.batches()), source=str(args.file))
+    except BadRequest as error:
+        print(f"recovery-soap: {args.file}: {error.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except (StoreConflict, Unavailable) as error:
+        print(f"recovery-soap: import stopped ({error}); run it again", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        progress.close()
+        engine.dispose()
+    return _finish(args, report)
+
+
+def cmd_import_ldif(args: argparse.Namespace) -> int:
+    from recovery_soap.importer.claim_map import load_claim_map
+    from recovery_soap.importer.ldif_file import LdifUsers
+
+    users = LdifUsers(
+        args.file,
+        tenant=args.tenant,
+        claim_map=load_claim_map(args.claim_map),
+        username_attribute=args.username_attribute,
+        batch_size=args.batch_size,
+    )
+    return _run(args, users, str(args.file))
+
+
+def register(commands: Commands) -> None:
+    imports = commands.group("import", "import users from WSO2, a CSV, LDIF or exported file")
+    wso2 = imports.command(
         "wso2",
         cmd_import_wso2,
         "import users, claims, locks and challenge answers from a WSO2 JDBC user "
         "store; re-running updates, never duplicates",
-        under,
     )
     wso2.add_argument(
         "--source",
@@ -247,32 +206,56 @@ def add_import_commands(under: Any, command: Callable[..., Any]) -> None:
         help="JSON or TOML file: attribute = claim URI (or a list); replaces the "
         "default mapping of the attributes it names",
     )
-    csv_command = command("csv", cmd_import_csv, "import users from a CSV file", under)
+    csv_command = imports.command("csv", cmd_import_csv, "import users from a CSV file")
     csv_command.description = f"Import users from a CSV file. {FORMAT_HELP}"
     csv_command.add_argument("--file", required=True, help="the CSV file")
-    csv_command.add_argument(
+    _tenant_option(csv_command)
+    for sub in (wso2, csv_command):
+        _batch_options(
+            sub,
+            "users per transaction (default 1000)",
+            "threads computing hashes (default: the number of CPUs)",
+        )
+    jsonl = imports.command(
+        "jsonl", cmd_import_jsonl, "import a file written by 'recovery-soap export'"
+    )
+    jsonl.add_argument("--file", required=True, help="the JSON Lines file")
+    _batch_options(jsonl)
+    ldif = imports.command(
+        "ldif",
+        cmd_import_ldif,
+        "import users from an LDIF export of an LDAP directory or Active Directory",
+    )
+    ldif.add_argument("file", help="the LDIF file")
+    _tenant_option(ldif)
+    ldif.add_argument(
+        "--username-attribute",
+        default="uid",
+        metavar="NAME",
+        help="attribute holding the username (default uid; sAMAccountName for AD)",
+    )
+    ldif.add_argument(
+        "--claim-map",
+        metavar="FILE",
+        help="JSON or TOML file: attribute = claim URI (or a list), as for import wso2",
+    )
+    _batch_options(ldif)
+
+
+def _tenant_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "--tenant", default="carbon.super", help="tenant of every user (created when missing)"
     )
-    for sub in (wso2, csv_command):
-        sub.add_argument(
-            "--batch-size",
-            type=int,
-            default=1000,
-            metavar="N",
-            help="users per transaction (default 1000)",
-        )
-        sub.add_argument(
-            "--workers",
-            type=int,
-            default=None,
-            metavar="N",
-            help="threads computing hashes (default: the number of CPUs)",
-        )
-        add_run_options(sub)
 
 
-def add_run_options(sub: Any) -> None:
-    """The options every import command has."""
+def _batch_options(
+    sub: argparse.ArgumentParser,
+    batch_help: str = "users per batch (default: 1000)",
+    workers_help: str = "hashing processes (default: cores)",
+) -> None:
+    """The options every import command has: batch size, hashing workers, run options."""
+    sub.add_argument("--batch-size", type=int, default=1000, metavar="N", help=batch_help)
+    sub.add_argument("--workers", type=int, default=None, metavar="N", help=workers_help)
     sub.add_argument(
         "--dry-run", action="store_true", help="read and compare everything, write nothing"
     )
