@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.legacy import (
@@ -28,6 +28,7 @@ from recovery_soap.core.legacy import (
 from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import is_legacy_digest
 from recovery_soap.importer import SourceError
+from recovery_soap.importer.user_file import UserFile
 
 LAST_NAME = "http://wso2.org/claims/lastname"
 #: Friendly column names for the usual claims.
@@ -43,46 +44,30 @@ FORMAT_HELP = (
 )
 
 
-class CsvUsers:
+class CsvUsers(UserFile):
     """The users of one CSV file as import records, in batches."""
+
+    unreadable = (UnicodeDecodeError, csv.Error)
 
     def __init__(
         self, path: str | Path, *, tenant: str = SUPER_TENANT, batch_size: int = 500
     ) -> None:
-        self._path = Path(path)
-        self._tenant = tenant.strip().lower()
-        self._batch_size = max(1, batch_size)
-        with self._open() as file:
+        super().__init__(path, tenant=tenant, batch_size=batch_size)
+        with self._csv() as file:
             header = next(csv.reader(file), None)
             self._columns = _check_header(header)
             self._total = sum(1 for row in csv.reader(file) if any(c.strip() for c in row))
 
-    def _open(self) -> TextIO:
-        try:
-            return self._path.open(encoding="utf-8-sig", newline="")
-        except OSError as error:
-            raise SourceError(f"cannot read {self._path}: {error.strerror}") from None
+    def _csv(self) -> IO[str]:
+        return self._open(encoding="utf-8-sig", newline="")
 
-    def count(self) -> int:
-        return self._total
-
-    def batches(self) -> Iterator[list[ImportRecord | Skipped]]:
-        batch: list[ImportRecord | Skipped] = []
-        try:
-            with self._open() as file:
-                rows = csv.reader(file)
-                next(rows, None)  # the header, read in __init__
-                for values in rows:
-                    if not any(v.strip() for v in values):
-                        continue
-                    batch.append(self._record(dict(zip(self._columns, values, strict=False))))
-                    if len(batch) >= self._batch_size:
-                        yield batch
-                        batch = []
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise SourceError(f"cannot read {self._path}: {error}") from None
-        if batch:
-            yield batch
+    def _records(self) -> Iterator[ImportRecord | Skipped]:
+        with self._csv() as file:
+            rows = csv.reader(file)
+            next(rows, None)  # the header, read in __init__
+            for values in rows:
+                if any(v.strip() for v in values):
+                    yield self._record(dict(zip(self._columns, values, strict=False)))
 
     def _record(self, row: dict[str, str]) -> ImportRecord | Skipped:
         def cell(name: str) -> str:

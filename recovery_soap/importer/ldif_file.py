@@ -30,15 +30,18 @@ from recovery_soap.core.legacy import (
 )
 from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import LDAP_SCHEME, is_ldap_password
-from recovery_soap.importer import SourceError
 from recovery_soap.importer.claim_map import DEFAULT_CLAIM_MAP, ClaimMap, claims_of
+from recovery_soap.importer.user_file import UserFile
 
 ACCOUNT_DISABLE = 0x2
 _SCHEME = re.compile(r"^\{([A-Za-z0-9._-]+)\}")
 
 
-class LdifUsers:
+class LdifUsers(UserFile):
     """The user entries of one LDIF file as import records, in batches."""
+
+    unreadable = (ValueError, UnicodeDecodeError)
+    described_as = " as LDIF"
 
     def __init__(
         self,
@@ -49,40 +52,19 @@ class LdifUsers:
         username_attribute: str = "uid",
         batch_size: int = 1000,
     ) -> None:
-        self._path = Path(path)
-        self._tenant = tenant.strip().lower()
+        super().__init__(path, tenant=tenant, batch_size=batch_size)
         chosen = claim_map if claim_map is not None else DEFAULT_CLAIM_MAP
         self._claim_map = {name.lower(): claims for name, claims in chosen.items()}
         self._username = username_attribute.lower()
-        self._batch_size = max(1, batch_size)
-        with self._open() as file:
+        with self._open("rb") as file:
             self._total = sum(1 for line in file if line[:3].lower() == b"dn:")
 
-    def _open(self) -> Any:
-        try:
-            return self._path.open("rb")
-        except OSError as error:
-            raise SourceError(f"cannot read {self._path}: {error.strerror}") from None
-
-    def count(self) -> int:
-        return self._total
-
-    def batches(self) -> Iterator[list[ImportRecord | Skipped]]:
-        batch: list[ImportRecord | Skipped] = []
-        try:
-            with self._open() as file:
-                for _dn, entry in LDIFParser(file, strict=False).parse():
-                    attributes = {name.lower(): values for name, values in entry.items()}
-                    if not attributes.get(self._username):
-                        continue  # not a user: an organisational unit, a group
-                    batch.append(self._record(attributes))
-                    if len(batch) >= self._batch_size:
-                        yield batch
-                        batch = []
-        except (ValueError, UnicodeDecodeError) as error:
-            raise SourceError(f"cannot read {self._path} as LDIF: {error}") from None
-        if batch:
-            yield batch
+    def _records(self) -> Iterator[ImportRecord | Skipped]:
+        with self._open("rb") as file:
+            for _dn, entry in LDIFParser(file, strict=False).parse():
+                attributes = {name.lower(): values for name, values in entry.items()}
+                if attributes.get(self._username):  # otherwise an organisational unit, a group
+                    yield self._record(attributes)
 
     def _record(self, attributes: dict[str, list[Any]]) -> ImportRecord | Skipped:
         username = _text(attributes[self._username][0]).strip()
