@@ -20,6 +20,11 @@ from recovery_soap.importer.prefetch import prefetched
 #: Some rows were skipped (and --allow-skips was not given): the report says which and why.
 EXIT_SKIPPED = 3
 SOURCE_VARIABLE = "RECOVERY_IMPORT_SOURCE"
+#: The batch and worker help of the imports that write a transaction per batch with threads.
+TRANSACTION_HELP = (
+    "users per transaction (default 1000)",
+    "threads computing hashes (default: the number of CPUs)",
+)
 
 
 class Source(Protocol):
@@ -180,6 +185,21 @@ def cmd_import_ldif(args: argparse.Namespace) -> int:
 
 def register(commands: Commands) -> None:
     imports = commands.group("import", "import users from WSO2, a CSV, LDIF or exported file")
+    _register_wso2(imports)
+    csv_command = imports.command("csv", cmd_import_csv, "import users from a CSV file")
+    csv_command.description = f"Import users from a CSV file. {FORMAT_HELP}"
+    csv_command.add_argument("--file", required=True, help="the CSV file")
+    _tenant_option(csv_command)
+    _batch_options(csv_command, *TRANSACTION_HELP)
+    jsonl = imports.command(
+        "jsonl", cmd_import_jsonl, "import a file written by 'recovery-soap export'"
+    )
+    jsonl.add_argument("--file", required=True, help="the JSON Lines file")
+    _batch_options(jsonl)
+    _register_ldif(imports)
+
+
+def _register_wso2(imports: Commands) -> None:
     wso2 = imports.command(
         "wso2",
         cmd_import_wso2,
@@ -206,21 +226,10 @@ def register(commands: Commands) -> None:
         help="JSON or TOML file: attribute = claim URI (or a list); replaces the "
         "default mapping of the attributes it names",
     )
-    csv_command = imports.command("csv", cmd_import_csv, "import users from a CSV file")
-    csv_command.description = f"Import users from a CSV file. {FORMAT_HELP}"
-    csv_command.add_argument("--file", required=True, help="the CSV file")
-    _tenant_option(csv_command)
-    for sub in (wso2, csv_command):
-        _batch_options(
-            sub,
-            "users per transaction (default 1000)",
-            "threads computing hashes (default: the number of CPUs)",
-        )
-    jsonl = imports.command(
-        "jsonl", cmd_import_jsonl, "import a file written by 'recovery-soap export'"
-    )
-    jsonl.add_argument("--file", required=True, help="the JSON Lines file")
-    _batch_options(jsonl)
+    _batch_options(wso2, *TRANSACTION_HELP)
+
+
+def _register_ldif(imports: Commands) -> None:
     ldif = imports.command(
         "ldif",
         cmd_import_ldif,
