@@ -31,9 +31,9 @@ from recovery_soap.edge import (
     scheme_of,
 )
 from recovery_soap.forwarded import TrustedProxies
-from recovery_soap.soap import markup
 from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.context import ADDRESS_KEY, CALLER_KEY, HTTPS_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.envelope import markup_refusal
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
     UNEXPECTED,
@@ -228,7 +228,7 @@ class SoapEndpoint:
             return soap_fault(
                 start_response, media_type, "400 Bad Request", "The request has no SOAP envelope."
             )
-        too_much = markup.refusal(body)
+        too_much = markup_refusal(body)
         if too_much is not None:
             return soap_fault(start_response, media_type, "400 Bad Request", too_much)
         inner = dict(environ)

@@ -1,6 +1,7 @@
 """The 16 legacy operations as thin adapters: decode the request, call the core, encode the answer.
 
-Method and argument names are the wire names, typos and the username/userName mix included.
+Method and argument names are the wire names, typos and the username/userName mix included. The
+hot operations run through their table (soap/hot_operations.py), shared with the short path.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from spyne import ServiceBase, rpc
 from recovery_soap.core import (
     captcha,
     challenges,
-    claims,
     password_recovery,
     registration,
     username_recovery,
 )
-from recovery_soap.soap import convert
-from recovery_soap.soap.context import call_env, precomputed
+from recovery_soap.soap import convert, hot_operations
+from recovery_soap.soap.context import call_env
+from recovery_soap.soap.hot_operations import CLAIMS, QUESTIONS, VERIFY_USER
 from recovery_soap.soap.types import (
     CaptchaInfoBean,
     ChallengeQuestionDTO,
@@ -53,15 +54,7 @@ class UserInformationRecoveryService(ServiceBase):
 
     @rpc(String, Captcha, **_one(VerificationBean))
     def verifyUser(ctx, username, captcha):  # noqa: N802,N805
-        env, caller = call_env(ctx)
-        return convert.verification_bean(
-            precomputed(
-                ctx,
-                lambda: password_recovery.verify_user(
-                    env, caller, username, convert.captcha_input(captcha)
-                ),
-            )
-        )
+        return hot_operations.call(ctx, VERIFY_USER, username, convert.captcha_input(captcha))
 
     @rpc(String, String, String, **_one(VerificationBean))
     def sendRecoveryNotification(ctx, username, key, notificationType):  # noqa: N802,N805,N803
@@ -127,15 +120,11 @@ class UserInformationRecoveryService(ServiceBase):
 
     @rpc(**_many(ChallengeQuestionDTO))
     def getAllChallengeQuestions(ctx):  # noqa: N802,N805
-        env, caller = call_env(ctx)
-        return convert.question_beans(
-            precomputed(ctx, lambda: challenges.all_questions(env, caller))
-        )
+        return hot_operations.call(ctx, QUESTIONS)
 
     @rpc(String, **_many(UserIdentityClaimDTO))
     def getUserIdentitySupportedClaims(ctx, dialect):  # noqa: N802,N805
-        call_env(ctx)
-        return convert.claim_beans(precomputed(ctx, lambda: claims.supported_claims(dialect)))
+        return hot_operations.call(ctx, CLAIMS, dialect)
 
     @rpc(Claims, Captcha, String, **_one(VerificationBean))
     def verifyAccount(ctx, claims, captcha, tenantDomain):  # noqa: N802,N805,N803
