@@ -69,10 +69,11 @@ def fault_envelope(*, soap12: bool, sender: bool, message: str) -> bytes:
         value = "Client" if sender else "Server"
         etree.SubElement(fault, "faultcode").text = f"soapenv:{value}"
         etree.SubElement(fault, "faultstring").text = message
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return document
 
 
-class RecoveryApplication(Application):
+class RecoveryApplication(Application):  # type: ignore[misc]  # spyne is untyped
     """A spyne Application whose every call goes through the error mapping above."""
 
     recovery_env: Any = None

@@ -250,7 +250,8 @@ class SoapEndpoint:
         try:
             if short is not None and call is not None and caller is not None:
                 return short.answer(call, caller, media_type, inner, start_with_id)
-            return spyne_app(inner, start_with_id)
+            answer: Iterable[bytes] = spyne_app(inner, start_with_id)
+            return answer
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
             return soap_fault(

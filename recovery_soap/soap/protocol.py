@@ -94,12 +94,12 @@ class _Checked:
         super().decompose_incoming_envelope(ctx, message)  # type: ignore[misc]
 
 
-class SafeSoap11(_Checked, HeaderBlocks, Soap11):
+class SafeSoap11(_Checked, HeaderBlocks, Soap11):  # type: ignore[misc]  # spyne is untyped
     def fault_to_http_response_code(self, fault: Any) -> str:
         return soap11_status(fault)
 
 
-class SafeSoap12(_Checked, HeaderBlocks, Soap12):
+class SafeSoap12(_Checked, HeaderBlocks, Soap12):  # type: ignore[misc]  # spyne is untyped
     def fault_to_http_response_code(self, fault: Any) -> str:
         return soap12_status(fault)
 

@@ -54,7 +54,9 @@ class Answer:
 
 def _insertable(text: str | None) -> bool:
     """Text that lxml writes as it is (nothing escaped, nothing refused)."""
-    return bool(text) and text.isprintable() and not any(c in text for c in "&<>")  # type: ignore[union-attr]
+    if not text:
+        return False
+    return text.isprintable() and not any(c in text for c in "&<>")
 
 
 def _plain_success(result: Any) -> bool:
