@@ -86,12 +86,12 @@ class _Checked:
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():
-            super().create_in_document(ctx, charset)  # type: ignore[misc]
+            super().create_in_document(ctx, charset)  # type: ignore[misc]  # spyne's, after us
         _check_document(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)
-        super().decompose_incoming_envelope(ctx, message)  # type: ignore[misc]
+        super().decompose_incoming_envelope(ctx, message)  # type: ignore[misc]  # spyne's
 
 
 class SafeSoap11(_Checked, HeaderBlocks, Soap11):  # type: ignore[misc]  # spyne is untyped

@@ -136,7 +136,8 @@ class ShortPath:
             return [ready.body]
         attach(inner, done)
         if done.error is not None:
-            return self._spyne[media_type](inner, start_response)  # type: ignore[no-any-return]
+            failed: Iterable[bytes] = self._spyne[media_type](inner, start_response)
+            return failed
         seen: list[tuple[str, list[tuple[str, str]]]] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
