@@ -30,7 +30,7 @@ XSD_NS = "http://dto.mgt.identity.carbon.wso2.org/xsd"
 SERVICE_PATH = "/services/UserInformationRecoveryService"
 ACCOUNT = ("memory-probe", "memory-probe-secret-0123456789")
 MiB = 1024 * 1024
-#: soap/markup.py's bound on "<" and "=" in a request
+#: soap/envelope.py's bound on "<" and "=" in a request
 MAX_TAGS = 20_000
 
 
@@ -142,7 +142,7 @@ def hostile_envelopes(cap: int) -> dict[str, bytes]:
         "many-comments": _fill(
             cap, lambda n: _envelope("getAllChallengeQuestions", header="<!--c-->" * n)
         ),
-        # The same, held just under the markup bounds (soap/markup.py) and filled up with text.
+        # The same, held just under the markup bounds (soap/envelope.py) and filled up with text.
         "header-entries-at-bound": _padded(cap, "<h/>" * (MAX_TAGS - 50)),
         "attributes-at-bound": _padded(
             cap, "<h " + " ".join(f"a{i}='1'" for i in range(MAX_TAGS - 50)) + "/>"

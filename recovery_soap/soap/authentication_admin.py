@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
-from spyne import ServiceBase, rpc
+from spyne import ServiceBase
 
 from recovery_soap.core import sessions
 from recovery_soap.soap.context import ADDRESS_KEY, HTTPS_KEY
 from recovery_soap.soap.sessions import expired_cookie, session_id_of, set_cookie
-from recovery_soap.soap.types import Flag, String
+from recovery_soap.soap.types import Flag, String, operation
 
 AUTH_NS = "http://authentication.services.core.carbon.wso2.org"
 AUTH_SERVICE = "AuthenticationAdmin"
@@ -24,9 +24,14 @@ COMMON_NS = "http://common.core.carbon.wso2.org/xsd"
 IN_ONLY = frozenset({"logout"})
 
 
-class AuthenticationAdmin(ServiceBase):
-    @rpc(String, String, String, _returns=Flag, _out_variable_name="return")
-    def login(ctx, username, password, remoteAddress):  # noqa: N805,N803
+class AuthenticationAdmin(ServiceBase):  # type: ignore[misc]  # spyne is untyped
+    @operation(String, String, String, _returns=Flag, _out_variable_name="return")
+    def login(  # noqa: N805
+        ctx: Any,
+        username: str | None,
+        password: str | None,
+        remoteAddress: str | None,  # noqa: N803
+    ) -> bool:
         environ = ctx.transport.req_env
         session_id = sessions.log_in(
             ctx.app.recovery_env, username, password, environ[ADDRESS_KEY], remoteAddress
@@ -36,8 +41,8 @@ class AuthenticationAdmin(ServiceBase):
         ctx.transport.resp_headers["Set-Cookie"] = set_cookie(session_id, https=environ[HTTPS_KEY])
         return True
 
-    @rpc()
-    def logout(ctx):  # noqa: N805
+    @operation()
+    def logout(ctx: Any) -> None:  # noqa: N805
         environ = ctx.transport.req_env
         sessions.log_out(ctx.app.recovery_env, session_id_of(environ), environ[ADDRESS_KEY])
         ctx.transport.resp_headers["Set-Cookie"] = expired_cookie(https=environ[HTTPS_KEY])

@@ -1,10 +1,13 @@
-"""The per-call context: the core environment of the application and the authenticated caller."""
+"""The per-call context: the core environment of the application, the authenticated caller, and
+the one record of a finished call (whichever path answered it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Mapping
 from typing import Any
 
+from recovery_soap import observe
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller
 
@@ -13,8 +16,6 @@ REQUEST_ID_KEY = "recovery_soap.request_id"
 #: The client's address and whether the request came over HTTPS, as the front established them.
 ADDRESS_KEY = "recovery_soap.client_address"
 HTTPS_KEY = "recovery_soap.https"
-#: The core's answer the front already computed for this request (soap/catalogue.py).
-PRECOMPUTED_KEY = "recovery_soap.precomputed"
 
 
 def call_env(ctx: Any) -> tuple[Env, Caller]:
@@ -24,7 +25,18 @@ def call_env(ctx: Any) -> tuple[Env, Caller]:
     return env, caller
 
 
-def precomputed(ctx: Any, compute: Callable[[], Any]) -> Any:
-    """The core's answer the front computed for this request, else ``compute()``."""
-    done = ctx.transport.req_env.get(PRECOMPUTED_KEY)
-    return compute() if done is None else done.value()
+def record_call(
+    environ: Mapping[str, Any], operation: str, outcome: str, code: str | None, started: float
+) -> None:
+    """Log and count one call of ``operation`` on the request ``environ``, started at ``started``
+    (``time.perf_counter``)."""
+    caller: Caller | None = environ.get(CALLER_KEY)
+    observe.record_call(
+        operation=operation,
+        outcome=outcome,
+        code=code,
+        seconds=time.perf_counter() - started,
+        request_id=environ.get(REQUEST_ID_KEY, "-"),
+        tenant=caller.tenant.domain if caller else None,
+        caller=caller.account if caller else None,
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from recovery_soap.core.errors import RecoveryError
 from recovery_soap.core.model import (
@@ -131,7 +132,7 @@ ERROR_BEANS = {
 }
 
 
-def error_bean(return_type: type, error: RecoveryError) -> object | None:
+def error_bean(return_type: Any, error: RecoveryError) -> object | None:
     """The failure bean for an operation returning ``return_type``; None if it has none."""
-    make = ERROR_BEANS.get(return_type)
+    make: Callable[[str], object] | None = ERROR_BEANS.get(return_type)
     return make(error.wire_text) if make else None

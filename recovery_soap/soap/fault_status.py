@@ -16,7 +16,7 @@ from spyne import Fault
 from spyne.const.http import HTTP_400, HTTP_500
 
 
-class MalformedMessage(Fault):  # type: ignore[misc]
+class MalformedMessage(Fault):  # type: ignore[misc]  # spyne is untyped
     """A Client fault for a request that is not a well-formed SOAP envelope at all."""
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from lxml import etree
 from spyne import Application, Fault
 
-from recovery_soap import observe
 from recovery_soap.core.errors import BadRequest, RecoveryError, RequestRefused, Unavailable
 from recovery_soap.soap import convert
-from recovery_soap.soap.context import CALLER_KEY, PRECOMPUTED_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.context import record_call
+from recovery_soap.soap.hot_operations import started_at
 from recovery_soap.soap.types import BASE_NS, MGT_NS, SERVICE_NS
 
 log = logging.getLogger("recovery_soap.soap")
@@ -69,10 +69,11 @@ def fault_envelope(*, soap12: bool, sender: bool, message: str) -> bytes:
         value = "Client" if sender else "Server"
         etree.SubElement(fault, "faultcode").text = f"soapenv:{value}"
         etree.SubElement(fault, "faultstring").text = message
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return document
 
 
-class RecoveryApplication(Application):
+class RecoveryApplication(Application):  # type: ignore[misc]  # spyne is untyped
     """A spyne Application whose every call goes through the error mapping above."""
 
     recovery_env: Any = None
@@ -89,8 +90,9 @@ class RecoveryApplication(Application):
     def call_wrapper(self, ctx: Any) -> Any:
         operation = ctx.descriptor.name if ctx.descriptor else "unknown"
         environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
-        done = environ.get(PRECOMPUTED_KEY)  # the front already ran the core call
-        started = done.started if done is not None else time.perf_counter()
+        started = started_at(environ)  # set when the short path already ran the core call
+        if started is None:
+            started = time.perf_counter()
         outcome, code = "ok", None
         try:
             return super().call_wrapper(ctx)
@@ -124,13 +126,4 @@ class RecoveryApplication(Application):
             )
             raise self._fault(operation, "Server", UNEXPECTED, "18013") from None
         finally:
-            caller = environ.get(CALLER_KEY)
-            observe.record_call(
-                operation=operation,
-                outcome=outcome,
-                code=code,
-                seconds=time.perf_counter() - started,
-                request_id=environ.get(REQUEST_ID_KEY, "-"),
-                tenant=caller.tenant.domain if caller else None,
-                caller=caller.account if caller else None,
-            )
+            record_call(environ, operation, outcome, code, started)

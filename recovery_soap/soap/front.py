@@ -13,6 +13,7 @@ import io
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from spyne import const as spyne_const
@@ -31,9 +32,9 @@ from recovery_soap.edge import (
     scheme_of,
 )
 from recovery_soap.forwarded import TrustedProxies
-from recovery_soap.soap import markup
 from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.context import ADDRESS_KEY, CALLER_KEY, HTTPS_KEY, REQUEST_ID_KEY
+from recovery_soap.soap.envelope import markup_refusal
 from recovery_soap.soap.faults import (
     UNAVAILABLE,
     UNEXPECTED,
@@ -120,6 +121,14 @@ def _spyne_app(
     return WsgiApplication(application, max_content_length=max_body)
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """A request past the HTTP checks: its caller (None where none is required) and address."""
+
+    caller: Caller | None
+    address: str
+
+
 class SoapEndpoint:
     """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
 
@@ -158,22 +167,7 @@ class SoapEndpoint:
         method = environ.get("REQUEST_METHOD", "GET")
         query = environ.get("QUERY_STRING", "")
         if method in ("GET", "HEAD"):
-            if query.lower() in ("wsdl", "wsdl="):
-                document = self._wsdl(base_url(environ, self.proxies))
-                start_response(
-                    "200 OK",
-                    [
-                        ("Content-Type", "text/xml; charset=utf-8"),
-                        ("Content-Length", str(len(document))),
-                    ],
-                )
-                return [] if method == "HEAD" else [document]
-            return plain(
-                start_response,
-                "405 Method Not Allowed",
-                "Operations are invoked by POSTing a SOAP envelope; GET serves ?wsdl only.",
-                [("Allow", "POST")],
-            )
+            return self._get(environ, start_response, head=method == "HEAD", query=query)
         if method != "POST" or query:
             return plain(
                 start_response,
@@ -183,8 +177,7 @@ class SoapEndpoint:
                 [("Allow", "POST")],
             )
         media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-        spyne_app = self._by_type.get(media_type)
-        if spyne_app is None:
+        if media_type not in self._by_type:
             return plain(
                 start_response,
                 "415 Unsupported Media Type",
@@ -194,6 +187,48 @@ class SoapEndpoint:
             content_type = parse_content_type(environ.get("CONTENT_TYPE", ""))
         except AmbiguousContentType as ambiguous:
             return soap_fault(start_response, media_type, "400 Bad Request", str(ambiguous))
+        admitted = self._admit(environ, media_type, start_response)
+        if not isinstance(admitted, Admitted):
+            return admitted
+        body = self._read(environ, media_type, start_response)
+        if not isinstance(body, bytes):
+            return body
+        inner = dict(environ)
+        inner["CONTENT_TYPE"] = content_type.header()  # spyne reads the charset as we did
+        inner["wsgi.input"] = io.BytesIO(body)
+        inner["CONTENT_LENGTH"] = str(len(body))
+        inner.pop("HTTP_TRANSFER_ENCODING", None)
+        inner[CALLER_KEY] = admitted.caller
+        inner[ADDRESS_KEY] = admitted.address
+        inner[HTTPS_KEY] = scheme_of(environ, self.proxies) == "https"
+        inner[REQUEST_ID_KEY] = request_id_of(environ)
+        return self._run(inner, body, media_type, admitted.caller, start_response)
+
+    def _get(
+        self, environ: dict[str, Any], start_response: StartResponse, *, head: bool, query: str
+    ) -> Iterable[bytes]:
+        """GET or HEAD: the WSDL for ?wsdl, else 405."""
+        if query.lower() in ("wsdl", "wsdl="):
+            document = self._wsdl(base_url(environ, self.proxies))
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "text/xml; charset=utf-8"),
+                    ("Content-Length", str(len(document))),
+                ],
+            )
+            return [] if head else [document]
+        return plain(
+            start_response,
+            "405 Method Not Allowed",
+            "Operations are invoked by POSTing a SOAP envelope; GET serves ?wsdl only.",
+            [("Allow", "POST")],
+        )
+
+    def _admit(
+        self, environ: dict[str, Any], media_type: str, start_response: StartResponse
+    ) -> Admitted | Iterable[bytes]:
+        """The caller, or the refusal: HTTPS only, too many failed logins, no credentials."""
         if self._require_https and scheme_of(environ, self.proxies) != "https":
             return plain(start_response, "403 Forbidden", "This service is served over HTTPS only.")
         address = client_address(environ, self.proxies)
@@ -216,6 +251,12 @@ class SoapEndpoint:
                 "Service-account credentials required.",
                 [("WWW-Authenticate", f'Basic realm="{self.service}", charset="UTF-8"')],
             )
+        return Admitted(caller, address)
+
+    def _read(
+        self, environ: dict[str, Any], media_type: str, start_response: StartResponse
+    ) -> bytes | Iterable[bytes]:
+        """The body, or the refusal: over the cap, empty, or too much markup to parse."""
         try:
             body = read_body(environ, self._max_body)
         except BodyTooLarge:
@@ -228,19 +269,21 @@ class SoapEndpoint:
             return soap_fault(
                 start_response, media_type, "400 Bad Request", "The request has no SOAP envelope."
             )
-        too_much = markup.refusal(body)
+        too_much = markup_refusal(body)
         if too_much is not None:
             return soap_fault(start_response, media_type, "400 Bad Request", too_much)
-        inner = dict(environ)
-        inner["CONTENT_TYPE"] = content_type.header()  # spyne reads the charset as we did
-        inner["wsgi.input"] = io.BytesIO(body)
-        inner["CONTENT_LENGTH"] = str(len(body))
-        inner.pop("HTTP_TRANSFER_ENCODING", None)
-        inner[CALLER_KEY] = caller
-        inner[ADDRESS_KEY] = address
-        inner[HTTPS_KEY] = scheme_of(environ, self.proxies) == "https"
-        request_id = request_id_of(environ)
-        inner[REQUEST_ID_KEY] = request_id
+        return body
+
+    def _run(
+        self,
+        inner: dict[str, Any],
+        body: bytes,
+        media_type: str,
+        caller: Caller | None,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """The operation: by the short path when it recognises the request, else by spyne."""
+        request_id = inner[REQUEST_ID_KEY]
 
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
@@ -250,7 +293,8 @@ class SoapEndpoint:
         try:
             if short is not None and call is not None and caller is not None:
                 return short.answer(call, caller, media_type, inner, start_with_id)
-            return spyne_app(inner, start_with_id)
+            answer: Iterable[bytes] = self._by_type[media_type](inner, start_with_id)
+            return answer
         except Exception:  # a crash inside spyne itself: still a fault, never a trace
             log.exception("SOAP request failed outside any operation")
             return soap_fault(

@@ -1,32 +1,30 @@
-"""Recognising the plainest well-formed requests of the hottest operations, for the short path
-(soap/short_path.py): getAllChallengeQuestions, getUserIdentitySupportedClaims, and verifyUser
-without a captcha.
+"""Recognising the plainest well-formed requests of the hot operations (soap/hot_operations.py),
+for the short path (soap/short_path.py): getAllChallengeQuestions, getUserIdentitySupportedClaims,
+and verifyUser without a captcha; one reader per operation of the table.
 
-The envelope is parsed with spyne's own parser settings and the operation element validated
-against spyne's own schema, so nothing accepted here is something spyne would refuse. Anything
-beyond the plainest shape — a DTD, a header entry, an attribute, text between elements, a
-charset other than UTF-8, a captcha, an empty or nil username — is not recognised and goes to
-spyne unchanged, which answers it as before, faults included.
+The envelope is parsed with spyne's own parser settings, put through the same pre-check as
+spyne's (soap/envelope.py), and the operation element validated against spyne's own schema, so
+nothing accepted here is something spyne would refuse. Anything beyond the plainest shape — a
+DTD, a header entry, an attribute, text between elements, a charset other than UTF-8, a captcha,
+an empty or nil username — is not recognised and goes to spyne unchanged, which answers it as
+before, faults included.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from recovery_soap.soap import envelope
 from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.faults import SOAP11_ENV, SOAP12_ENV
-from recovery_soap.soap.references import has_references
+from recovery_soap.soap.hot_operations import CLAIMS, QUESTIONS, VERIFY_USER
 from recovery_soap.soap.types import SERVICE_NS
 
-QUESTIONS = "getAllChallengeQuestions"
-CLAIMS = "getUserIdentitySupportedClaims"
-VERIFY_USER = "verifyUser"
-_OPERATIONS = {f"{{{SERVICE_NS}}}{name}": name for name in (QUESTIONS, CLAIMS, VERIFY_USER)}
-_NEEDLES = tuple(name.encode() for name in (QUESTIONS, CLAIMS, VERIFY_USER))
 _DIALECT = f"{{{SERVICE_NS}}}dialect"
 _USERNAME = f"{{{SERVICE_NS}}}username"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -35,10 +33,10 @@ _UTF8 = ("utf-8", "utf8")
 
 @dataclass(frozen=True)
 class PlainCall:
-    """A recognised request: the operation and its one optional argument."""
+    """A recognised request: the operation and the arguments of its core call."""
 
     operation: str
-    argument: str | None = None
+    arguments: tuple[Any, ...] = ()
 
 
 def _charset(content_type: str) -> str | None:
@@ -57,6 +55,42 @@ def _blank(text: str | None) -> bool:
 def _plain(element: Any) -> bool:
     """No attributes, no text around the children: nothing a simpler reading could miss."""
     return not element.attrib and _blank(element.text) and all(_blank(c.tail) for c in element)
+
+
+def _questions_call(operation: Any) -> PlainCall | None:
+    return None if len(operation) else PlainCall(QUESTIONS)
+
+
+def _claims_call(operation: Any) -> PlainCall | None:
+    if len(operation) == 0:
+        return PlainCall(CLAIMS, (None,))
+    dialect = operation[0]
+    if len(operation) > 1 or dialect.tag != _DIALECT or len(dialect):
+        return None
+    if dialect.attrib:
+        if dict(dialect.attrib) != {_XSI_NIL: "true"} or not _blank(dialect.text):
+            return None
+        return PlainCall(CLAIMS, (None,))
+    return PlainCall(CLAIMS, (dialect.text or "",))
+
+
+def _verify_user_call(operation: Any) -> PlainCall | None:
+    if len(operation) != 1:
+        return None  # no username, or a captcha too
+    username = operation[0]
+    if username.tag != _USERNAME or len(username) or username.attrib or not username.text:
+        return None
+    return PlainCall(VERIFY_USER, (username.text, None))  # no captcha
+
+
+#: The reader of each hot operation's plain request (one per entry of HOT_OPERATIONS).
+READERS: dict[str, Callable[[Any], PlainCall | None]] = {
+    QUESTIONS: _questions_call,
+    CLAIMS: _claims_call,
+    VERIFY_USER: _verify_user_call,
+}
+_OPERATIONS = {f"{{{SERVICE_NS}}}{name}": name for name in READERS}
+_NEEDLES = tuple(name.encode() for name in READERS)
 
 
 class PlainRequests:
@@ -88,11 +122,8 @@ class PlainRequests:
             root = etree.fromstring(body, self._parser(media_type))
         except etree.XMLSyntaxError:
             return None
-        info = root.getroottree().docinfo
-        if info.doctype or info.internalDTD is not None or info.system_url:
-            return None
-        if has_references(root):
-            return None  # refused by spyne (soap/references.py)
+        if envelope.refusal(root) is not None:
+            return None  # refused by spyne (soap/envelope.py)
         if any(not isinstance(node.tag, str) for node in root.iter()):
             return None  # comments, processing instructions, entity references
         if root.getprevious() is not None or root.getnext() is not None:
@@ -119,36 +150,8 @@ class PlainRequests:
         name = _OPERATIONS.get(operation.tag)
         if name is None or not _plain(operation):
             return None
-        if name == QUESTIONS:
-            if len(operation):
-                return None
-            operation.text = None  # whitespace only (pretty-printed), as protocol._check_body
-            return PlainCall(QUESTIONS)
-        if name == CLAIMS:
-            return self._claims_call(operation)
-        return self._verify_user_call(operation)
-
-    @staticmethod
-    def _claims_call(operation: Any) -> PlainCall | None:
-        if len(operation) == 0:
-            return PlainCall(CLAIMS)
-        dialect = operation[0]
-        if len(operation) > 1 or dialect.tag != _DIALECT or len(dialect):
-            return None
-        if dialect.attrib:
-            if dict(dialect.attrib) != {_XSI_NIL: "true"} or not _blank(dialect.text):
-                return None
-            return PlainCall(CLAIMS)
-        return PlainCall(CLAIMS, dialect.text or "")
-
-    @staticmethod
-    def _verify_user_call(operation: Any) -> PlainCall | None:
-        if len(operation) != 1:
-            return None  # no username, or a captcha too
-        username = operation[0]
-        if username.tag != _USERNAME or len(username) or username.attrib or not username.text:
-            return None
-        return PlainCall(VERIFY_USER, username.text)
+        envelope.settle_blank_operation(operation)  # whitespace only (pretty-printed)
+        return READERS[name](operation)
 
     def _parser(self, media_type: str) -> Any:
         parsers = getattr(self._local, "parsers", None)

@@ -1,11 +1,9 @@
-"""SOAP 1.1 and 1.2 protocols that refuse any document with a DTD, and answer every malformed
+"""SOAP 1.1 and 1.2 protocols that run the envelope pre-check (soap/envelope.py: no DTD, no
+multi-reference values, whitespace of argument-less operations), and answer every malformed
 envelope with a Client fault instead of a crash.
 
-lxml is already set not to load DTDs, resolve entities or touch the network; but an internal
-entity is silently cut out of a value, so a DOCTYPE is refused outright with a Client fault.
 spyne 2.14 crashes (a bare HTTP 500) on an unknown charset, a Body without an operation element,
 and any schema-validation failure or fault detail over SOAP 1.2: each becomes a proper fault here.
-Whitespace inside an operation that takes no arguments is accepted, as Axis2 accepted it.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.soap import Soap11, Soap12
 
+from recovery_soap.soap import envelope
 from recovery_soap.soap.addressing import HeaderBlocks
 from recovery_soap.soap.fault_status import (
     MalformedMessage,
@@ -27,7 +26,6 @@ from recovery_soap.soap.fault_status import (
     soap11_status,
     soap12_status,
 )
-from recovery_soap.soap.references import refuse_references
 
 # spyne's parser defaults already hold: load_dtd=False, resolve_entities=False, no_network=True,
 # huge_tree=False; libxml2 >= 2.13 bounds entity amplification.
@@ -38,12 +36,15 @@ def _root(ctx: Any) -> Any:
     return document[0] if isinstance(document, tuple) else document  # (root, xmlids)
 
 
-def _refuse_dtd(ctx: Any) -> None:
+def _check_document(ctx: Any) -> None:
+    """After parsing: the shared pre-check, and no id table left for spyne to resolve."""
     if ctx.in_document is None:
         return
-    info = _root(ctx).getroottree().docinfo
-    if info.doctype or info.internalDTD is not None or info.system_url:
-        raise MalformedMessage("Client.DTDNotAllowed", "Document type declarations are not allowed")
+    root = _root(ctx)
+    refused = envelope.refusal(root)
+    if refused is not None:
+        raise refused
+    ctx.in_document = (root, {})  # spyne resolves hrefs only when it has ids
 
 
 @contextmanager
@@ -75,40 +76,32 @@ def _check_body(ctx: Any, envelope_ns: str) -> None:
     operation = body[0]
     if operation.tag == f"{{{envelope_ns}}}Fault":
         raise Fault("Client.SoapError", "A request may not carry a SOAP Fault")
-    if len(operation) == 0 and operation.text is not None and not operation.text.strip():
-        # <ser:getCaptcha>\n</ser:getCaptcha> (pretty-printed, no arguments): Axis2 took it, but
-        # the schema validator refuses any text in an element whose content type is empty.
-        operation.text = None
+    envelope.settle_blank_operation(operation)
 
 
-class SafeSoap11(HeaderBlocks, Soap11):
-    def fault_to_http_response_code(self, fault: Any) -> str:
-        return soap11_status(fault)
+class _Checked:
+    """What both versions add to spyne's reading of a request (mixed in before the protocol)."""
+
+    ns_soap_env: str
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         with _charset_checked():
-            super().create_in_document(ctx, charset)
-        _refuse_dtd(ctx)
-        refuse_references(ctx)
+            super().create_in_document(ctx, charset)  # type: ignore[misc]  # spyne's, after us
+        _check_document(ctx)
 
     def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
         _check_body(ctx, self.ns_soap_env)
-        super().decompose_incoming_envelope(ctx, message)
+        super().decompose_incoming_envelope(ctx, message)  # type: ignore[misc]  # spyne's
 
 
-class SafeSoap12(HeaderBlocks, Soap12):
+class SafeSoap11(_Checked, HeaderBlocks, Soap11):  # type: ignore[misc]  # spyne is untyped
+    def fault_to_http_response_code(self, fault: Any) -> str:
+        return soap11_status(fault)
+
+
+class SafeSoap12(_Checked, HeaderBlocks, Soap12):  # type: ignore[misc]  # spyne is untyped
     def fault_to_http_response_code(self, fault: Any) -> str:
         return soap12_status(fault)
-
-    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
-        with _charset_checked():
-            super().create_in_document(ctx, charset)
-        _refuse_dtd(ctx)
-        refuse_references(ctx)
-
-    def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap12.REQUEST) -> None:
-        _check_body(ctx, self.ns_soap_env)
-        super().decompose_incoming_envelope(ctx, message)
 
     def _fault_to_parent_impl(
         self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, subelts: list[Any], **kwargs: Any

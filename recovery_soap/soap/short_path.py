@@ -1,16 +1,16 @@
-"""The short path of the hottest operations: the core call without spyne's per-request work, and
+"""The short path of the hot operations: the core call without spyne's per-request work, and
 spyne's own answer bytes reused.
 
-For a request soap/plain_requests.py recognises, the front runs the same core call the spyne
-method would run, once. Then:
+For a request soap/plain_requests.py recognises, the front runs the core call of the operation's
+entry in soap/hot_operations.py (the one the spyne method runs), once. Then, by the entry's reuse:
 
-- getAllChallengeQuestions, getUserIdentitySupportedClaims: the answer is spyne's earlier answer
-  for the *same core result* (the tenant's questions as read from the database on this request;
-  the claim definitions), so a question added by the CLI or another worker is in the next
-  answer, and a database outage still fails the call.
-- verifyUser: a success answer differs from the last one only in the key and the user id: it is
-  spyne's earlier answer with those two values put in (values that XML would escape are not
-  put in: those answers are serialised by spyne).
+- catalogue (getAllChallengeQuestions, getUserIdentitySupportedClaims): the answer is spyne's
+  earlier answer for the *same core result* (the tenant's questions as read from the database on
+  this request; the claim definitions), so a question added by the CLI or another worker is in
+  the next answer, and a database outage still fails the call.
+- template (verifyUser): a success answer differs from the last one only in the key and the user
+  id: it is spyne's earlier answer with those two values put in (values that XML would escape
+  are not put in: those answers are serialised by spyne).
 
 Anything else (the first answer of a kind, a failure, an unusual value) is answered by spyne as
 before, given the core's result or error (the core is never called twice; a failure becomes
@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from recovery_soap import observe
-from recovery_soap.core import challenges, claims, password_recovery
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller, Verification
-from recovery_soap.soap.context import PRECOMPUTED_KEY, REQUEST_ID_KEY
-from recovery_soap.soap.plain_requests import CLAIMS, QUESTIONS, PlainCall, PlainRequests
+from recovery_soap.soap.context import record_call
+from recovery_soap.soap.hot_operations import (
+    HOT_OPERATIONS,
+    Precomputed,
+    Reuse,
+    attach,
+    precompute,
+)
+from recovery_soap.soap.plain_requests import PlainCall, PlainRequests
 
 StartResponse = Callable[..., Any]
 #: Distinct catalogue answers kept (per operation, SOAP version and content); cleared when full.
@@ -48,40 +52,11 @@ class Answer:
     body: bytes
 
 
-@dataclass(frozen=True)
-class Precomputed:
-    """The core's result (or failure) for the request, handed to the spyne method."""
-
-    started: float
-    result: Any = None
-    error: BaseException | None = None
-
-    def value(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-def _run(call: PlainCall, env: Env, caller: Caller) -> Any:
-    if call.operation == QUESTIONS:
-        return challenges.all_questions(env, caller)
-    if call.operation == CLAIMS:
-        return claims.supported_claims(call.argument)
-    return password_recovery.verify_user(env, caller, call.argument, None)
-
-
-def precompute(call: PlainCall, env: Env, caller: Caller) -> Precomputed:
-    """Run the core call once; a failure is kept to be raised where spyne maps it."""
-    started = time.perf_counter()
-    try:
-        return Precomputed(started, result=_run(call, env, caller))
-    except Exception as error:  # noqa: BLE001 - re-raised inside spyne's call wrapper
-        return Precomputed(started, error=error)
-
-
 def _insertable(text: str | None) -> bool:
     """Text that lxml writes as it is (nothing escaped, nothing refused)."""
-    return bool(text) and text.isprintable() and not any(c in text for c in "&<>")  # type: ignore[union-attr]
+    if not text:
+        return False
+    return text.isprintable() and not any(c in text for c in "&<>")
 
 
 def _plain_success(result: Any) -> bool:
@@ -153,23 +128,16 @@ class ShortPath:
         start_response: StartResponse,
     ) -> Iterable[bytes]:
         """Answer ``call`` (``inner`` is the environ spyne gets; start_response adds the id)."""
-        done = precompute(call, self._env, caller)
+        done = precompute(call.operation, self._env, caller, call.arguments)
         ready = self._ready(call, media_type, done)
         if ready is not None:
-            observe.record_call(
-                operation=call.operation,
-                outcome="ok",
-                code=None,
-                seconds=time.perf_counter() - done.started,
-                request_id=inner[REQUEST_ID_KEY],
-                tenant=caller.tenant.domain,
-                caller=caller.account,
-            )
+            record_call(inner, call.operation, "ok", None, done.started)
             start_response(ready.status, ready.headers)
             return [ready.body]
-        inner[PRECOMPUTED_KEY] = done
+        attach(inner, done)
         if done.error is not None:
-            return self._spyne[media_type](inner, start_response)  # type: ignore[no-any-return]
+            failed: Iterable[bytes] = self._spyne[media_type](inner, start_response)
+            return failed
         seen: list[tuple[str, list[tuple[str, str]]]] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -184,7 +152,7 @@ class ShortPath:
     def _ready(self, call: PlainCall, media_type: str, done: Precomputed) -> Answer | None:
         if done.error is not None:
             return None
-        if call.operation in (QUESTIONS, CLAIMS):
+        if HOT_OPERATIONS[call.operation].reuse is Reuse.CATALOGUE:
             return self._catalogue.get((media_type, call.operation, tuple(done.result)))
         template = self._templates.get(media_type)
         if template is None or not _plain_success(done.result):
@@ -193,7 +161,7 @@ class ShortPath:
 
     def _keep(self, call: PlainCall, media_type: str, result: Any, answer: Answer) -> None:
         with self._lock:
-            if call.operation in (QUESTIONS, CLAIMS):
+            if HOT_OPERATIONS[call.operation].reuse is Reuse.CATALOGUE:
                 if len(self._catalogue) >= CACHE_SIZE:
                     self._catalogue.clear()
                 self._catalogue[(media_type, call.operation, tuple(result))] = answer

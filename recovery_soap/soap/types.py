@@ -2,11 +2,15 @@
 
 Strings are optional and nillable, ints and booleans optional and not nillable, repeated
 elements are bare repeated children (never spyne's Array wrapper, which legacy clients don't send).
+spyne ships no type information: to mypy its classes are Any, so each bean's class line says so.
 """
 
 from __future__ import annotations
 
-from spyne import Boolean, ComplexModel, Int, Unicode
+from collections.abc import Callable
+from typing import Any
+
+from spyne import Boolean, ComplexModel, Int, Unicode, rpc
 
 SERVICE_NS = "http://services.mgt.identity.carbon.wso2.org"
 CAPTCHA_NS = "http://beans.mgt.captcha.carbon.wso2.org/xsd"
@@ -21,22 +25,28 @@ Integer = Int(min_occurs=0, nillable=False)
 Flag = Boolean(min_occurs=0, nillable=False)
 
 
-def repeated(kind: type) -> type:
+def operation(*types: Any, **options: Any) -> Callable[[Callable[..., Any]], object]:
+    """spyne's ``@rpc``, typed: an untyped decorator would hide the method's own annotations."""
+    decorator: Callable[[Callable[..., Any]], object] = rpc(*types, **options)
+    return decorator
+
+
+def repeated(kind: Any) -> Any:
     """A bare repeated element (``maxOccurs="unbounded"``)."""
     return kind.customize(min_occurs=0, max_occurs="unbounded", nillable=True)
 
 
-class CaptchaInfoBean(ComplexModel):
+class CaptchaInfoBean(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = CAPTCHA_NS
     _type_info = [("imagePath", String), ("secretKey", String), ("userAnswer", String)]
 
 
-class TransportHeader(ComplexModel):
+class TransportHeader(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = MAIL_NS
     _type_info = [("headerName", String), ("headerValue", String)]
 
 
-class NotificationDataDTO(ComplexModel):
+class NotificationDataDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [
         ("domainName", String),
@@ -52,7 +62,7 @@ class NotificationDataDTO(ComplexModel):
     ]
 
 
-class VerificationBean(ComplexModel):
+class VerificationBean(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = BEANS_NS
     _type_info = [
         ("error", String),
@@ -64,12 +74,12 @@ class VerificationBean(ComplexModel):
     ]
 
 
-class ChallengeQuestionIdsDTO(ComplexModel):
+class ChallengeQuestionIdsDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [("error", String), ("ids", repeated(Unicode)), ("key", String)]
 
 
-class UserChallengesDTO(ComplexModel):
+class UserChallengesDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [
         ("answer", String),
@@ -83,7 +93,7 @@ class UserChallengesDTO(ComplexModel):
     ]
 
 
-class UserChallengesCollectionDTO(ComplexModel):
+class UserChallengesCollectionDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [
         ("error", String),
@@ -92,7 +102,7 @@ class UserChallengesCollectionDTO(ComplexModel):
     ]
 
 
-class ChallengeQuestionDTO(ComplexModel):
+class ChallengeQuestionDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [
         ("order", Integer),
@@ -102,7 +112,7 @@ class ChallengeQuestionDTO(ComplexModel):
     ]
 
 
-class UserIdentityClaimDTO(ComplexModel):
+class UserIdentityClaimDTO(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = DTO_NS
     _type_info = [
         ("claimUri", String),
@@ -112,7 +122,7 @@ class UserIdentityClaimDTO(ComplexModel):
     ]
 
 
-class IdentityException(ComplexModel):
+class IdentityException(ComplexModel):  # type: ignore[misc]  # spyne is untyped
     __namespace__ = BASE_NS
     _type_info = [("errorCode", String)]
 

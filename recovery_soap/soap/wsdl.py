@@ -251,7 +251,10 @@ def _document(scheme: str, base: str) -> bytes:
             service, _q(WSDL_NS, "port"), name=port_name, binding=f"ns:{binding}"
         )
         etree.SubElement(port, _q(version_ns, "address"), location=base + path)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+    return document
 
 
 def render_wsdl(base_url: str = "https://localhost:9443") -> bytes:

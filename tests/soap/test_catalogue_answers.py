@@ -1,4 +1,4 @@
-"""The catalogue operations' short path (soap/catalogue.py): the same bytes, checks and records as
+"""The catalogue operations' short path (soap/short_path.py): the same bytes, checks and records as
 the full spyne path, fresh data on every call, and everything unusual left to spyne."""
 
 from __future__ import annotations
