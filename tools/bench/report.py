@@ -180,7 +180,7 @@ def round_trip_lines(run: Run) -> list[str]:
     lines = [
         "",
         "Round trips per operation (counted from the driver in a separate pass, one worker, "
-        f"median of {run.round_trips[0]['calls']} calls, range when they differ):",
+        f"median of {run.round_trips[0]['calls']} call(s), range when they differ):",
         "",
         f"| operation | {trips} | {counted} |",
         "| --- | ---: | ---: |",
