@@ -1,6 +1,7 @@
 """The measuring pass's application: serves the application named in BENCH_COUNTED_APP and adds
 to each answer what the request cost the database, counted from the driver (headers
-X-Bench-Statements and X-Bench-Round-Trips). Served with one worker, never under timed load.
+X-Bench-Statements and X-Bench-Round-Trips). Served with one worker, never under timed load;
+only the gunicorn serving it imports it, since importing it hooks every engine of the process.
 
 PostgreSQL: libpq's protocol trace of every pooled connection (psycopg ``pgconn.trace``); a
 statement is a frontend Query or Sync message, a round trip a turn from sending to receiving.
@@ -11,48 +12,19 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from tools.bench.tracing import ROUND_TRIPS_HEADER, STATEMENTS_HEADER, Trace
+
 APP_VARIABLE = "BENCH_COUNTED_APP"
-STATEMENTS_HEADER = "X-Bench-Statements"
-ROUND_TRIPS_HEADER = "X-Bench-Round-Trips"
+TRACE_DIR_VARIABLE = "BENCH_TRACE_DIR"
 
 
-class _Trace:
-    """One PostgreSQL connection's trace file, read on from where the last request left it."""
-
-    def __init__(self, pgconn: Any) -> None:
-        descriptor, self.path = tempfile.mkstemp(prefix="bench-trace-")
-        pgconn.trace(descriptor)
-        self.offset = 0
-        self.last = ""
-
-    def read(self) -> tuple[int, int]:
-        """Statements and turns since the last read."""
-        with open(self.path, "rb") as trace:
-            trace.seek(self.offset)
-            data = trace.read()
-        complete = data.rfind(b"\n") + 1
-        self.offset += complete
-        statements = turns = 0
-        for line in data[:complete].decode("utf-8", "replace").splitlines():
-            fields = line.split("\t")
-            direction = next((f for f in fields[:2] if f in ("F", "B")), "")
-            kind = fields[fields.index(direction) + 2] if direction else ""
-            if direction == "F" and kind.split()[0:1] in (["Query"], ["Sync"]):
-                statements += 1
-            if direction == "B" and self.last == "F":
-                turns += 1
-            self.last = direction or self.last
-        return statements, turns
-
-
-_traces: list[_Trace] = []
+_traces: list[Trace] = []
 _sqlite_statements = [0]
 _libc = ctypes.CDLL(None)
 
@@ -64,7 +36,7 @@ def _count_sqlite(_statement: str) -> None:
 @event.listens_for(Engine, "connect")
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     if hasattr(dbapi_connection, "pgconn"):
-        _traces.append(_Trace(dbapi_connection.pgconn))
+        _traces.append(Trace(dbapi_connection.pgconn, os.environ.get(TRACE_DIR_VARIABLE)))
     elif hasattr(dbapi_connection, "set_trace_callback"):
         dbapi_connection.set_trace_callback(_count_sqlite)
 

@@ -9,7 +9,6 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tools.bench.counting import ROUND_TRIPS_HEADER, STATEMENTS_HEADER
 from tools.bench.envelopes import (
     DTO_NS,
     NEW_PASSWORD,
@@ -23,6 +22,7 @@ from tools.bench.envelopes import (
     user_name,
     verify_user_body,
 )
+from tools.bench.tracing import ROUND_TRIPS_HEADER, STATEMENTS_HEADER
 
 SET1 = "http://wso2.org/claims/challengeQuestion1"
 SET2 = "http://wso2.org/claims/challengeQuestion2"

@@ -220,7 +220,11 @@ class Bench:
         calls = self.args.round_trip_calls
         if calls < 1:
             return
-        env = {**self.app_env(database.url), "BENCH_COUNTED_APP": self.args.app}
+        env = {
+            **self.app_env(database.url),
+            "BENCH_COUNTED_APP": self.args.app,
+            "BENCH_TRACE_DIR": str(self.workdir),
+        }
         path = ",".join(str(p) for p in (ROOT, self.args.pythonpath) if p)
         server = self.serve("tools.bench.counting:application", env, "counting", 1, path)
         server.wait_ready("/readyz")
