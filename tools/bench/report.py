@@ -179,15 +179,16 @@ def round_trip_lines(run: Run) -> list[str]:
     counted = "Query + Sync messages" if db == "postgresql" else "statements executed"
     lines = [
         "",
-        "Round trips per operation (counted from the driver in a separate pass, one worker, "
-        f"median of {run.round_trips[0]['calls']} call(s), range when they differ):",
+        "Round trips per operation (counted from the driver in a separate pass, one worker: the "
+        "median of the calls, their range when they differ):",
         "",
-        f"| operation | {trips} | {counted} |",
-        "| --- | ---: | ---: |",
+        f"| operation | calls | {trips} | {counted} |",
+        "| --- | ---: | ---: | ---: |",
     ]
     for row in run.round_trips:
         lines.append(
-            f"| {row['operation']} | {_spread(row['round_trips'], row['round_trips_range'])} | "
+            f"| {row['operation']} | {row['calls']} | "
+            f"{_spread(row['round_trips'], row['round_trips_range'])} | "
             f"{_spread(row['statements'], row['statements_range'])} |"
         )
     return lines
