@@ -27,7 +27,6 @@ sys.modules.pop("profile", None)
 import argparse  # noqa: E402
 import base64  # noqa: E402
 import cProfile  # noqa: E402
-import importlib.util  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
 import secrets  # noqa: E402
@@ -38,11 +37,8 @@ from collections import defaultdict  # noqa: E402
 from typing import Any  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
-_spec = importlib.util.spec_from_file_location("bench", HERE / "bench.py")
-assert _spec is not None and _spec.loader is not None
-bench = importlib.util.module_from_spec(_spec)
-sys.modules["bench"] = bench
-_spec.loader.exec_module(bench)  # scripts/bench.py: envelopes, seeding, databases
+from tools.bench import envelopes as bench  # noqa: E402 - the benchmark's envelopes
+from tools.bench import seed  # noqa: E402 - its databases and seeding
 
 ACCOUNT = "profile"
 
@@ -189,7 +185,7 @@ def main() -> int:
     from recovery_soap.core.passwords import SlowHasher
 
     workdir = Path(tempfile.mkdtemp(prefix="recovery-profile-"))
-    database = bench.Database(args.db, workdir, args.postgres_url)
+    database = seed.Database(args.db, workdir, args.postgres_url)
     secret = secrets.token_urlsafe(24)
     try:
         settings = Settings(
@@ -202,7 +198,7 @@ def main() -> int:
             log_level="WARNING",
         )
         app = create_app(settings)
-        bench.seed_users(database.engine, 1, args.users + 1, SlowHasher().hash("x-password-1"))
+        seed.seed_users(database.engine, 1, args.users + 1, SlowHasher().hash("x-password-1"))
         auth = "Basic " + base64.b64encode(f"{ACCOUNT}:{secret}".encode()).decode()
         print(
             f"{args.db}, {args.users:,} users, {args.calls:,} calls per operation; "

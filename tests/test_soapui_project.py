@@ -16,9 +16,9 @@ import pytest
 import requests
 from lxml import etree
 
-from scripts import soapui_replay as soapui
 from tests.conftest import ACCOUNT, LiveServer
 from tests.support import SERVICE_NS, SERVICE_PATH
+from tools import soapui
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
