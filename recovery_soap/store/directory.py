@@ -26,7 +26,7 @@ from recovery_soap.store.models import (
     GuardRow,
     UserRow,
 )
-from recovery_soap.store.repositories import user_from_row
+from recovery_soap.store.users import user_from_row
 
 users_t = UserRow.__table__
 claims_t = ClaimRow.__table__

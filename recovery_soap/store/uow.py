@@ -10,22 +10,20 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.store.accounts import AccountRepository
+from recovery_soap.store.audit import AuditRepository
+from recovery_soap.store.captchas import CaptchaRepository
+from recovery_soap.store.codes import CodeRepository
 from recovery_soap.store.db import readonly_options
 from recovery_soap.store.directory import DirectoryRepository
+from recovery_soap.store.guards import GuardRepository
 from recovery_soap.store.imports import ImportRepository
-from recovery_soap.store.repositories import (
-    AccountRepository,
-    AuditRepository,
-    CaptchaRepository,
-    CodeRepository,
-    GuardRepository,
-    OutboxRepository,
-    QuestionRepository,
-    TenantRepository,
-    UserRepository,
-)
+from recovery_soap.store.outbox_writes import OutboxRepository
+from recovery_soap.store.questions import QuestionRepository
 from recovery_soap.store.sealing import Sealer, sealer_for
 from recovery_soap.store.sessions import SessionRepository
+from recovery_soap.store.tenants import TenantRepository
+from recovery_soap.store.users import UserRepository
 
 
 class SqlUnitOfWork:
