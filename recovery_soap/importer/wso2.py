@@ -48,6 +48,11 @@ ID_CHUNK = 500
 NOT_A_DIGEST = "password is not a Base64 SHA-256 digest (PasswordDigest=SHA-256 expected)"
 
 
+def displayed_url(url: str) -> str:
+    """``url`` with its password hidden, for reports and logs."""
+    return str(make_url(url).render_as_string(hide_password=True))
+
+
 def _open(url: str) -> Engine:
     try:
         parsed = make_url(url)

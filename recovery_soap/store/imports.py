@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     and_,
     delete,
     func,
@@ -162,6 +163,14 @@ class ImportRepository:
         for table in (claims_t, answers_t, codes_t):
             self._c.execute(delete(table).where(table.c.user_id.in_(ids)))
         return int(self._c.execute(delete(users_t).where(users_t.c.id.in_(ids))).rowcount)
+
+
+def legacy_hash_counts(engine: Engine) -> tuple[int, int, int]:
+    """(passwords, answers) still bare legacy digests, and passwords in an LDAP form."""
+    with engine.connect() as connection:
+        hashes = LegacyHashes(connection)
+        passwords, answers = hashes.count()
+        return passwords, answers, hashes.ldap()
 
 
 class LegacyHashes:
