@@ -22,7 +22,9 @@ from recovery_soap.composition import (
     database_ping,
     key_ring,
     outbox_queue,
-    prepare_database,
+)
+from recovery_soap.composition import (
+    prepare_database as prepare_database,  # also the commands' way in (cli, importer)
 )
 from recovery_soap.config import Settings, SettingsError, load_settings
 from recovery_soap.core import admin, callers

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.store.models import OutboxRow
 from recovery_soap.store.sealing import Sealer, UnreadableMessage, message_context, sealer_for
 
-outbox_t = OutboxRow.__table__
+outbox_t = cast(Table, OutboxRow.__table__)
 #: A sent or dead message keeps its delivery record but not its text.
 ERASED = {"body": "", "html_body": None}
 
@@ -43,21 +44,21 @@ class QueuedMessage:
     readable: bool = True  # False: sealed under a key this service no longer has
 
 
-def _message(row: object) -> QueuedMessage:
+def _message(row: Any) -> QueuedMessage:
     return QueuedMessage(
         id=row.id,
         kind=row.kind,
         recipient=row.recipient,
-        subject=row.subject,  # type: ignore[attr-defined]
+        subject=row.subject,
         body=row.body,
         html=row.html_body,
-        sender=row.sender,  # type: ignore[attr-defined]
+        sender=row.sender,
         status=row.status,
-        attempts=row.attempts,  # type: ignore[attr-defined]
+        attempts=row.attempts,
         created_at=row.created_at,
-        sent_at=row.sent_at,  # type: ignore[attr-defined]
-        last_error=row.last_error,  # type: ignore[attr-defined]
-        next_attempt_at=row.next_attempt_at,  # type: ignore[attr-defined]
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
     )
 
 
