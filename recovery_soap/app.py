@@ -227,6 +227,10 @@ class RecoveryApp:
             return plain(
                 start_response, "405 Method Not Allowed", "Method not allowed.", [("Allow", "GET")]
             )
+        return self._read(path, start_response)
+
+    def _read(self, path: str, start_response: StartResponse) -> Iterable[bytes]:
+        """The GET (and HEAD) paths: health, readiness, metrics and captcha images."""
         if path == "/healthz":
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
