@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from recovery_soap.config import Settings
-from recovery_soap.core.model import AuditEvent
+from recovery_soap.core.audit_log import AuditSearch
 from recovery_soap.core.ports import Clock
 from recovery_soap.core.signing import SigningKeys
 from recovery_soap.core.statistics import EventCounts
 from recovery_soap.store import schema
-from recovery_soap.store.audit import audit_listing
+from recovery_soap.store.audit import AuditSearchStore
 from recovery_soap.store.db import Database, is_sqlite, make_engine, opened, ping
 from recovery_soap.store.outbox_queue import OutboxQueue
 from recovery_soap.store.schema import SchemaOutdated
@@ -30,7 +29,7 @@ __all__ = [
     "Database",
     "SchemaOutdated",
     "audit_counts",
-    "audit_events",
+    "audit_search",
     "database_ping",
     "foreign_database_label",
     "key_ring",
@@ -89,20 +88,9 @@ def audit_counts(database: Database) -> EventCounts:
     return AuditCounts(database)
 
 
-def audit_events(
-    database: Database,
-    *,
-    tenant: str | None = None,
-    username: str | None = None,
-    event: str | None = None,
-    since: datetime | None = None,
-    limit: int = 100,
-) -> list[AuditEvent]:
-    """Audit events, newest first, filtered (``recovery-soap audit list``)."""
-    with database.connect() as connection:
-        return audit_listing(
-            connection, tenant=tenant, username=username, event=event, since=since, limit=limit
-        )
+def audit_search(database: Database) -> AuditSearch:
+    """The audit trail read back (``core.audit_log.recent_events`` filters it)."""
+    return AuditSearchStore(database)
 
 
 def foreign_database_label(url: str) -> str:

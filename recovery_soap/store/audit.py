@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from recovery_soap.core.model import AuditEvent
 from recovery_soap.store.base import Repository, audit_t
@@ -53,3 +53,24 @@ def audit_listing(
     if since is not None:
         query = query.where(audit_t.c.at >= since)
     return [audit_from_row(r) for r in connection.execute(query)]
+
+
+class AuditSearchStore:
+    """The core's AuditSearch port on the audit table (one short connection per search)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def listing(
+        self,
+        *,
+        tenant: str | None,
+        username: str | None,
+        event: str | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[AuditEvent]:
+        with self._engine.connect() as connection:
+            return audit_listing(
+                connection, tenant=tenant, username=username, event=event, since=since, limit=limit
+            )
