@@ -13,10 +13,19 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-
 from recovery_soap import logs, observe
 from recovery_soap.captcha_images import render_jpeg
+from recovery_soap.composition import (
+    Database,
+    SchemaOutdated,
+    audit_counts,
+    database_ping,
+    key_ring,
+    outbox_queue,
+)
+from recovery_soap.composition import (
+    prepare_database as prepare_database,  # also the commands' way in (cli, importer)
+)
 from recovery_soap.config import Settings, SettingsError, load_settings
 from recovery_soap.core import admin, callers
 from recovery_soap.core.captcha import IMAGE_DIRECTORY, captcha_image, random_text
@@ -35,10 +44,7 @@ from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.authentication_front import AUTH_PATHS, AuthenticationAdminEndpoint
 from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
-from recovery_soap.store import schema
-from recovery_soap.store.db import is_sqlite, make_engine, opened
 from recovery_soap.store.keys import server_key
-from recovery_soap.store.outbox_queue import OutboxQueue
 from recovery_soap.store.sealing import sealer_for
 from recovery_soap.store.uow import uow_factory
 
@@ -98,19 +104,9 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-def prepare_database(settings: Settings) -> Engine:
-    """The engine, with the schema migrated (SQLite, the embedded default) or checked current."""
-    engine = opened(make_engine(settings.database_url))
-    if is_sqlite(settings.database_url):
-        schema.upgrade(engine)
-    else:
-        schema.ensure_current(engine)
-    return engine
-
-
 def build_env(
     settings: Settings,
-    engine: Engine,
+    engine: Database,
     *,
     clock: Clock | None = None,
     captcha_text: Callable[[], str] | None = None,
@@ -152,7 +148,7 @@ class RecoveryApp:
     """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, env: Env, dispatcher: Dispatcher
+        self, settings: Settings, engine: Database, env: Env, dispatcher: Dispatcher
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -176,7 +172,7 @@ class RecoveryApp:
         self._pages: Any = None
         self.health = Health(
             settings,
-            engine,
+            database_ping(engine),
             getattr(env.limiter, "reachable", None),
             dispatcher.outbox_counts,
         )
@@ -190,7 +186,12 @@ class RecoveryApp:
                 if self._rest is None:
                     from recovery_soap.rest.face import RestFace
 
-                    self._rest = RestFace(self.settings, self.env, self.engine)
+                    self._rest = RestFace(
+                        self.settings,
+                        self.env,
+                        key_ring(self.engine, self.settings, self.env.clock),
+                        audit_counts(self.engine),
+                    )
         return self._rest
 
     @property
@@ -226,6 +227,10 @@ class RecoveryApp:
             return plain(
                 start_response, "405 Method Not Allowed", "Method not allowed.", [("Allow", "GET")]
             )
+        return self._read(path, start_response)
+
+    def _read(self, path: str, start_response: StartResponse) -> Iterable[bytes]:
+        """The GET (and HEAD) paths: health, readiness, metrics and captcha images."""
         if path == "/healthz":
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
@@ -286,8 +291,9 @@ def create_app(
     env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
-    queue = OutboxQueue(engine, sealer_for(engine, settings.secret_key))
-    dispatcher = Dispatcher(queue, sender_for(settings), env.clock, settings)
+    dispatcher = Dispatcher(
+        outbox_queue(engine, settings), sender_for(settings), env.clock, settings
+    )
     return RecoveryApp(settings, engine, env, dispatcher)
 
 
@@ -316,7 +322,6 @@ class LazyApplication:
 
     def _build(self) -> None:
         from recovery_soap.not_ready import NotReady
-        from recovery_soap.store.schema import SchemaOutdated
 
         try:
             self._app = create_app(self._settings)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from recovery_soap.config import Settings
 from recovery_soap.store import schema
-from recovery_soap.store.db import make_engine
+from recovery_soap.store.db import backend_name, make_engine, ping
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,7 @@ class Finding:
 def _database(settings: Settings) -> list[Finding]:
     engine = make_engine(settings.database_url)
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(engine)
     except Exception as exc:  # noqa: BLE001 - report any failure in words
         return [
             Finding(
@@ -34,7 +31,7 @@ def _database(settings: Settings) -> list[Finding]:
                 "Check RECOVERY_DATABASE_URL, the server and its credentials.",
             )
         ]
-    found = [Finding("database", True, f"reachable ({engine.dialect.name})")]
+    found = [Finding("database", True, f"reachable ({backend_name(engine)})")]
     try:
         current, head = schema.current_revision(engine), schema.head_revision()
     finally:
@@ -56,13 +53,11 @@ def _database(settings: Settings) -> list[Finding]:
 
 def _legacy_hashes(settings: Settings) -> Finding:
     """Imported SHA-256 digests not yet wrapped in argon2id (``recovery-soap rehash`` does)."""
-    from recovery_soap.store.imports import LegacyHashes
+    from recovery_soap.store.imports import legacy_hash_counts
 
     engine = make_engine(settings.database_url)
     try:
-        with engine.connect() as connection:
-            passwords, answers = LegacyHashes(connection).count()
-            ldap = LegacyHashes(connection).ldap()
+        passwords, answers, ldap = legacy_hash_counts(engine)
     finally:
         engine.dispose()
     directory = f"; {ldap} LDAP password hashes wait for their first login" if ldap else ""

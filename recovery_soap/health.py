@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine, text
 
 from recovery_soap.config import Settings
 from recovery_soap.outages import OutageLog
@@ -42,17 +41,18 @@ def _port_answers(host: str, port: int) -> bool:
 
 
 class Health:
-    """Checks the database, the SMTP server and the rate-limit storage, as configured."""
+    """Checks the database (``ping_database`` raises when it does not answer), the SMTP server
+    and the rate-limit storage, as configured."""
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        ping_database: Callable[[], None],
         redis_reachable: Callable[[], bool] | None,
         outbox_counts: Callable[[], dict[str, int]],
     ) -> None:
         self._settings = settings
-        self._engine = engine
+        self._ping_database = ping_database
         self._redis_reachable = redis_reachable
         self._outbox_counts = outbox_counts
         self._database = OutageLog(
@@ -61,8 +61,7 @@ class Health:
 
     def database_answers(self) -> bool:
         try:
-            with self._engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            self._ping_database()
         except Exception as exc:  # noqa: BLE001 - any failure to reach the database: not ready
             self._database.failed(exc)
             return False

@@ -114,6 +114,114 @@ def test_only_the_soap_package_imports_spyne() -> None:
     assert {p for p in importers if not p.startswith("soap/")} == set()
 
 
+#: Besides store/, only the reader of a foreign WSO2 database may use SQLAlchemy.
+SQL_ALLOWED = {"importer/wso2.py"}
+
+
+def sqlalchemy_importers() -> set[str]:
+    return {
+        path.relative_to(PACKAGE).as_posix()
+        for path in SOURCES
+        if any(top(m) == "sqlalchemy" for m in imports_of(path))
+    }
+
+
+def test_only_the_store_imports_sqlalchemy() -> None:
+    importers = sqlalchemy_importers()
+    assert "store/uow.py" in importers, "sqlalchemy is imported nowhere: the scan is broken"
+    outside = {p for p in importers if not p.startswith("store/") and p not in SQL_ALLOWED}
+    assert outside == set()
+
+
+@pytest.mark.parametrize("face", ["rest", "pages", "cli"])
+def test_faces_reach_the_store_only_through_the_composition_root(face: str) -> None:
+    """The REST faces, the pages and the command line are given their store objects
+    (app.py, composition.py)."""
+    sources = [p for p in SOURCES if p.relative_to(PACKAGE).parts[0] == face]
+    assert sources, f"no sources found for {face}/"
+    importing = {
+        p.relative_to(PACKAGE).as_posix(): sorted(
+            m
+            for m in imports_of(p)
+            if m == "recovery_soap.store" or m.startswith("recovery_soap.store.")
+        )
+        for p in sources
+    }
+    assert {p: found for p, found in importing.items() if found} == {}
+
+
+def is_type_checking(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def module_level_imports(source: str, package: str, modules: set[str]) -> set[str]:
+    """The package's modules a source imports when it is loaded: top-level statements (and
+    those in a top-level if or try), not function bodies nor ``if TYPE_CHECKING`` blocks. A
+    ``from package import module`` counts as importing that module."""
+    found: set[str] = set()
+    pending = list(ast.parse(source).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.If, ast.Try)) and not is_type_checking(node):
+            for block in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(node, block, []))
+            pending.extend(s for h in getattr(node, "handlers", []) for s in h.body)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = imports_in(ast.unparse(node), package).pop()
+            names = {f"{base}.{alias.name}" for alias in node.names}
+            found |= (names & modules) or {base}
+    return found & modules
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle as [a, b, ..., a], or [] when there is none."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        path, on_path = [start], {start}
+        stack = [iter(sorted(graph.get(start, ())))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                finished = path.pop()
+                done.add(finished)
+                on_path.discard(finished)
+            elif step in on_path:
+                return [*path[path.index(step) :], step]
+            elif step not in done:
+                path.append(step)
+                on_path.add(step)
+                stack.append(iter(sorted(graph.get(step, ()))))
+    return []
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    """The check below is only as good as this finder."""
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+    modules = {"p.a", "p.b", "p.c"}
+    source = "from p import a, x\nif TYPE_CHECKING:\n    import p.c\ndef f():\n    import p.b\n"
+    assert module_level_imports(source, "p", modules) == {"p.a"}
+
+
+def test_no_import_cycle_in_the_package() -> None:
+    modules = {module_name(p) for p in SOURCES}
+    graph = {
+        module_name(p): module_level_imports(
+            p.read_text(),
+            module_name(p) if p.name == "__init__.py" else module_name(p).rpartition(".")[0],
+            modules,
+        )
+        - {module_name(p)}
+        for p in SOURCES
+    }
+    assert sum(map(len, graph.values())) > 100, "the import graph is nearly empty: scan broken"
+    cycle = find_cycle(graph)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
 # --- every core error has a wire answer ---------------------------------------------------
 
 

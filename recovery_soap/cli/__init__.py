@@ -64,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     2 for a usage or configuration mistake, 1 for a command that could not do its work, 130 when
     interrupted. Anything else is a defect and keeps its traceback."""
     args = build_parser().parse_args(argv)
+    from recovery_soap.composition import SchemaOutdated
     from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
     from recovery_soap.importer import SourceError
-    from recovery_soap.store.schema import SchemaOutdated
 
     try:
         return int(args.handler(args))

@@ -10,25 +10,20 @@ from recovery_soap.cli.parser import Commands
 
 
 def cmd_audit_list(args: argparse.Namespace) -> int:
-    from datetime import datetime, timedelta
-
-    from recovery_soap.app import prepare_database
+    from recovery_soap.composition import audit_search, prepare_database
+    from recovery_soap.core.audit_log import recent_events
     from recovery_soap.core.clock import SystemClock
-    from recovery_soap.store.repositories import audit_listing
 
     engine = tracked(prepare_database(settings_for(args)))  # closed when the command ends
-    since: datetime | None = None
-    if args.since_minutes:
-        since = SystemClock().now() - timedelta(minutes=args.since_minutes)
-    with engine.connect() as connection:
-        events = audit_listing(
-            connection,
-            tenant=args.tenant,
-            username=args.user,
-            event=args.event,
-            since=since,
-            limit=args.limit,
-        )
+    events = recent_events(
+        audit_search(engine),
+        SystemClock(),
+        tenant=args.tenant,
+        username=args.user,
+        event=args.event,
+        since_minutes=args.since_minutes,
+        limit=args.limit,
+    )
     rows = [dataclasses.asdict(e) for e in events]
     lines = [
         f"{e.at:%Y-%m-%d %H:%M:%S}  {e.event:<22} {e.outcome:<8} {e.tenant or '-':<16} "

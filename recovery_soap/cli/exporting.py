@@ -13,14 +13,12 @@ from recovery_soap.config import SettingsError
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from recovery_soap.app import prepare_database
-    from recovery_soap.importer.jsonl import write_export
-    from recovery_soap.store.export import ExportReader
+    from recovery_soap.composition import prepare_database
+    from recovery_soap.importer.jsonl import count_exported, write_export
 
     engine = prepare_database(settings_for(args))
     try:
-        with engine.connect() as connection:
-            total = ExportReader(connection).count()
+        total = count_exported(engine)
         progress = Progress(total, verb="exported")
         try:
             target = open(args.out, "w", encoding="utf-8") if args.out else nullcontext(sys.stdout)  # noqa: SIM115

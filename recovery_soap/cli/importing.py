@@ -107,8 +107,9 @@ def _run(args: argparse.Namespace, source: Source, label: str) -> int:
 
 
 def cmd_import_wso2(args: argparse.Namespace) -> int:
+    from recovery_soap.composition import foreign_database_label
     from recovery_soap.importer.claim_map import load_claim_map
-    from recovery_soap.importer.wso2 import Wso2Store, shown_url
+    from recovery_soap.importer.wso2 import Wso2Store
 
     url = args.source or os.environ.get(SOURCE_VARIABLE, "")
     if not url:
@@ -120,7 +121,7 @@ def cmd_import_wso2(args: argparse.Namespace) -> int:
         tenant_map=_tenant_map(args.tenant_map),
         batch_size=args.batch_size,
     ) as store:
-        return _run(args, store, shown_url(url))
+        return _run(args, store, foreign_database_label(url))
 
 
 def cmd_import_csv(args: argparse.Namespace) -> int:

@@ -13,12 +13,9 @@ from recovery_soap.config import Settings
 
 
 def _queue(settings: Settings) -> Any:
-    from recovery_soap.app import prepare_database
-    from recovery_soap.store.outbox_queue import OutboxQueue
-    from recovery_soap.store.sealing import sealer_for
+    from recovery_soap.composition import outbox_queue, prepare_database
 
-    engine = prepare_database(settings)
-    return OutboxQueue(engine, sealer_for(engine, settings.secret_key))
+    return outbox_queue(prepare_database(settings), settings)
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:

@@ -9,15 +9,13 @@ from recovery_soap.cli.parser import Commands
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from recovery_soap.app import prepare_database
+    from recovery_soap.composition import key_ring, prepare_database
     from recovery_soap.core.clock import SystemClock
-    from recovery_soap.rest.keys import KeyRing
-    from recovery_soap.store.signing_keys import SigningKeyStore
 
     settings = settings_for(args)
     engine = prepare_database(settings)
     try:
-        ring = KeyRing(SigningKeyStore(engine), SystemClock(), settings)
+        ring = key_ring(engine, settings, SystemClock())
         kid = ring.rotate(revoke_previous=args.revoke_previous)
     finally:
         engine.dispose()
@@ -34,16 +32,14 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from recovery_soap.app import prepare_database
+    from recovery_soap.composition import key_ring, prepare_database, signing_keys
     from recovery_soap.core.clock import SystemClock
-    from recovery_soap.rest.keys import KeyRing
-    from recovery_soap.store.signing_keys import SigningKeyStore
 
     settings = settings_for(args)
     engine = prepare_database(settings)
-    store = SigningKeyStore(engine)
+    store = signing_keys(engine)
     try:
-        ring = KeyRing(store, SystemClock(), settings)
+        ring = key_ring(engine, settings, SystemClock())
         published = {k["kid"]: k for k in ring.jwks()["keys"]}
         stored = [k for k in store.listing(datetime.min) if k.kid in published]
     finally:

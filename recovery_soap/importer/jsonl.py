@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Engine
-
 from recovery_soap.core.legacy import HashedSecret, ImportedAnswer, ImportRecord, Skipped
 from recovery_soap.core.model import Question
 from recovery_soap.importer import SourceError
+from recovery_soap.store.db import Database
 from recovery_soap.store.export import ExportReader
 
 FORMAT, VERSION = "recovery-soap-export", 1
@@ -30,8 +29,14 @@ def _line(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def count_exported(engine: Database) -> int:
+    """How many users :func:`write_export` would write (the progress bar's total)."""
+    with engine.connect() as connection:
+        return ExportReader(connection).count()
+
+
 def write_export(
-    engine: Engine, out: TextIO, progress: Callable[[int], None] | None = None
+    engine: Database, out: TextIO, progress: Callable[[int], None] | None = None
 ) -> tuple[int, int]:
     """Write the whole store to ``out``, a page of users at a time; (tenants, users) written."""
     with engine.connect() as connection:

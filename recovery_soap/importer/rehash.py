@@ -14,9 +14,8 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from sqlalchemy import Engine
-
 from recovery_soap.core.passwords import SlowHasher
+from recovery_soap.store.db import Database
 from recovery_soap.store.imports import LegacyHashes
 
 _hasher: SlowHasher | None = None
@@ -42,7 +41,7 @@ class Rehasher:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Database,
         hasher_params: tuple[int, int],
         *,
         workers: int | None = None,

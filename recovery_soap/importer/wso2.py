@@ -48,9 +48,9 @@ ID_CHUNK = 500
 NOT_A_DIGEST = "password is not a Base64 SHA-256 digest (PasswordDigest=SHA-256 expected)"
 
 
-def shown_url(url: str) -> str:
-    """The source's URL as a report may show it: with its password hidden."""
-    return make_url(url).render_as_string(hide_password=True)
+def displayed_url(url: str) -> str:
+    """``url`` with its password hidden, for reports and logs."""
+    return str(make_url(url).render_as_string(hide_password=True))
 
 
 def _open(url: str) -> Engine:

@@ -18,10 +18,9 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError
-
 from recovery_soap import observe
 from recovery_soap.config import Settings
+from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.ports import Clock
 from recovery_soap.notify.smtp import Sender
 from recovery_soap.outages import OutageLog
@@ -123,8 +122,8 @@ class Dispatcher:
                 while sum(self.deliver_due()) > 0 and not stop.is_set():
                     pass
                 database.succeeded()
-            except DBAPIError as exc:  # keep the loop alive through database outages
-                database.failed(exc)
+            except Unavailable as exc:  # keep the loop alive through database outages
+                database.failed(exc.__cause__ or exc)  # the log names the driver's error
             except Exception:  # and through anything else, which is a fault worth a trace
                 log.exception("outbox delivery pass failed")
             stop.wait(self._settings.outbox_poll_seconds)

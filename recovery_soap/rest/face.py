@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Engine
 from werkzeug.wrappers import Request, Response
 
 from recovery_soap import observe
 from recovery_soap.config import Settings
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
+from recovery_soap.core.statistics import EventCounts
 from recovery_soap.edge import BodyTooLarge, client_address, request_id_of, scheme_of
 from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.rest.http import (
@@ -39,7 +39,6 @@ from recovery_soap.rest.http import (
 from recovery_soap.rest.keys import KeyRing
 from recovery_soap.rest.subscriber import SUBSCRIBER_PATH, SubscriberApi
 from recovery_soap.rest.tokens import JwtVerifier, TokenEndpoint
-from recovery_soap.store.signing_keys import SigningKeyStore
 
 log = logging.getLogger("recovery_soap.rest")
 StartResponse = Callable[..., Any]
@@ -51,16 +50,17 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 class RestFace:
-    """The WSGI callable for every REST path (built on the first REST request)."""
+    """The WSGI callable for every REST path (built on the first REST request, with the key
+    ring and the audit counts the composition root gives it)."""
 
-    def __init__(self, settings: Settings, env: Env, engine: Engine) -> None:
+    def __init__(self, settings: Settings, env: Env, keys: KeyRing, counts: EventCounts) -> None:
         self.settings = settings
         self.env = env
         self.proxies = TrustedProxies.from_settings(settings)
-        self.keys = KeyRing(SigningKeyStore(engine), env.clock, settings)
+        self.keys = keys
         self.verifier = JwtVerifier(env, self.keys, settings)
         self.tokens = TokenEndpoint(env, self.keys, settings)
-        self.subscriber = SubscriberApi(env, self.verifier, settings, engine)
+        self.subscriber = SubscriberApi(env, self.verifier, settings, counts)
         self._scim: Any = None
         self._scim_lock = threading.Lock()
 

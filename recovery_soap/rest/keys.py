@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from recovery_soap.config import Settings
 from recovery_soap.core.ports import Clock
-from recovery_soap.store.signing_keys import SigningKeyStore, StoredKey
+from recovery_soap.core.signing import SigningKeys, StoredKey
 
 ALGORITHM = "ES256"
 CURVE = "P-256"
@@ -43,7 +43,7 @@ def new_key(clock: Clock) -> StoredKey:
 
 
 class KeyRing:
-    def __init__(self, store: SigningKeyStore, clock: Clock, settings: Settings) -> None:
+    def __init__(self, store: SigningKeys, clock: Clock, settings: Settings) -> None:
         self._store = store
         self._clock = clock
         self._lifetime = timedelta(minutes=settings.token_minutes)

@@ -33,9 +33,9 @@ from recovery_soap.core.errors import (
 from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
 from recovery_soap.core.model import Caller, Permission
 from recovery_soap.core.scopes import SUBSCRIBE
+from recovery_soap.core.statistics import EventCounts
 from recovery_soap.rest.bearer import BearerVerifier, Principal, TokenRejected
 from recovery_soap.rest.http import Family, error_response, json_body, json_response
-from recovery_soap.store.statistics import AuditCounts
 
 SUBSCRIBER_PATH = "/api/am/user/subscriber"
 #: The only values taken from a URL: those of the hosted API's invitation link. Everything else,
@@ -62,10 +62,12 @@ def _text(body: dict[str, Any], *names: str) -> str | None:
 
 
 class SubscriberApi:
-    def __init__(self, env: Env, verifier: BearerVerifier, settings: Settings, engine: Any) -> None:
+    def __init__(
+        self, env: Env, verifier: BearerVerifier, settings: Settings, counts: EventCounts
+    ) -> None:
         self._env = env
         self._verifier = verifier
-        self._counts = AuditCounts(engine)
+        self._counts = counts
         self._routes: dict[str, tuple[Handler, bool]] = {
             "": (self.invite, True),
             "authenticate": (self.authenticate, True),

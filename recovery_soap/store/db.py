@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
 from recovery_soap.config import SettingsError
 from recovery_soap.core.errors import Unavailable
+
+#: A database as the rest of the product holds it (built here, used only through store/).
+Database = Engine
 
 #: The extra that installs each dialect's driver, for the one-line error when it is missing.
 DRIVER_EXTRAS = {"postgresql": "postgres"}
@@ -67,6 +70,18 @@ def opened(engine: Engine) -> Engine:
         engine.dispose()
         raise Unavailable(f"the database could not be opened: {reason}") from None
     return engine
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database: returns when it answers, raises the driver's error when
+    it does not (readiness and ``recovery-soap doctor`` report it)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def backend_name(engine: Engine) -> str:
+    """The database's kind, in the operator's words (sqlite, postgresql)."""
+    return str(engine.dialect.name)
 
 
 def _make_engine(url: str, **options: Any) -> Engine:

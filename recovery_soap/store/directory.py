@@ -19,17 +19,9 @@ from recovery_soap.core.model import (
     UserCondition,
     UserField,
 )
-from recovery_soap.store.models import (
-    AnswerRow,
-    ClaimRow,
-    CodeRow,
-    GuardRow,
-    UserRow,
-)
-from recovery_soap.store.repositories import user_from_row
+from recovery_soap.store.base import claims_t, users_t
+from recovery_soap.store.users import UserRepository, user_from_row
 
-users_t = UserRow.__table__
-claims_t = ClaimRow.__table__
 LIKE_ESCAPE = "\\"
 
 
@@ -59,11 +51,11 @@ def _compare(column: Any, condition: UserCondition, ranged: bool) -> ColumnEleme
     does not for an expression, so there (``ranged``) the prefix is also given as a range."""
     lowered, value = func.lower(column), condition.value.lower()
     if condition.match is Match.EQUALS:
-        return lowered == value  # type: ignore[no-any-return]
+        return lowered == value
     like = lowered.like(like_pattern(value, condition.match), escape=LIKE_ESCAPE)
     # co has no prefix to look up: it stays a pass over the tenant's rows (or index entries).
     if condition.match is not Match.STARTS_WITH or not ranged or not value:
-        return like  # type: ignore[no-any-return]
+        return like
     # The LIKE stays: the range only narrows the index read, the LIKE decides.
     upper = prefix_successor(value)
     bounds = [lowered >= value] + ([lowered < upper] if upper is not None else [])
@@ -171,12 +163,4 @@ class DirectoryRepository:
 
     def delete(self, user: User) -> None:
         """Remove the user and what hangs off it (explicitly, for SQLite without cascades)."""
-        for table in (claims_t, AnswerRow.__table__, CodeRow.__table__):
-            self._c.execute(delete(table).where(table.c.user_id == user.id))
-        guards = GuardRow.__table__
-        self._c.execute(
-            delete(guards).where(
-                guards.c.tenant_id == user.tenant.id, guards.c.name == user.username
-            )
-        )
-        self._c.execute(delete(users_t).where(users_t.c.id == user.id))
+        UserRepository(self._c).delete(user)

@@ -3,21 +3,16 @@ order with their claims and answers (three queries a page, whatever the store's 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from recovery_soap.core.model import Question, Tenant
-from recovery_soap.store.imports import CHUNK, _chunks
-from recovery_soap.store.repositories import (
-    QuestionRepository,
-    TenantRepository,
-    answers_t,
-    claims_t,
-    users_t,
-)
+from recovery_soap.store.base import users_t
+from recovery_soap.store.bulk import CHUNK, claims_and_answers
+from recovery_soap.store.questions import QuestionRepository
+from recovery_soap.store.tenants import TenantRepository
 
 
 class ExportReader:
@@ -53,24 +48,7 @@ class ExportReader:
         if after is not None:
             query = query.where(users_t.c.username > after)
         rows = self._c.execute(query).all()
-        claims: dict[int, dict[str, str]] = defaultdict(dict)
-        answers: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
-        for chunk in _chunks([r.id for r in rows]):
-            for user_id, uri, value in self._c.execute(
-                select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
-                    claims_t.c.user_id.in_(chunk)
-                )
-            ).all():
-                claims[user_id][uri] = value
-            for user_id, set_id, question, answer_hash in self._c.execute(
-                select(
-                    answers_t.c.user_id,
-                    answers_t.c.set_id,
-                    answers_t.c.question,
-                    answers_t.c.answer_hash,
-                ).where(answers_t.c.user_id.in_(chunk))
-            ).all():
-                answers[user_id][set_id] = (question, answer_hash)
+        claims, answers = claims_and_answers(self._c, [r.id for r in rows])
         return [
             {
                 "username": r.username,
@@ -80,7 +58,9 @@ class ExportReader:
                 "pending_confirmation": bool(r.pending_confirmation),
                 "created_at": _iso(r.created_at),
                 "claims": claims[r.id],
-                "answers": answers[r.id],
+                "answers": {
+                    set_id: (a.question, a.answer_hash) for set_id, a in answers[r.id].items()
+                },
             }
             for r in rows
         ]

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy.sql import Executable
 
-from recovery_soap.store import repositories as _repos
+from recovery_soap.store.codes import CODE_BY_HASH, CODE_VALUES, REPLACE_CODE, SPEND_LIVE
+from recovery_soap.store.questions import QUESTIONS_OF_TENANT
+from recovery_soap.store.users import USER_BY_NAME
 
 
 def hot_statements(
@@ -17,7 +19,7 @@ def hot_statements(
     """What verifyUser and getAllChallengeQuestions run on ``dialect``, named by their purpose,
     each with values for its parameters."""
     spend = {"spend_user": 1, "spend_purpose": "recovery", "spend_at": now}
-    new_code = {f"new_{name}": None for name in _repos._CODE_VALUES} | {
+    new_code = {f"new_{name}": None for name in CODE_VALUES} | {
         "new_tenant_id": tenant_id,
         "new_user_id": 1,
         "new_purpose": "recovery",
@@ -28,19 +30,17 @@ def hot_statements(
         "new_expires_at": now,
     }
     replace: tuple[Executable, dict[str, Any]] = (
-        (_repos._REPLACE_CODE, {**new_code, **spend})
-        if dialect == "postgresql"
-        else (_repos._SPEND_LIVE, spend)
+        (REPLACE_CODE, {**new_code, **spend}) if dialect == "postgresql" else (SPEND_LIVE, spend)
     )
     return {
         "user and guard state by tenant+username (UserRepository.get)": (
-            _repos._USER_BY_NAME,
+            USER_BY_NAME,
             {"tenant_id": tenant_id, "name": user_name},
         ),
-        "code by hash (CodeRepository.find)": (_repos._CODE_BY_HASH, {"code_hash": code_hash}),
+        "code by hash (CodeRepository.find)": (CODE_BY_HASH, {"code_hash": code_hash}),
         "spend the user's live codes, store the new one (CodeRepository.replace)": replace,
         "questions of a tenant (getAllChallengeQuestions)": (
-            _repos._QUESTIONS_OF_TENANT,
+            QUESTIONS_OF_TENANT,
             {"tenant_id": tenant_id},
         ),
     }

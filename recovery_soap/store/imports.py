@@ -3,17 +3,14 @@ INSERTs, so that a million users cost thousands of round trips, not millions."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Connection,
+    Engine,
     and_,
-    any_,
-    bindparam,
     delete,
     func,
     insert,
@@ -23,68 +20,29 @@ from sqlalchemy import (
 )
 
 from recovery_soap.core.legacy import NewImportedUser, StoredUser
-from recovery_soap.core.model import ChallengeAnswer, Tenant
+from recovery_soap.core.model import Tenant
 from recovery_soap.core.passwords import BARE_SCHEME, LDAP_SCHEME
-from recovery_soap.store.repositories import (
-    _USER_COLUMNS,
-    answers_t,
-    claims_t,
-    codes_t,
-    dialect_insert,
-    user_from_row,
-    users_t,
-)
-
-#: Values per IN (...) list (SQLite's old limit is 999 bound parameters).
-CHUNK = 500
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+from recovery_soap.store.base import answers_t, claims_t, codes_t, dialect_insert, users_t
+from recovery_soap.store.bulk import among, chunks, claims_and_answers
+from recovery_soap.store.users import USER_COLUMNS, user_from_row
 
 
 class ImportRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def _among(self, column: Any, values: Sequence[Any]) -> Any:
-        """``column IN values``: one array parameter on PostgreSQL (a statement the server and
-        driver parse once), an IN list elsewhere."""
-        if self._c.dialect.name == "postgresql":
-            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-        return column.in_(values)
-
     def stored(self, tenant: Tenant, usernames: Sequence[str]) -> dict[str, StoredUser]:
         """The users of ``tenant`` among ``usernames``, with claims, answers and creation time."""
         if not usernames:
             return {}
         rows: list[Any] = []
-        for names in _chunks(sorted(set(usernames))):
+        for names in chunks(sorted(set(usernames))):
             rows += self._c.execute(
-                select(*_USER_COLUMNS, users_t.c.created_at).where(
-                    users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names)
+                select(*USER_COLUMNS, users_t.c.created_at).where(
+                    users_t.c.tenant_id == tenant.id, among(self._c, users_t.c.username, names)
                 )
             ).all()
-        ids = [r.id for r in rows]
-        claims: dict[int, dict[str, str]] = defaultdict(dict)
-        answers: dict[int, dict[str, ChallengeAnswer]] = defaultdict(dict)
-        for chunk in _chunks(ids):
-            for user_id, uri, value in self._c.execute(
-                select(claims_t.c.user_id, claims_t.c.claim_uri, claims_t.c.value).where(
-                    self._among(claims_t.c.user_id, chunk)
-                )
-            ).all():
-                claims[user_id][uri] = value
-            for user_id, set_id, question, answer_hash in self._c.execute(
-                select(
-                    answers_t.c.user_id,
-                    answers_t.c.set_id,
-                    answers_t.c.question,
-                    answers_t.c.answer_hash,
-                ).where(self._among(answers_t.c.user_id, chunk))
-            ).all():
-                answers[user_id][set_id] = ChallengeAnswer(set_id, question, answer_hash)
+        claims, answers = claims_and_answers(self._c, [r.id for r in rows])
         return {
             r.username: StoredUser(
                 user=user_from_row(r, tenant),
@@ -173,10 +131,10 @@ class ImportRepository:
 
     def mark_seen(self, tenant: Tenant, usernames: Sequence[str], at: datetime) -> None:
         """Record that the import's source still holds these users (one statement a batch)."""
-        for names in _chunks(sorted(set(usernames))):
+        for names in chunks(sorted(set(usernames))):
             self._c.execute(
                 update(users_t)
-                .where(users_t.c.tenant_id == tenant.id, self._among(users_t.c.username, names))
+                .where(users_t.c.tenant_id == tenant.id, among(self._c, users_t.c.username, names))
                 .values(import_seen_at=at)
             )
 
@@ -205,6 +163,14 @@ class ImportRepository:
         for table in (claims_t, answers_t, codes_t):
             self._c.execute(delete(table).where(table.c.user_id.in_(ids)))
         return int(self._c.execute(delete(users_t).where(users_t.c.id.in_(ids))).rowcount)
+
+
+def legacy_hash_counts(engine: Engine) -> tuple[int, int, int]:
+    """(passwords, answers) still bare legacy digests, and passwords in an LDAP form."""
+    with engine.connect() as connection:
+        hashes = LegacyHashes(connection)
+        passwords, answers = hashes.count()
+        return passwords, answers, hashes.ldap()
 
 
 class LegacyHashes:

@@ -4,15 +4,16 @@ database so every worker on every machine uses the same one."""
 from __future__ import annotations
 
 import base64
+from typing import cast
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from recovery_soap.core.secrets import new_secret
 from recovery_soap.store.models import ServerKeyRow
 
 KEY_NAME = "hmac"
-keys_t = ServerKeyRow.__table__
+keys_t = cast(Table, ServerKeyRow.__table__)
 
 
 def server_key(engine: Engine, configured: str = "") -> bytes:

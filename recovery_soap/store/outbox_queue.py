@@ -8,15 +8,20 @@ Texts are sealed at rest (``sealing``) and erased once a message is sent or dead
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
+from recovery_soap.core.errors import Unavailable
 from recovery_soap.store.models import OutboxRow
 from recovery_soap.store.sealing import Sealer, UnreadableMessage, message_context, sealer_for
 
-outbox_t = OutboxRow.__table__
+outbox_t = cast(Table, OutboxRow.__table__)
 #: A sent or dead message keeps its delivery record but not its text.
 ERASED = {"body": "", "html_body": None}
 
@@ -39,21 +44,21 @@ class QueuedMessage:
     readable: bool = True  # False: sealed under a key this service no longer has
 
 
-def _message(row: object) -> QueuedMessage:
+def _message(row: Any) -> QueuedMessage:
     return QueuedMessage(
         id=row.id,
         kind=row.kind,
         recipient=row.recipient,
-        subject=row.subject,  # type: ignore[attr-defined]
+        subject=row.subject,
         body=row.body,
         html=row.html_body,
-        sender=row.sender,  # type: ignore[attr-defined]
+        sender=row.sender,
         status=row.status,
-        attempts=row.attempts,  # type: ignore[attr-defined]
+        attempts=row.attempts,
         created_at=row.created_at,
-        sent_at=row.sent_at,  # type: ignore[attr-defined]
-        last_error=row.last_error,  # type: ignore[attr-defined]
-        next_attempt_at=row.next_attempt_at,  # type: ignore[attr-defined]
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
     )
 
 
@@ -61,6 +66,16 @@ class OutboxQueue:
     def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self._engine = engine
         self._sealer = sealer or sealer_for(engine)
+
+    @contextmanager
+    def _connected(self, *, transaction: bool = True) -> Iterator[Connection]:
+        """A connection (in a transaction unless told otherwise); a database failure is
+        Unavailable, caused by the driver's error, for the dispatcher and the commands."""
+        try:
+            with self._engine.begin() if transaction else self._engine.connect() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise Unavailable("the database is unreachable") from exc
 
     def claim(self, now: datetime, lease: timedelta, limit: int = 20) -> list[QueuedMessage]:
         """Take up to ``limit`` due messages under a lease, their texts opened for sending.
@@ -86,7 +101,7 @@ class OutboxQueue:
             .values(claimed_until=now + lease)
             .returning(*outbox_t.c)
         )
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             rows = sorted(connection.execute(claim).all(), key=lambda r: r.id)
         return [self._opened(_message(r)) for r in rows]
 
@@ -94,7 +109,7 @@ class OutboxQueue:
         """Extend the lease of messages still being worked on (a live dispatcher's batch)."""
         if not message_ids:
             return
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id.in_(message_ids), outbox_t.c.status == "pending")
@@ -112,7 +127,7 @@ class OutboxQueue:
 
     def mark_sent(self, message_id: int, now: datetime) -> None:
         """Record the delivery and erase the message's text: its code is gone from the store."""
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == message_id)
@@ -132,7 +147,7 @@ class OutboxQueue:
         attempts = message.attempts + 1
         status = "dead" if attempts >= max_attempts else "pending"
         delay = timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == message.id)
@@ -149,7 +164,7 @@ class OutboxQueue:
 
     def retry_now(self, now: datetime) -> int:
         """Make every pending message due at once (after an outage was fixed, say)."""
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             return connection.execute(
                 update(outbox_t)
                 .where(outbox_t.c.status == "pending")
@@ -169,12 +184,12 @@ class OutboxQueue:
             if message_id
             else query.where(outbox_t.c.status == "dead")
         )
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             return int(connection.execute(query).rowcount)
 
     def purge(self, before: datetime, statuses: tuple[str, ...] = ("sent",)) -> int:
         """Delete delivered (or dead) messages created before ``before``: their codes are gone."""
-        with self._engine.begin() as connection:
+        with self._connected() as connection:
             return int(
                 connection.execute(
                     delete(outbox_t).where(
@@ -187,13 +202,11 @@ class OutboxQueue:
         query = select(outbox_t).order_by(outbox_t.c.id.desc()).limit(limit)
         if status:
             query = query.where(outbox_t.c.status == status)
-        with self._engine.connect() as connection:
+        with self._connected(transaction=False) as connection:
             return [_message(r) for r in connection.execute(query)]
 
     def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
-
-        with self._engine.connect() as connection:
+        with self._connected(transaction=False) as connection:
             rows = connection.execute(
                 select(outbox_t.c.status, func.count()).group_by(outbox_t.c.status)
             )

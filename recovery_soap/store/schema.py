@@ -83,16 +83,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     config = _config()
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
-        if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        driver = connection.connection.driver_connection if sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         finally:
             alembic_log.setLevel(level)
-            if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
     log.info("database schema migrated from %s to %s", before or "empty", current_revision(engine))
 
 

@@ -8,8 +8,8 @@ from typing import cast
 from sqlalchemy import Table, delete, insert, or_, select, update
 
 from recovery_soap.core.model import CallerSession
+from recovery_soap.store.base import Repository
 from recovery_soap.store.models import CallerSessionRow, ServiceAccountRow
-from recovery_soap.store.repositories import Repository
 
 sessions_t = cast(Table, CallerSessionRow.__table__)
 accounts_t = cast(Table, ServiceAccountRow.__table__)

@@ -6,7 +6,6 @@ retired keys stay listed (and published) until the caller stops asking for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -14,21 +13,15 @@ from sqlalchemy import Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from recovery_soap.core.errors import Unavailable
+from recovery_soap.core.signing import StoredKey
 from recovery_soap.store.models import SigningKeyRow
 
 signing_t = cast(Table, SigningKeyRow.__table__)
 
 
-@dataclass(frozen=True)
-class StoredKey:
-    kid: str
-    private_jwk: str
-    public_jwk: str
-    created_at: datetime
-    retired_at: datetime | None
-
-
 class SigningKeyStore:
+    """The core's SigningKeys port on the signing_keys table."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from recovery_soap.core import ports
 from recovery_soap.core.errors import StoreConflict, Unavailable
+from recovery_soap.store.accounts import AccountRepository
+from recovery_soap.store.audit import AuditRepository
+from recovery_soap.store.captchas import CaptchaRepository
+from recovery_soap.store.codes import CodeRepository
 from recovery_soap.store.db import readonly_options
 from recovery_soap.store.directory import DirectoryRepository
+from recovery_soap.store.guards import GuardRepository
 from recovery_soap.store.imports import ImportRepository
-from recovery_soap.store.repositories import (
-    AccountRepository,
-    AuditRepository,
-    CaptchaRepository,
-    CodeRepository,
-    GuardRepository,
-    OutboxRepository,
-    QuestionRepository,
-    TenantRepository,
-    UserRepository,
-)
+from recovery_soap.store.outbox_writes import OutboxRepository
+from recovery_soap.store.questions import QuestionRepository
 from recovery_soap.store.sealing import Sealer, sealer_for
 from recovery_soap.store.sessions import SessionRepository
+from recovery_soap.store.tenants import TenantRepository
+from recovery_soap.store.users import UserRepository
 
 
 class SqlUnitOfWork:
+    """The core's UnitOfWork on one SQLAlchemy connection (its repositories are typed as the
+    core's ports: the core asks nothing else of them)."""
+
+    tenants: ports.Tenants
+    users: ports.Users
+    codes: ports.Codes
+    captchas: ports.Captchas
+    questions: ports.Questions
+    outbox: ports.Outbox
+    accounts: ports.Accounts
+    sessions: ports.CallerSessions
+    guards: ports.Guards
+    audit: ports.AuditTrail
+    directory: ports.Directory
+    imports: ports.Imports
+
     def __init__(
         self, engine: Engine, readonly: bool = False, sealer: Sealer | None = None
     ) -> None:
@@ -47,8 +62,9 @@ class SqlUnitOfWork:
             raise Unavailable("the database is unreachable") from exc
         self._connection = connection
         self.tenants = TenantRepository(connection)
-        self.guards = GuardRepository(connection)
-        self.users = UserRepository(connection, self.guards)
+        guards = GuardRepository(connection)
+        self.guards = guards
+        self.users = UserRepository(connection, guards)
         self.codes = CodeRepository(connection)
         self.captchas = CaptchaRepository(connection)
         self.questions = QuestionRepository(connection)
@@ -104,12 +120,12 @@ class SqlUnitOfWork:
             raise Unavailable("the database is unreachable") from exc
 
 
-def uow_factory(engine: Engine, sealer: Sealer | None = None) -> Callable[..., SqlUnitOfWork]:
+def uow_factory(engine: Engine, sealer: Sealer | None = None) -> ports.UnitOfWorkFactory:
     """A callable making a fresh unit of work per use (``readonly=True`` for pure reads).
     ``sealer`` seals queued mail (default: keyed by the database's own key)."""
     sealer = sealer or sealer_for(engine)
 
-    def make(readonly: bool = False) -> SqlUnitOfWork:
+    def make(readonly: bool = False) -> ports.UnitOfWork:
         return SqlUnitOfWork(engine, readonly, sealer)
 
     return make

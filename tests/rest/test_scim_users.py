@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from recovery_soap.store.repositories import audit_listing
+from recovery_soap.store.audit import audit_listing
 from tests.conftest import LiveServer, unique
 from tests.rest.support import PASSWORD, active_user, bearer, user_token
 from tests.rest.test_scim_support import (

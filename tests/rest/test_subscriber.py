@@ -10,7 +10,7 @@ import pytest
 from recovery_soap.core import scopes as S
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.invitations import LAST_NAME
-from recovery_soap.store.repositories import audit_listing
+from recovery_soap.store.audit import audit_listing
 from tests.conftest import LiveServer, unique
 from tests.rest.support import (
     PASSWORD,

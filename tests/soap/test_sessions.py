@@ -17,7 +17,7 @@ from zeep.transports import Transport
 from zeep.wsa import WsAddressingPlugin
 
 from recovery_soap.core import admin, callers, oauth
-from recovery_soap.store.repositories import audit_listing
+from recovery_soap.store.audit import audit_listing
 from tests.conftest import LiveServer
 from tests.soap.accounts import new_tenant, service_account
 from tests.soap.flows import confirmed_user, start_recovery
