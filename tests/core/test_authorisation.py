@@ -200,3 +200,28 @@ def test_a_token_keeps_only_scopes_the_account_still_holds() -> None:
     scopes = authorisation.scopes_of({Permission.USERS_LIST, Permission.USERS_VIEW})
     kept = authorisation.token_rights({Permission.USERS_VIEW}, scopes)
     assert authorisation.rights_of(kept) == {Permission.USERS_VIEW}
+
+
+def test_the_table_names_every_use_case_that_asks_for_a_right() -> None:
+    """A new use case that checks a right gets a row above, or this fails."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import recovery_soap.core as core
+
+    called = {name for _, _, call in USE_CASES for name in call.__code__.co_names}
+    asking = set()
+    for info in pkgutil.iter_modules(core.__path__):
+        if info.name in ("authorisation", "env"):
+            continue  # the check itself
+        module = importlib.import_module(f"recovery_soap.core.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__:
+                continue
+            source = inspect.getsource(function)
+            if "require(caller" in source or "require_self_or(caller" in source:
+                asking.add(f"{info.name}.{name}")
+    assert asking, "no use case found: the scan is broken"
+    missing = sorted(q for q in asking if q.rsplit(".", 1)[1] not in called)
+    assert missing == []

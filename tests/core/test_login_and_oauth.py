@@ -110,6 +110,18 @@ def test_the_password_grant_names_the_user(env: Env, client: ServiceAccount, noo
     assert refused.value.error == "invalid_grant"
 
 
+def test_the_password_grant_needs_the_login_right(env: Env, caller: Caller, noor: str) -> None:
+    from recovery_soap.core import callers
+
+    with env.uow() as uow:
+        callers.put_account(env, uow, "nologin", SECRET, caller.tenant, {Permission.USERS_LIST})
+        uow.commit()
+    client = oauth.authenticate_client(env, "nologin", SECRET, "192.0.2.5")
+    with pytest.raises(oauth.GrantRefused) as refused:
+        oauth.password(env, client, noor, PASSWORD, None, "192.0.2.5")
+    assert refused.value.error == "unauthorized_client"
+
+
 def test_a_token_dies_with_a_password_change_or_a_lock(
     env: Env,
     caller: Caller,

@@ -128,3 +128,30 @@ def test_the_directory_does_not_see_another_tenants_ids(
 def test_an_unknown_tenant_suffix_stays_part_of_the_name(plain: Env, caller: Caller) -> None:
     with pytest.raises((InvalidUser, RequestRefused), match="does not exist"):
         recovery.verify_user(plain, caller, "kim@nowhere.test", None)
+
+
+def test_a_tenant_from_an_export_is_created_or_brought_in_line(env: Env) -> None:
+    from recovery_soap.core.model import Question
+    from recovery_soap.core.tenant_import import apply_tenant
+
+    extra = Question("http://wso2.org/claims/challengeQuestion3", "First school ?", 0)
+    with env.uow() as uow:
+        made = apply_tenant(
+            uow, "Export.Test", notify_changes=False, self_signup=False, questions=[extra]
+        )
+        uow.commit()
+    with env.uow() as uow:
+        tenant = uow.tenants.by_domain("export.test")
+        assert tenant is not None and tenant.id == made.id
+        assert (tenant.notify_changes, tenant.self_signup) == (False, False)
+        count = len(uow.questions.for_tenant(tenant))
+        assert count == len(admin.DEFAULT_QUESTIONS) + 1
+        again = apply_tenant(
+            uow, "export.test", notify_changes=True, self_signup=True, questions=[extra]
+        )
+        uow.commit()
+    assert again.id == made.id
+    with env.uow(readonly=True) as uow:
+        tenant = uow.tenants.by_domain("export.test")
+        assert tenant is not None and (tenant.notify_changes, tenant.self_signup) == (True, True)
+        assert len(uow.questions.for_tenant(tenant)) == count
