@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.credentials import check_password
 from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
@@ -24,8 +23,8 @@ from tests.core.conftest import (
     FixedClock,
     Mail,
     confirmed_user,
+    login_ok,
     solved,
-    stored_user,
     with_policy,
 )
 
@@ -49,11 +48,6 @@ def mailed_code(plain: Env, caller: Caller, mail: Mail, name: str) -> str:
     return mail.last_code(f"{name}@example.test")
 
 
-def password_is(env: Env, caller: Caller, name: str, password: str) -> bool:
-    with env.uow() as uow:
-        return check_password(env, uow, stored_user(env, caller.tenant, name), password)
-
-
 def test_the_whole_flow_changes_the_password_and_tells_the_user(
     env: Env, caller: Caller, mail: Mail, mira: str, captcha_texts: CaptchaTexts
 ) -> None:
@@ -68,8 +62,8 @@ def test_the_whole_flow_changes_the_password_and_tells_the_user(
     )
     assert checked.key and checked.key != code
     recovery.update_password(env, caller, mira, checked.key, NEW_PASSWORD)
-    assert password_is(env, caller, mira, NEW_PASSWORD)
-    assert not password_is(env, caller, mira, PASSWORD)
+    assert login_ok(env, caller, mira, NEW_PASSWORD)
+    assert not login_ok(env, caller, mira, PASSWORD)
     assert mail.kinds(ADDRESS)[-1] == MessageKind.PASSWORD_CHANGED.value
 
 
@@ -115,14 +109,14 @@ def test_a_password_key_works_once(plain: Env, caller: Caller, mail: Mail, mira:
     recovery.update_password(plain, caller, mira, key, NEW_PASSWORD)
     with pytest.raises(InvalidCode):
         recovery.update_password(plain, caller, mira, key, "Core#Third789")
-    assert password_is(plain, caller, mira, NEW_PASSWORD)
+    assert login_ok(plain, caller, mira, NEW_PASSWORD)
 
 
 def test_the_first_key_cannot_change_the_password(plain: Env, caller: Caller, mira: str) -> None:
     started = recovery.verify_user(plain, caller, mira, None)
     with pytest.raises(InvalidCode):
         recovery.update_password(plain, caller, mira, started.key, NEW_PASSWORD)
-    assert password_is(plain, caller, mira, PASSWORD)
+    assert login_ok(plain, caller, mira, PASSWORD)
 
 
 def test_a_new_code_spends_the_previous_one(
@@ -140,7 +134,7 @@ def test_a_weak_new_password_is_refused(plain: Env, caller: Caller, mail: Mail, 
     key = recovery.verify_confirmation_code(plain, caller, mira, code, None).key
     with pytest.raises(UpdateFailed):
         recovery.update_password(plain, caller, mira, key, "short")
-    assert password_is(plain, caller, mira, PASSWORD)
+    assert login_ok(plain, caller, mira, PASSWORD)
 
 
 def test_a_locked_user_cannot_start(plain: Env, caller: Caller, mira: str) -> None:
@@ -212,7 +206,7 @@ def test_starting_again_spends_the_password_key(
     recovery.verify_user(plain, caller, mira, None)
     with pytest.raises(InvalidCode):
         recovery.update_password(plain, caller, mira, key, NEW_PASSWORD)
-    assert password_is(plain, caller, mira, PASSWORD)
+    assert login_ok(plain, caller, mira, PASSWORD)
 
 
 def test_external_sending_hands_the_recovery_code_back(
