@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from recovery_soap.app import build_env, prepare_database
 from recovery_soap.config import Settings
-from recovery_soap.core import callers, captcha, codes, directory, registration, sessions
+from recovery_soap.core import captcha, codes, directory, registration, sessions
 from recovery_soap.core.captcha import new_captcha
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import (
@@ -322,18 +322,6 @@ def audit_events(engine: Engine) -> list[tuple[str, str, str | None]]:
             select(table.c.event, table.c.outcome, table.c.username).order_by(table.c.id)
         )
         return [(r.event, r.outcome, r.username) for r in rows]
-
-
-def account_caller(env: Env, name: str, secret: str, rights: frozenset[Permission]) -> Caller:
-    """A stored service account of the super tenant and the caller it logs in as."""
-    from recovery_soap.core import admin
-
-    with env.uow() as uow:
-        callers.put_account(env, uow, name, secret, admin.tenant(uow, SUPER_TENANT), rights)
-        uow.commit()
-    found = callers.authenticate(env, name, secret, ADDRESS)
-    assert found is not None
-    return found
 
 
 def login_ok(env: Env, caller: Caller, name: str, password: str) -> bool:
