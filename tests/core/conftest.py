@@ -12,7 +12,9 @@ counter replaces ``new_code``/``new_secret`` where the core modules imported the
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
+import pkgutil
 import re
 import shutil
 import tempfile
@@ -25,9 +27,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+import recovery_soap.core as core_package
 from recovery_soap.app import build_env, prepare_database
 from recovery_soap.config import Settings
-from recovery_soap.core import captcha, codes, directory, registration, sessions
+from recovery_soap.core import registration
 from recovery_soap.core.captcha import new_captcha
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import (
@@ -40,6 +43,7 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
+from recovery_soap.core.secrets import new_code, new_secret
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.store.db import make_engine, opened
 from recovery_soap.store.outbox_queue import OutboxQueue, QueuedMessage
@@ -187,10 +191,18 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def known(monkeypatch: pytest.MonkeyPatch) -> KnownRandom:
+    """Codes and secrets from a counter, in every core module that took them from
+    core/secrets.py (found by looking, so a new module cannot slip back to real randomness)."""
     source = KnownRandom()
-    for module in (codes, captcha, directory):
-        monkeypatch.setattr(module, "new_code", source.code)
-    monkeypatch.setattr(sessions, "new_secret", source.secret)
+    for info in pkgutil.iter_modules(core_package.__path__):
+        module = importlib.import_module(f"{core_package.__name__}.{info.name}")
+        if module.__name__ == new_code.__module__:
+            continue
+        for name, value in list(vars(module).items()):
+            if value is new_code:
+                monkeypatch.setattr(module, name, source.code)
+            elif value is new_secret:
+                monkeypatch.setattr(module, name, source.secret)
     return source
 
 

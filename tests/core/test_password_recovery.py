@@ -21,6 +21,7 @@ from tests.core.conftest import (
     PASSWORD,
     CaptchaTexts,
     FixedClock,
+    KnownRandom,
     Mail,
     confirmed_user,
     login_ok,
@@ -49,7 +50,12 @@ def mailed_code(plain: Env, caller: Caller, mail: Mail, name: str) -> str:
 
 
 def test_the_whole_flow_changes_the_password_and_tells_the_user(
-    env: Env, caller: Caller, mail: Mail, mira: str, captcha_texts: CaptchaTexts
+    env: Env,
+    caller: Caller,
+    mail: Mail,
+    mira: str,
+    captcha_texts: CaptchaTexts,
+    known: KnownRandom,
 ) -> None:
     started = recovery.verify_user(env, caller, mira, solved(env, caller, captcha_texts))
     assert started.verified and started.key and started.user_id == mira
@@ -57,6 +63,7 @@ def test_the_whole_flow_changes_the_password_and_tells_the_user(
     assert sent.verified and sent.notification is None
     assert mail.kinds(ADDRESS)[-1] == MessageKind.PASSWORD_RESET.value
     code = mail.last_code(ADDRESS)
+    assert code == known.issued[-1]  # the injected random source made it
     checked = recovery.verify_confirmation_code(
         env, caller, mira, code, solved(env, caller, captcha_texts)
     )
