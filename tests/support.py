@@ -28,6 +28,14 @@ KNOWN_SECRETS = {
     "Cricket",
     "Init#Pass123",
     "New#Pass456",
+    # tests/core: passwords, answers, service secrets and session ids (known-secret-<n>)
+    "Core#Start123",
+    "Core#Changed456",
+    "Legacy#Pass123",
+    "Kandy",
+    "Rugby",
+    "client-secret-0123456789",
+    "known-secret-",
 }
 
 

@@ -21,7 +21,8 @@ from tests.rest.support import (
     token_response,
     user_token,
 )
-from tests.rest.test_cross_face import api_reset, soap_reset
+from tests.rest.test_cross_face import api_reset
+from tests.soap.flows import recover_by_mail
 
 SCIM_JSON = "application/scim+json"
 NEW = "New#Pass4567"
@@ -151,7 +152,7 @@ def change_password(server: LiveServer, face: str, name: str, token: str) -> Non
         )
         assert changed.status_code == 200, changed.text
     elif face == "soap":
-        soap_reset(server, server.client(), name, NEW)
+        recover_by_mail(server, server.client(), name, NEW)
     else:
         api_reset(server, service_token(server, ["apim:subscribe"]), name, NEW)
 

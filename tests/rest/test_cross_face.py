@@ -24,7 +24,7 @@ from tests.rest.support import (
 )
 from tests.rest.tokens import claims_of
 from tests.soap.flows import PASSWORD as SOAP_PASSWORD
-from tests.soap.flows import confirmed_user, start_recovery
+from tests.soap.flows import confirmed_user, recover_by_mail, start_recovery
 
 NEW_PASSWORD = "New#Pass456"
 
@@ -81,17 +81,6 @@ def test_user_awaiting_soap_confirmation_cannot_log_in_over_rest(
     assert password_grant(rest_server, name, SOAP_PASSWORD) == 400
 
 
-def soap_reset(server: LiveServer, soap, name: str, new_password: str) -> None:
-    key = start_recovery(server, soap, name)
-    assert soap.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL").verified
-    server.deliver_mail()
-    code = server.smtp.mailbox.last_code(f"{name}@example.test")
-    bean = soap.verifyConfirmationCode(username=name, code=code, captcha=server.solve_captcha(soap))
-    assert bean.verified, bean.error
-    bean = soap.updatePassword(username=name, confirmationCode=bean.key, newPassword=new_password)
-    assert bean.verified, bean.error
-
-
 def api_reset(server: LiveServer, token: str, name: str, new_password: str) -> None:
     assert subscriber_call(server, "reset-password/initiate", {"email": name}, token).ok
     server.deliver_mail()
@@ -113,7 +102,7 @@ def test_password_reset_over_soap_is_the_password_over_rest(
     rest_server: LiveServer, soap, token: str
 ) -> None:
     name = confirmed_user(rest_server, soap)
-    soap_reset(rest_server, soap, name, NEW_PASSWORD)
+    recover_by_mail(rest_server, soap, name, NEW_PASSWORD)
     assert authenticated(rest_server, token, name, NEW_PASSWORD)
     assert not authenticated(rest_server, token, name, SOAP_PASSWORD)
     assert password_grant(rest_server, name, NEW_PASSWORD) == 200
@@ -131,7 +120,7 @@ def test_password_reset_over_rest_ends_a_soap_recovery_and_is_the_new_password(
     assert password_grant(rest_server, name, NEW_PASSWORD) == 200
     assert password_grant(rest_server, name, SOAP_PASSWORD) == 400
     # ... and a later SOAP recovery works from the new state.
-    soap_reset(rest_server, soap, name, "Third#Pass789")
+    recover_by_mail(rest_server, soap, name, "Third#Pass789")
     assert authenticated(rest_server, token, name, "Third#Pass789")
 
 

@@ -14,7 +14,15 @@ from recovery_soap.config import Settings, SettingsError
 from recovery_soap.core.model import Permission
 from tests.conftest import LiveServer, unique
 from tests.soap.accounts import service_account
-from tests.soap.flows import PASSWORD, SET1, SET2, claims_for, confirmed_user, start_recovery
+from tests.soap.flows import (
+    PASSWORD,
+    SET1,
+    SET2,
+    claims_for,
+    confirmed_user,
+    register_confirmed,
+    start_recovery,
+)
 from tests.support import SERVICE_PATH, envelope, post_envelope
 
 STOLEN = "Stolen#Pass999"
@@ -117,16 +125,7 @@ def test_no_unlimited_guessing_with_one_question_key(live: LiveServer, service) 
 def test_mailed_code_cannot_be_replayed(external: LiveServer) -> None:
     service = external.client()
     name = unique()
-    code = service.registerUser(
-        userName=name,
-        password=PASSWORD,
-        claims=claims_for(name),
-        profileName="default",
-        tenantDomain="",
-    ).notificationData.notificationCode
-    assert service.confirmUserSelfRegistration(
-        username=name, code=code, captcha=None, tenantDomain=""
-    ).verified
+    register_confirmed(external, service, name, claims_for(name))
     key = service.verifyUser(username=name, captcha=None).key
     code2 = service.sendRecoveryNotification(
         username=name, key=key, notificationType="EMAIL"
@@ -245,14 +244,7 @@ def test_key_of_one_user_does_not_reset_another(external: LiveServer) -> None:
     service = external.client()
     victim, attacker = unique(), unique()
     for name in (victim, attacker):
-        code = service.registerUser(
-            userName=name,
-            password=PASSWORD,
-            claims=claims_for(name),
-            profileName="default",
-            tenantDomain="",
-        ).notificationData.notificationCode
-        service.confirmUserSelfRegistration(username=name, code=code, captcha=None, tenantDomain="")
+        register_confirmed(external, service, name, claims_for(name))
     key = service.verifyUser(username=attacker, captcha=None).key
     code2 = service.sendRecoveryNotification(
         username=attacker, key=key, notificationType=""

@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from recovery_soap.store.models import AuditRow
 from tests.conftest import LiveServer, unique
-from tests.soap.flows import PASSWORD, SET1, SET2, claims_for, confirmed_user, start_recovery
+from tests.soap.flows import (
+    PASSWORD,
+    SET1,
+    SET2,
+    claims_for,
+    confirmed_user,
+    mailed_code_key,
+    recover_by_mail,
+    start_recovery,
+)
 from tests.support import body_of
 
 RIGHT = [{"id": SET1, "answer": "Colombo"}, {"id": SET2, "answer": "Cricket"}]
@@ -269,7 +278,7 @@ def test_code_and_answers_setting_needs_both(serve) -> None:
         username=name, confirmationCode=key3, newPassword="Both#Needed123"
     ).verified
     # the code, then the answers
-    key3 = _fresh_code_key(live, service, name)
+    key3 = mailed_code_key(live, service, name, captcha=False)
     shown = service.getUserChallengeQuestions(userName=name, confirmation=key3)
     key30 = service.verifyUserChallengeAnswers(
         userName=name, confirmation=shown.key, userChallengesDTOs=RIGHT
@@ -279,30 +288,13 @@ def test_code_and_answers_setting_needs_both(serve) -> None:
     ).verified
 
 
-def _fresh_code_key(live: LiveServer, service, name: str) -> str:
-    key = start_recovery(live, service, name)
-    service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    live.deliver_mail()
-    code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    return service.verifyConfirmationCode(username=name, code=code, captcha=None).key
-
-
 def test_password_change_and_confirmation_send_a_notice(live: LiveServer) -> None:
     service = live.client()
     name = confirmed_user(live, service)
     live.deliver_mail()
     subjects = [m["Subject"] for m in live.smtp.mailbox.for_address(f"{name}@example.test")]
     assert subjects == ["Confirm your account", "Your account is confirmed"]
-    key = start_recovery(live, service, name)
-    service.sendRecoveryNotification(username=name, key=key, notificationType="EMAIL")
-    live.deliver_mail()
-    code = live.smtp.mailbox.last_code(f"{name}@example.test")
-    key3 = service.verifyConfirmationCode(
-        username=name, code=code, captcha=live.solve_captcha(service)
-    ).key
-    assert service.updatePassword(
-        username=name, confirmationCode=key3, newPassword="Noticed#Change1"
-    ).verified
+    recover_by_mail(live, service, name, "Noticed#Change1")
     live.deliver_mail()
     notice = live.smtp.mailbox.for_address(f"{name}@example.test")[-1]
     assert notice["Subject"] == "Your password was changed"

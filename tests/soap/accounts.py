@@ -1,9 +1,8 @@
-"""Set-up steps beyond flows.py: users with chosen claims, tenants, service accounts."""
+"""Set-up beyond the shared flows (tests/soap/flows.py): tenants and service accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import pytest
 
@@ -11,42 +10,9 @@ from recovery_soap.core import admin, callers
 from recovery_soap.core.model import Permission
 from recovery_soap.core.scopes import ALL_SCOPES
 from tests.conftest import LiveServer, unique
-from tests.soap.flows import EMAIL, PASSWORD
 
 #: Parameters for tests of faults: both SOAP versions (spyne's Soap12 once lost the message).
 FAULT_PROTOCOLS = [pytest.param(False, id="soap11"), pytest.param(True, id="soap12")]
-
-
-def email_of(claims: list[dict[str, str]]) -> str:
-    return next(c["claimValue"] for c in claims if c["claimUri"] == EMAIL)
-
-
-def register_confirmed(
-    live: LiveServer,
-    service: Any,
-    name: str,
-    claims: list[dict[str, str]],
-    tenant_domain: str = "",
-) -> None:
-    """Register and confirm: by the mailed code (internal sending) or the handed-back one."""
-    bean = service.registerUser(
-        userName=name,
-        password=PASSWORD,
-        claims=claims,
-        profileName="default",
-        tenantDomain=tenant_domain,
-    )
-    assert bean.error is None, bean.error
-    if bean.notificationData is not None:
-        code, captcha = bean.notificationData.notificationCode, None
-    else:
-        live.deliver_mail()
-        code = live.smtp.mailbox.last_code(email_of(claims))
-        captcha = live.solve_captcha(service)
-    bean = service.confirmUserSelfRegistration(
-        username=name, code=code, captcha=captcha, tenantDomain=tenant_domain
-    )
-    assert bean.verified, bean.error
 
 
 def new_tenant(live: LiveServer) -> str:

@@ -16,8 +16,8 @@ from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Question
 from recovery_soap.soap.front import SOAP11, SOAP12
 from tests.conftest import LiveServer, unique
-from tests.soap.accounts import new_tenant, register_confirmed, service_account
-from tests.soap.flows import claims_for
+from tests.soap.accounts import new_tenant, service_account
+from tests.soap.flows import claims_for, register_confirmed
 from tests.support import envelope, post_envelope
 
 DIALECT = "http://wso2.org/claims"

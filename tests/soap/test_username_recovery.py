@@ -7,8 +7,18 @@ import zeep.exceptions
 
 from recovery_soap.core import admin
 from tests.conftest import LiveServer, unique
-from tests.soap.accounts import FAULT_PROTOCOLS, new_tenant, register_confirmed
-from tests.soap.flows import EMAIL, GIVEN, LAST, PASSWORD, Q1, SET1, claims_for, confirmed_user
+from tests.soap.accounts import FAULT_PROTOCOLS, new_tenant
+from tests.soap.flows import (
+    EMAIL,
+    GIVEN,
+    LAST,
+    PASSWORD,
+    Q1,
+    SET1,
+    claims_for,
+    confirmed_user,
+    register_confirmed,
+)
 from tests.support import body_of
 
 NOT_FOUND = "18003 Error verifying user account"
