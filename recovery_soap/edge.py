@@ -12,6 +12,7 @@ import re
 import uuid
 from typing import Any
 
+from recovery_soap.core.errors import RecoverySoapError
 from recovery_soap.forwarded import TrustedProxies
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -23,7 +24,7 @@ def request_id_of(environ: dict[str, Any]) -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(RecoverySoapError):
     """The request body is over the configured cap."""
 
 

@@ -1,5 +1,6 @@
-"""Tests that pin the architecture: which layer imports what, and that every core error reaches
-the wire through the one mapping in recovery_soap/soap/faults.py (+ convert.py)."""
+"""Tests that pin the architecture: which layer imports what, that every exception of the product
+derives from the one root (core/errors.py), and that every core error reaches the wire through the
+one mapping in recovery_soap/soap/faults.py (+ convert.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from recovery_soap.core import errors
 from recovery_soap.core.errors import (
     BadRequest,
     RecoveryError,
+    RecoverySoapError,
     RequestRefused,
     StoreConflict,
     Unavailable,
@@ -262,10 +264,90 @@ def core_exceptions() -> list[type]:
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__name__}")
 
 
-@pytest.mark.parametrize("cls", core_exceptions(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls", [c for c in core_exceptions() if c is not RecoverySoapError], ids=lambda c: c.__name__
+)
 def test_every_core_exception_has_a_mapped_root(cls: type) -> None:
-    """What a use case raises is mapped; StoreConflict the use cases translate themselves."""
+    """What a use case raises is mapped; StoreConflict the use cases translate themselves.
+    (The product's root is never raised: a test below pins that.)"""
     assert issubclass(cls, (RecoveryError, RequestRefused, Unavailable, StoreConflict))
+
+
+def test_core_errors_live_in_the_errors_module() -> None:
+    assert {cls.__module__ for cls in core_exceptions()} == {errors.__name__}
+
+
+#: Modules that only run inside another tool (Alembic's environment script).
+NOT_IMPORTABLE = {"recovery_soap.store.migrations.env"}
+
+
+def product_exceptions() -> list[type]:
+    """Every exception class defined at module level anywhere in the package."""
+    import recovery_soap
+
+    found: set[type] = set()
+    for info in pkgutil.walk_packages(recovery_soap.__path__, "recovery_soap."):
+        if info.name in NOT_IMPORTABLE:
+            continue
+        module = importlib.import_module(info.name)
+        found |= {
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, BaseException)
+            and cls.__module__ == info.name
+            # A spyne Fault is the wire's own answer, raised and written by spyne.
+            and not issubclass(cls, Fault)
+        }
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__name__}")
+
+
+PRODUCT_EXCEPTIONS = product_exceptions()
+
+
+def test_product_exceptions_are_found() -> None:
+    modules = {cls.__module__ for cls in PRODUCT_EXCEPTIONS}
+    assert {"recovery_soap.config.validation", "recovery_soap.rest.bearer"} <= modules
+
+
+@pytest.mark.parametrize(
+    "cls",
+    PRODUCT_EXCEPTIONS,
+    ids=lambda c: f"{c.__module__.removeprefix('recovery_soap.')}.{c.__name__}",
+)
+def test_every_product_exception_derives_from_the_one_root(cls: type) -> None:
+    assert issubclass(cls, RecoverySoapError), f"{cls.__module__}.{cls.__name__}"
+
+
+def test_no_exception_class_is_nested() -> None:
+    """An exception class inside a function or a class would escape the root check above."""
+    nested = [
+        f"{path.relative_to(PACKAGE)}:{inner.lineno}"
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for inner in ast.walk(node)
+        if inner is not node
+        and isinstance(inner, ast.ClassDef)
+        and any(_names_an_error(base) for base in inner.bases)
+    ]
+    assert not nested
+
+
+def _names_an_error(base: ast.expr) -> bool:
+    name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+    return name.endswith(("Error", "Exception", "Failure", "Refused", "Fault"))
+
+
+def test_the_root_is_never_raised_itself() -> None:
+    raised = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
+        and getattr(node.exc.func, "id", getattr(node.exc.func, "attr", "")) == "RecoverySoapError"
+    ]
+    assert not raised
 
 
 def test_errors_module_draws_its_tree() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from recovery_soap.config import Settings, SettingsError, load_settings
+from recovery_soap.core.errors import RecoverySoapError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -17,7 +18,7 @@ EXIT_INTERRUPTED = 130
 EMAIL_CLAIM = "http://wso2.org/claims/emailaddress"
 
 
-class CommandError(Exception):
+class CommandError(RecoverySoapError):
     """An expected failure of a command: printed as one line, exit status EXIT_FAILED."""
 
 

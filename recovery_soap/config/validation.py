@@ -7,6 +7,7 @@ import re
 from dataclasses import fields
 
 from recovery_soap.config.fields import SettingFields
+from recovery_soap.core.errors import RecoverySoapError
 from recovery_soap.forwarded import parse_networks
 
 MIN_SECRET_KEY_BYTES = 16
@@ -35,7 +36,7 @@ CHOICES = {
 RATE = re.compile(r"\d+\s*(/|per)\s*\d*\s*[a-z]+")
 
 
-class SettingsError(ValueError):
+class SettingsError(RecoverySoapError, ValueError):
     """A setting has a value the service cannot run with."""
 
 

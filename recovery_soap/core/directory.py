@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from recovery_soap.core import profiles
 from recovery_soap.core.authorisation import require, require_self_or
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import PermissionDenied, StoreConflict
+from recovery_soap.core.errors import (
+    PermissionDenied,
+    StoreConflict,
+    UsernameTaken,
+    VersionMismatch,
+)
 from recovery_soap.core.model import Caller, Permission, UserCondition
 from recovery_soap.core.profiles import (
     Actor,
     Profile,
     ProfileChange,
     Revision,
-    UsernameTaken,
-    VersionMismatch,
     check_change,
     ensure_unqualified,
     load,

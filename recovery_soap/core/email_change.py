@@ -11,19 +11,13 @@ from __future__ import annotations
 from recovery_soap.core import codes
 from recovery_soap.core.claims import DIALECT, EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import InvalidCode, RecoveryError
+from recovery_soap.core.errors import InvalidCode, VerificationUnavailable
 from recovery_soap.core.model import MessageKind, Step, User
 from recovery_soap.core.notices import notify_email_change, send_to_address
 from recovery_soap.core.ports import UnitOfWork
 
 PENDING_EMAIL = f"{DIALECT}/identity/emailaddress.pendingValue"
 INVALID = "The e-mail verification code is not valid"
-
-
-class VerificationUnavailable(RecoveryError):
-    """The e-mail address cannot be verified: the service does not send mail itself."""
-
-    code = "18013"
 
 
 def held_back(env: Env, own: bool, current: str | None, wanted: str | None) -> str | None:

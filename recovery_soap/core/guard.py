@@ -18,19 +18,12 @@ from recovery_soap.core.errors import (
     InvalidCode,
     LoginFailed,
     RecoveryError,
+    RecoveryLocked,
+    TooManyRequests,
     WrongAnswer,
 )
 from recovery_soap.core.model import AuditEvent, Caller, Limit, Presented, User
 from recovery_soap.core.ports import UnitOfWork
-
-
-class TooManyRequests(RecoveryError):
-    code = "18013"
-
-
-class RecoveryLocked(RecoveryError):
-    code = "18013"
-
 
 #: The failures that count towards a lock: someone presented a wrong secret.
 COUNTED = (InvalidCode, WrongAnswer, InvalidCaptcha, LoginFailed)

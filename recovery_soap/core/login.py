@@ -24,7 +24,7 @@ def log_in(env: Env, caller: Caller, username: str | None, password: str | None)
     Raises PermissionDenied (an account without the ``login`` right), LoginFailed (unknown
     user, wrong password, a tenant the caller may not use),
     AccountLocked (locked or awaiting confirmation, told only after the right password),
-    guard.RecoveryLocked (too many failures) or guard.TooManyRequests.
+    RecoveryLocked (too many failures) or TooManyRequests.
     """
     require(caller, Permission.LOGIN)
     guard.admit_check(env, caller)

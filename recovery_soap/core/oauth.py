@@ -12,8 +12,14 @@ from dataclasses import dataclass, replace
 
 from recovery_soap.core import authorisation, callers
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import AccountLocked, BadRequest, LoginFailed, RequestRefused
-from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
+from recovery_soap.core.errors import (
+    AccountLocked,
+    BadRequest,
+    GrantRefused,
+    LoginFailed,
+    RecoveryLocked,
+    TooManyRequests,
+)
 from recovery_soap.core.login import log_in
 from recovery_soap.core.model import Caller, Permission, ServiceAccount, Tenant, User
 from recovery_soap.core.ports import UnitOfWork
@@ -28,14 +34,6 @@ from recovery_soap.core.tenants import caller_may_use
 
 CLIENT_VERSION_LABEL = "token-client"
 USER_VERSION_LABEL = "token-user"
-
-
-class GrantRefused(RequestRefused):
-    """A token request the server refuses, with its RFC 6749 section 5.2 error code."""
-
-    def __init__(self, message: str, error: str = "invalid_request") -> None:
-        super().__init__(message)
-        self.error = error
 
 
 @dataclass(frozen=True)

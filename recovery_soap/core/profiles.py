@@ -17,7 +17,14 @@ from datetime import datetime
 from recovery_soap.core import email_change
 from recovery_soap.core.claims import EMAIL, EXTERNAL_ID, is_challenge_set, settable_profile_claim
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import InvalidUser, RecoveryError, RequestRefused, UpdateFailed
+from recovery_soap.core.errors import (
+    ClaimNotSettable,
+    InvalidClaimValue,
+    InvalidUser,
+    PasswordRefused,
+    UsernameTaken,
+    VersionMismatch,
+)
 from recovery_soap.core.model import AuditEvent, DirectoryEntry, MessageKind, Purpose, Tenant, User
 from recovery_soap.core.notices import notify_change, notify_email_change
 from recovery_soap.core.ports import UnitOfWork
@@ -27,42 +34,6 @@ from recovery_soap.core.registration import USERNAME
 MAX_CLAIM_LENGTH = 1024
 #: An address with one @, a dotted domain and no spaces; deliverability is the mail's business.
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-
-
-class ClaimNotSettable(RecoveryError):
-    """The claim is unknown, read-only, or account state (never set through a profile)."""
-
-    code = "18013"
-
-    def __init__(self, message: str, claim: str = "") -> None:
-        super().__init__(message)
-        self.claim = claim
-
-
-class InvalidClaimValue(RecoveryError):
-    """A claim value the profile refuses (an e-mail address of the wrong form, too long)."""
-
-    code = "18013"
-
-    def __init__(self, message: str, claim: str = "") -> None:
-        super().__init__(message)
-        self.claim = claim
-
-
-class PasswordRefused(UpdateFailed):
-    """The new password breaks the tenant's password policy."""
-
-    code = "18013"
-
-
-class UsernameTaken(RecoveryError):
-    """Another user of the tenant has that username already."""
-
-    code = "18013"
-
-
-class VersionMismatch(RequestRefused):
-    """The caller's copy of the profile is out of date (an If-Match precondition failed)."""
 
 
 @dataclass(frozen=True)

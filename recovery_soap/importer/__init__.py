@@ -6,6 +6,8 @@ core's :class:`recovery_soap.core.imports.Importer` stores them.
 
 from __future__ import annotations
 
+from recovery_soap.core.errors import RecoverySoapError
 
-class SourceError(ValueError):
+
+class SourceError(RecoverySoapError, ValueError):
     """The source cannot be read as asked: a bad file, mapping, URL or table layout."""

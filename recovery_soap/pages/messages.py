@@ -14,10 +14,11 @@ from recovery_soap.core.errors import (
     NotificationFailed,
     QuestionsMissing,
     RecoveryError,
+    RecoveryLocked,
+    TooManyRequests,
     UpdateFailed,
     WrongAnswer,
 )
-from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
 from recovery_soap.pages.page import Page
 
 CAPTCHA = "captcha_answer"

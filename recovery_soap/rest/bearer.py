@@ -8,6 +8,7 @@ from typing import Protocol
 
 from werkzeug.wrappers import Request
 
+from recovery_soap.core.errors import RecoverySoapError
 from recovery_soap.core.model import Caller, Permission, Tenant
 
 
@@ -43,7 +44,7 @@ class Principal:
         )
 
 
-class TokenRejected(Exception):
+class TokenRejected(RecoverySoapError):
     """A missing, invalid, expired or under-scoped token (RFC 6750 section 3).
 
     Each face renders it in its own JSON error shape, with ``www_authenticate()`` as the

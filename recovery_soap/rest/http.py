@@ -9,6 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from recovery_soap.core.errors import RecoverySoapError
 from recovery_soap.edge import read_body
 
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -46,7 +47,7 @@ def json_response(
     return response
 
 
-class UnreadableBody(ValueError):
+class UnreadableBody(RecoverySoapError, ValueError):
     """A JSON body with a string UTF-8 cannot carry: answered 400 in the face's error shape."""
 
 

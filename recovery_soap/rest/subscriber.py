@@ -28,9 +28,10 @@ from recovery_soap.core.errors import (
     LoginFailed,
     PermissionDenied,
     RecoveryError,
+    RecoveryLocked,
     RequestRefused,
+    TooManyRequests,
 )
-from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
 from recovery_soap.core.model import Caller, Permission
 from recovery_soap.core.scopes import SUBSCRIBE
 from recovery_soap.core.statistics import EventCounts

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 from recovery_soap.config import Settings
 from recovery_soap.core import callers, oauth
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import RequestRefused
+from recovery_soap.core.errors import GrantRefused, RequestRefused
 from recovery_soap.core.scopes import CLIENT_CREDENTIALS, PASSWORD
 from recovery_soap.rest.bearer import Principal, TokenRejected
 from recovery_soap.rest.http import Family, error_response, json_response
@@ -81,12 +81,12 @@ class TokenEndpoint:
                     address,
                 )
             elif not grant_type:
-                raise oauth.GrantRefused("grant_type is required.", "invalid_request")
+                raise GrantRefused("grant_type is required.", "invalid_request")
             else:
-                raise oauth.GrantRefused(
+                raise GrantRefused(
                     "Supported: client_credentials, password.", "unsupported_grant_type"
                 )
-        except oauth.GrantRefused as refused:
+        except GrantRefused as refused:
             return _refusal(refused)
         except RequestRefused as refused:
             return error_response(Family.OAUTH, 400, "invalid_request", refused.message)
@@ -132,14 +132,14 @@ def _client_credentials(request: Request) -> tuple[str, str]:
     in_body = "client_id" in request.form or "client_secret" in request.form
     if basic is not None and basic.type == "basic":
         if in_body:
-            raise oauth.GrantRefused("Use one client authentication method.", "invalid_request")
+            raise GrantRefused("Use one client authentication method.", "invalid_request")
         return basic.username or "", basic.password or ""
     if in_body:
         return request.form.get("client_id", ""), request.form.get("client_secret", "")
-    raise oauth.GrantRefused("Client authentication is required.", "invalid_client")
+    raise GrantRefused("Client authentication is required.", "invalid_client")
 
 
-def _refusal(refused: oauth.GrantRefused) -> Response:
+def _refusal(refused: GrantRefused) -> Response:
     if refused.error == "invalid_client":
         return error_response(
             Family.OAUTH,

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
+from recovery_soap.core.errors import RecoverySoapError
 
-class AmbiguousContentType(ValueError):
+
+class AmbiguousContentType(RecoverySoapError, ValueError):
     """The header names its charset more than once."""
 
 

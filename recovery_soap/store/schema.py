@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from recovery_soap.core.errors import RecoverySoapError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -22,7 +24,7 @@ _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.M)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(None|[\"']([^\"']+)[\"'])", re.M)
 
 
-class SchemaOutdated(RuntimeError):
+class SchemaOutdated(RecoverySoapError, RuntimeError):
     """The database is not at the schema this code expects."""
 
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine
 
+from recovery_soap.core.errors import RecoverySoapError
 from recovery_soap.store.keys import server_key
 
 PREFIX = "sealed:v1:"
@@ -26,7 +27,7 @@ _INFO = b"recovery-soap outbox sealing v1"
 _NONCE_BYTES = 12
 
 
-class UnreadableMessage(ValueError):
+class UnreadableMessage(RecoverySoapError, ValueError):
     """A sealed text that this key cannot open (the secret key changed, or it was altered)."""
 
 

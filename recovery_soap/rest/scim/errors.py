@@ -7,11 +7,15 @@ from pydantic import ValidationError
 from scim2_models import Error, SCIMException
 from werkzeug.wrappers import Response
 
-from recovery_soap.core.errors import BadRequest, InvalidUser, RecoveryError, RequestRefused
-from recovery_soap.core.profiles import (
+from recovery_soap.core.errors import (
+    BadRequest,
     ClaimNotSettable,
     InvalidClaimValue,
+    InvalidUser,
     PasswordRefused,
+    RecoveryError,
+    RecoverySoapError,
+    RequestRefused,
     UsernameTaken,
     VersionMismatch,
 )
@@ -19,7 +23,7 @@ from recovery_soap.rest.bearer import TokenRejected
 from recovery_soap.rest.http import SCIM_ERROR, SCIM_MEDIA, json_response
 
 
-class ScimFailure(Exception):
+class ScimFailure(RecoverySoapError):
     """A failure the endpoint raises itself: status, scimType, detail."""
 
     def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
