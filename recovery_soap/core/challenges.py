@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from recovery_soap.core import codes, guard
+from recovery_soap.core import codes, guard, opening
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import QuestionsMissing, WrongAnswer
 from recovery_soap.core.model import (
@@ -26,7 +26,6 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.passwords import normalise_answer
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import find_subject
 
 NO_QUESTION_ID = "No challenge question id provided for verification"
 
@@ -56,24 +55,21 @@ def _start(
 ) -> tuple[list[ChallengeAnswer], str, str]:
     """Spend the verifyUser key (or, for recovery_proof=code_and_answers, the key the mailed code
     gave) of a user who has questions; issue a QUESTIONS_SHOWN key carrying its proof so far."""
-    guard.admit_check(env, caller)
-    with guard.watch(env, caller, "questions_shown") as seen:
-        with env.uow() as uow:
-            user, presented, given = find_subject(env, uow, caller, username)
-            seen.user, seen.presented, seen.username = user, presented, given
-            guard.ensure_unlocked(env, uow, user or presented, given)
-            answers = _answers_or_fail(uow, user, f"{missing} : {given}")
-            record = codes.redeem(
-                env,
-                uow,
-                user,
-                key,
-                {Step.USER_VERIFIED, Step.CODE_CONFIRMED},
-                f"Invalid confirmation code for user : {given}",
-            )
-            assert user is not None
-            new_key = codes.issue(env, uow, user, Step.QUESTIONS_SHOWN, proof=record.proof)
-            uow.commit()
+    guard.admit_check(env, caller)  # the caller's right was asked by the operation
+    with opening.on_named_user(env, caller, "questions_shown", username) as on:
+        uow, user, given = on.uow, on.user, on.given
+        answers = _answers_or_fail(uow, user, f"{missing} : {given}")
+        record = codes.redeem(
+            env,
+            uow,
+            user,
+            key,
+            {Step.USER_VERIFIED, Step.CODE_CONFIRMED},
+            f"Invalid confirmation code for user : {given}",
+        )
+        assert user is not None
+        new_key = codes.issue(env, uow, user, Step.QUESTIONS_SHOWN, proof=record.proof)
+        uow.commit()
     return answers, new_key, given
 
 
@@ -102,12 +98,9 @@ def user_question(
     env: Env, caller: Caller, username: str | None, key: str | None, question_id: str | None
 ) -> UserChallenge:
     """Ask one question: spends a QUESTIONS_SHOWN or ANSWERED key, keeps its proof so far."""
-    require(caller, Permission.VIEW)
-    guard.admit_check(env, caller)
-    with guard.watch(env, caller, "question_asked") as seen, env.uow() as uow:
-        user, presented, given = find_subject(env, uow, caller, username)
-        seen.user, seen.presented, seen.username = user, presented, given
-        guard.ensure_unlocked(env, uow, user or presented, given)
+    opening.admit(env, caller, Permission.VIEW)
+    with opening.on_named_user(env, caller, "question_asked", username) as on:
+        uow, user, given = on.uow, on.user, on.given
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.find(env, uow, user, key, {Step.QUESTIONS_SHOWN, Step.ANSWERED}, invalid)
         assert user is not None
@@ -136,11 +129,9 @@ def verify_answer(
     if not (question_id or "").strip() or not (answer or "").strip():
         raise QuestionsMissing(NO_QUESTION_ID)
     assert answer is not None
-    guard.admit_check(env, caller)
-    with guard.watch(env, caller, "answer_checked") as seen, env.uow() as uow:
-        user, presented, given = find_subject(env, uow, caller, username)
-        seen.user, seen.presented, seen.username = user, presented, given
-        guard.ensure_unlocked(env, uow, user or presented, given)
+    guard.admit_check(env, caller)  # after the input's shape: a malformed request is not a check
+    with opening.on_named_user(env, caller, "answer_checked", username) as on:
+        uow, user, given = on.uow, on.user, on.given
         invalid = f"Invalid confirmation code for user : {given}"
         record = codes.redeem(env, uow, user, key, {Step.QUESTION_ASKED}, invalid)
         assert user is not None
@@ -198,17 +189,16 @@ def verify_answers(
     distinct, consistent = _distinct_answers(answers)
     if not distinct:
         raise QuestionsMissing(NO_QUESTION_ID)
-    guard.admit_check(env, caller)
-    with guard.watch(env, caller, "answers_checked") as seen:
-        with env.uow() as uow:
-            user, presented, given = find_subject(env, uow, caller, username)
-            seen.user, seen.presented, seen.username = user, presented, given
-            guard.ensure_unlocked(env, uow, user or presented, given)
-            invalid = f"Invalid confirmation code for user : {given}"
-            shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
-            assert user is not None
-            stored = {a.set_id: a for a in uow.users.answers(user)}
-            uow.commit()  # the key is spent whatever the answers turn out to be
+    guard.admit_check(env, caller)  # after the input's shape: a malformed request is not a check
+    with opening.on_named_user(env, caller, "answers_checked", username) as on:
+        uow, user, given = on.uow, on.user, on.given
+        invalid = f"Invalid confirmation code for user : {given}"
+        shown = codes.redeem(env, uow, user, key, {Step.QUESTIONS_SHOWN}, invalid)
+        assert user is not None
+        stored = {a.set_id: a for a in uow.users.answers(user)}
+        uow.commit()  # the key is spent whatever the answers turn out to be
+    # Still watched: a wrong answer below is audited and counted like one above.
+    with guard.watch(env, caller, "answers_checked", on.seen):
         wrong = f"Verification failed for one or more answers provided by user : {given}"
         if not (stored and consistent and set(distinct) <= set(stored)):
             raise WrongAnswer(wrong)

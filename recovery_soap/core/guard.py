@@ -111,9 +111,10 @@ class Watch:
 
 
 @contextmanager
-def watch(env: Env, caller: Caller, event: str) -> Iterator[Watch]:
-    """On a failed check: audit it, count it for the address and the user, lock when due."""
-    seen = Watch()
+def watch(env: Env, caller: Caller, event: str, seen: Watch | None = None) -> Iterator[Watch]:
+    """On a failed check: audit it, count it for the address and the user, lock when due.
+    ``seen`` carries on a watch whose unit of work is over (what it learnt stays known)."""
+    seen = Watch() if seen is None else seen
     try:
         yield seen
     except COUNTED as error:

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from recovery_soap.core import codes, guard
+from recovery_soap.core import codes, guard, opening
 from recovery_soap.core.claims import DIALECT, EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import (
@@ -111,8 +111,7 @@ def _holder(env: Env, uow: UnitOfWork, caller: Caller, key: str | None) -> User 
 def confirm_invitee(env: Env, caller: Caller, key: str | None) -> Invitee:
     """Spend an invitation key. A new invitee gets the key for addUser; an existing user's
     invitation is complete (they log in with the password they have)."""
-    require(caller, Permission.REGISTER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.REGISTER)
     with guard.watch(env, caller, "invite_confirmed") as seen, env.uow() as uow:
         user = _holder(env, uow, caller, key)
         seen.user = user

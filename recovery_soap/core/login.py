@@ -8,9 +8,9 @@ refused before the password is looked at. An unknown user costs a hash like a kn
 
 from __future__ import annotations
 
-from recovery_soap.core import guard
+from recovery_soap.core import guard, opening
 from recovery_soap.core.credentials import check_password
-from recovery_soap.core.env import Env, require
+from recovery_soap.core.env import Env
 from recovery_soap.core.errors import AccountLocked, LoginFailed, RecoveryError, RequestRefused
 from recovery_soap.core.model import Caller, Permission, Presented, User
 from recovery_soap.core.tenants import qualify
@@ -26,8 +26,7 @@ def log_in(env: Env, caller: Caller, username: str | None, password: str | None)
     AccountLocked (locked or awaiting confirmation, told only after the right password),
     RecoveryLocked (too many failures) or TooManyRequests.
     """
-    require(caller, Permission.LOGIN)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.LOGIN)
     given = (username or "").strip()
     with guard.watch(env, caller, "login") as seen:
         seen.username = given[:255]

@@ -3,9 +3,8 @@ verifyConfirmationCode -> updatePassword (which also ends the challenge-question
 
 from __future__ import annotations
 
-from recovery_soap.core import codes, guard
-from recovery_soap.core.captcha import check_captcha
-from recovery_soap.core.env import Env, require
+from recovery_soap.core import codes, guard, opening
+from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     InvalidCode,
@@ -25,8 +24,8 @@ from recovery_soap.core.model import (
     Verification,
 )
 from recovery_soap.core.notices import deliver, deliver_alike, notify_change
+from recovery_soap.core.opening import CaptchaCheck
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import find_subject
 
 #: The proof an e-mailed code gives; challenge proofs are the question-set ids answered.
 MAILBOX_PROOF = "mailbox"
@@ -48,32 +47,34 @@ def verify_user(
     With hide_user_existence, an unknown, locked or recovery-locked user gets the same answer,
     with a decoy key stored like a real one, so neither the answer nor the work tells anything.
     """
-    require(caller, Permission.RECOVER)
-    guard.admit_check(env, caller)
-    with guard.watch(env, caller, "recovery_started") as seen:
-        seen.username = (username or "").strip()
-        check_captcha(env, captcha, "Error while validating captcha")
-        with env.uow() as uow:
-            user, presented, given = find_subject(env, uow, caller, username)
-            seen.user, seen.presented = user, presented
-            subject = _recovering(env, user, presented)
-            if env.policy.hide_user_existence and guard.is_locked(env, uow, subject):
-                subject = presented
-            if isinstance(subject, Presented):
-                key = codes.issue(env, uow, subject, Step.USER_VERIFIED)
-                guard.audit(
-                    env, uow, caller, "recovery_started", "failure", user, "hidden", given[:255]
-                )
-                uow.commit()
-                return Verification(verified=True, user_id=given, key=key)
-            if user is None:
-                raise InvalidUser(f"User does not exist : {given}")
-            if user.locked:
-                raise AccountLocked(f"Error verifying user : {given}")
-            guard.ensure_unlocked(env, uow, user, given)
-            key = codes.issue(env, uow, user, Step.USER_VERIFIED)
-            guard.audit(env, uow, caller, "recovery_started", "success", user)
+    opening.admit(env, caller, Permission.RECOVER)
+    with opening.on_named_user(
+        env,
+        caller,
+        "recovery_started",
+        username,
+        captcha=CaptchaCheck(captcha, "Error while validating captcha"),
+        acting_on=_recovering,
+        check_lock=False,  # told below: a hidden recovery lock answers like an unknown name
+    ) as on:
+        uow, user, given, subject = on.uow, on.user, on.given, on.subject
+        if env.policy.hide_user_existence and guard.is_locked(env, uow, subject):
+            subject = on.presented
+        if isinstance(subject, Presented):
+            key = codes.issue(env, uow, subject, Step.USER_VERIFIED)
+            guard.audit(
+                env, uow, caller, "recovery_started", "failure", user, "hidden", given[:255]
+            )
             uow.commit()
+            return Verification(verified=True, user_id=given, key=key)
+        if user is None:
+            raise InvalidUser(f"User does not exist : {given}")
+        if user.locked:
+            raise AccountLocked(f"Error verifying user : {given}")
+        guard.ensure_unlocked(env, uow, user, given)
+        key = codes.issue(env, uow, user, Step.USER_VERIFIED)
+        guard.audit(env, uow, caller, "recovery_started", "success", user)
+        uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
 
@@ -85,31 +86,28 @@ def send_recovery_notification(
     A decoy key (hidden existence) goes through the same steps, mail limit included, with a
     message rendered but never queued.
     """
-    require(caller, Permission.RECOVER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.RECOVER)
     hide = env.policy.hide_user_existence and not env.policy.notifications_external
     try:
-        with guard.watch(env, caller, "recovery_code_sent") as seen:
-            with env.uow() as uow:
-                user, presented, given = find_subject(env, uow, caller, username)
-                seen.user, seen.presented, seen.username = user, presented, given
-                invalid = f"Invalid confirmation code for user : {given}"
-                subject = _recovering(env, user, presented)
-                guard.ensure_unlocked(env, uow, subject, given)
-                codes.redeem(env, uow, subject, key, {Step.USER_VERIFIED}, invalid)
-                if not (hide or isinstance(subject, User)):
-                    raise InvalidCode(invalid)  # external sending cannot hide: a decoy ends here
-                assert subject is not None
-                guard.admit_mail(env, caller, presented.tenant.domain, presented.username)
-                code = codes.issue(env, uow, subject, Step.CODE_MAILED)
-                data = None
-                if hide:
-                    deliver_alike(env, uow, subject, MessageKind.PASSWORD_RESET, code)
-                elif isinstance(subject, User):
-                    data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
-                outcome = "success" if isinstance(subject, User) else "failure"
-                guard.audit(env, uow, caller, "recovery_code_sent", outcome, user, None, given)
-                uow.commit()
+        with opening.on_named_user(
+            env, caller, "recovery_code_sent", username, acting_on=_recovering
+        ) as on:
+            uow, subject, given = on.uow, on.subject, on.given
+            invalid = f"Invalid confirmation code for user : {given}"
+            codes.redeem(env, uow, subject, key, {Step.USER_VERIFIED}, invalid)
+            if not (hide or isinstance(subject, User)):
+                raise InvalidCode(invalid)  # external sending cannot hide: a decoy ends here
+            assert subject is not None
+            guard.admit_mail(env, caller, on.presented.tenant.domain, on.presented.username)
+            code = codes.issue(env, uow, subject, Step.CODE_MAILED)
+            data = None
+            if hide:
+                deliver_alike(env, uow, subject, MessageKind.PASSWORD_RESET, code)
+            elif isinstance(subject, User):
+                data = deliver(env, uow, subject, MessageKind.PASSWORD_RESET, code)
+            outcome = "success" if isinstance(subject, User) else "failure"
+            guard.audit(env, uow, caller, "recovery_code_sent", outcome, on.user, None, given)
+            uow.commit()
     except RecoveryError:
         # "If the account exists, a code is on its way": no failure tells an unknown user apart.
         if hide:
@@ -126,25 +124,23 @@ def verify_confirmation_code(
     captcha: CaptchaInput | None,
 ) -> Verification:
     """Spend the mailed code (single use, unlike the legacy server) for a password-change key."""
-    require(caller, Permission.RECOVER)
-    guard.admit_check(env, caller)
-    given = (username or "").strip()
-    with guard.watch(env, caller, "recovery_code_checked") as seen:
-        seen.username = given
-        check_captcha(env, captcha, f"Error while validating captcha for user : {given}")
-        with env.uow() as uow:
-            user, presented, given = find_subject(env, uow, caller, username)
-            seen.user, seen.presented = user, presented
-            subject = _recovering(env, user, presented)
-            guard.ensure_unlocked(env, uow, subject, given)
-            invalid = f"Error verifying confirmation code for user : {given}"
-            codes.redeem(env, uow, subject, code, {Step.CODE_MAILED}, invalid)
-            if not isinstance(subject, User):
-                raise InvalidCode(invalid)  # a decoy's code was never sent anywhere
-            key = codes.issue(
-                env, uow, subject, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF})
-            )
-            uow.commit()
+    opening.admit(env, caller, Permission.RECOVER)
+    shown = (username or "").strip()
+    with opening.on_named_user(
+        env,
+        caller,
+        "recovery_code_checked",
+        username,
+        captcha=CaptchaCheck(captcha, f"Error while validating captcha for user : {shown}"),
+        acting_on=_recovering,
+    ) as on:
+        uow, subject, given = on.uow, on.subject, on.given
+        invalid = f"Error verifying confirmation code for user : {given}"
+        codes.redeem(env, uow, subject, code, {Step.CODE_MAILED}, invalid)
+        if not isinstance(subject, User):
+            raise InvalidCode(invalid)  # a decoy's code was never sent anywhere
+        key = codes.issue(env, uow, subject, Step.CODE_CONFIRMED, proof=frozenset({MAILBOX_PROOF}))
+        uow.commit()
     return Verification(verified=True, user_id=given, key=key)
 
 
@@ -169,35 +165,31 @@ def update_password(
 ) -> Verification:
     """Change the password with a key that carries proof; spends every recovery code of the user,
     clears its failed attempts and sends a notice, all in one transaction."""
-    require(caller, Permission.RECOVER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.RECOVER)
     # Hashed before the transaction opens: on SQLite the write lock is not held for the ~30 ms.
     acceptable = new_password is not None and env.policy.passwords.problem(new_password) is None
     password_hash = env.slow.hash(new_password) if acceptable and new_password else ""
-    with guard.watch(env, caller, "password_changed") as seen:
-        with env.uow() as uow:
-            user, presented, given = find_subject(env, uow, caller, username)
-            seen.user, seen.presented, seen.username = user, presented, given
-            failed = f"Error while updating credential for user: {given}"
-            guard.ensure_unlocked(env, uow, user or presented, given)
-            problem = env.policy.passwords.problem(new_password)
-            if problem:
-                raise UpdateFailed(f"{failed}. {problem}")
-            record = codes.find(env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed)
-            assert user is not None and new_password is not None and password_hash
-            if not proof_is_complete(env, uow, user, record.proof):
-                needed = (
-                    "The e-mailed code and every challenge answer are needed."
-                    if env.policy.code_and_answers_required
-                    else "Every challenge question must be answered first."
-                )
-                raise UpdateFailed(f"{failed}. {needed}")
-            codes.spend(env, uow, record, failed)
-            now = env.clock.now()
-            uow.users.set_password(user, password_hash, now)
-            uow.codes.spend_all(user.id, Purpose.RECOVERY, now)
-            uow.guards.clear(user)
-            guard.audit(env, uow, caller, "password_changed", "success", user)
-            notify_change(env, uow, user, MessageKind.PASSWORD_CHANGED)
-            uow.commit()
+    with opening.on_named_user(env, caller, "password_changed", username) as on:
+        uow, user, given = on.uow, on.user, on.given
+        failed = f"Error while updating credential for user: {given}"
+        problem = env.policy.passwords.problem(new_password)
+        if problem:
+            raise UpdateFailed(f"{failed}. {problem}")
+        record = codes.find(env, uow, user, key, {Step.CODE_CONFIRMED, Step.ANSWERED}, failed)
+        assert user is not None and new_password is not None and password_hash
+        if not proof_is_complete(env, uow, user, record.proof):
+            needed = (
+                "The e-mailed code and every challenge answer are needed."
+                if env.policy.code_and_answers_required
+                else "Every challenge question must be answered first."
+            )
+            raise UpdateFailed(f"{failed}. {needed}")
+        codes.spend(env, uow, record, failed)
+        now = env.clock.now()
+        uow.users.set_password(user, password_hash, now)
+        uow.codes.spend_all(user.id, Purpose.RECOVERY, now)
+        uow.guards.clear(user)
+        guard.audit(env, uow, caller, "password_changed", "success", user)
+        notify_change(env, uow, user, MessageKind.PASSWORD_CHANGED)
+        uow.commit()
     return Verification(verified=True, user_id=given)

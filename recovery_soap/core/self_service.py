@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from recovery_soap.core import codes, guard, registration
+from recovery_soap.core import codes, guard, opening, registration
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import InvalidCode, InvalidTenant
@@ -41,8 +41,7 @@ def check_signup_link(
     env: Env, caller: Caller, username: str | None, code: str | None, tenant_domain: str | None
 ) -> None:
     """Raise InvalidCode or ExpiredCode unless ``code`` is the live sign-up code of the user."""
-    require(caller, Permission.REGISTER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.REGISTER)
     with guard.watch(env, caller, "signup_link_checked") as seen, env.uow() as uow:
         name = qualify(
             env,
@@ -62,8 +61,8 @@ def check_signup_link(
 
 def check_recovery_link(env: Env, caller: Caller, username: str | None, code: str | None) -> None:
     """Raise InvalidCode or ExpiredCode unless ``code`` is the live mailed recovery code."""
-    require(caller, Permission.RECOVER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.RECOVER)
+    # Not opening.on_named_user: failures count for a user only, never for a name presented.
     with guard.watch(env, caller, "recovery_link_checked") as seen, env.uow() as uow:
         user, given = find_user(env, uow, caller, username)
         seen.user, seen.username = user, given
