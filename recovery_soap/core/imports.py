@@ -73,6 +73,12 @@ class _Plan:
         return _Plan(self.record, self.tenant, self.current, SKIPPED, reason=reason)
 
 
+def _written(plan: _Plan, created: set[str], kept: set[str]) -> bool:
+    """Whether the write did what the plan said (the service changed no user meanwhile)."""
+    wanted = {CREATED: created, UPDATED: kept}.get(plan.outcome)
+    return wanted is None or plan.record.username in wanted
+
+
 class Importer:
     """Imports batches of records into the store of ``env``; one instance per run."""
 
@@ -227,18 +233,7 @@ class Importer:
     ) -> _Plan:
         problem = self._secret_problem(record.password)
         if current is None:
-            if problem:
-                return _Plan(record, tenant, None, SKIPPED, reason=problem)
-            answers = tuple(self._answer_hash(a) for a in record.answers)
-            return _Plan(
-                record,
-                tenant,
-                None,
-                CREATED,
-                password_hash=self._hash(record.password),
-                claims=dict(record.claims),
-                answers=answers,
-            )
+            return self._plan_new(record, tenant, problem)
         if current.created_at is not None and current.created_at >= self._started:
             return _Plan(record, tenant, current, SKIPPED, reason=DUPLICATE)
         password_hash = self._password_change(record, current)
@@ -260,6 +255,20 @@ class Importer:
             password_hash=password_hash,
             locked=locked,
             claims=claims,
+            answers=answers,
+        )
+
+    def _plan_new(self, record: ImportRecord, tenant: Tenant | None, problem: str | None) -> _Plan:
+        if problem:
+            return _Plan(record, tenant, None, SKIPPED, reason=problem)
+        answers = tuple(self._answer_hash(a) for a in record.answers)
+        return _Plan(
+            record,
+            tenant,
+            None,
+            CREATED,
+            password_hash=self._hash(record.password),
+            claims=dict(record.claims),
             answers=answers,
         )
 
@@ -341,13 +350,7 @@ class Importer:
                 if plan.record.username in kept:
                     self._apply(uow, plan, again[plan.record.username])
             uow.commit()
-        return [
-            p.skipped(CHANGED_MEANWHILE)
-            if (p.outcome == CREATED and p.record.username not in created)
-            or (p.outcome == UPDATED and p.record.username not in kept)
-            else p
-            for p in plans
-        ]
+        return [p if _written(p, created, kept) else p.skipped(CHANGED_MEANWHILE) for p in plans]
 
     @staticmethod
     def _new_user(plan: _Plan) -> NewImportedUser:

@@ -236,7 +236,16 @@ def apply_change(
     to_remove = [uri for uri, v in change.claims.items() if v is None and uri in current]
     uow.users.set_claims(user, to_set)
     uow.directory.remove_claims(user, to_remove)
-    details = sorted(to_set) + sorted(to_remove)
+    details = sorted(to_set) + sorted(to_remove) + _apply_account(uow, user, change)
+    if details:
+        record(env, uow, actor, "profile_updated", user, ",".join(details)[:1024])
+    if password_hash is not None:
+        change_password(env, uow, actor, user, password_hash)
+
+
+def _apply_account(uow: UnitOfWork, user: User, change: ProfileChange) -> list[str]:
+    """Rename and (de)activate the account as the change asks; what changed, for the audit."""
+    details: list[str] = []
     if change.username is not None and change.username != user.username:
         ensure_unqualified(uow, change.username)
         if uow.users.get(user.tenant, change.username) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from recovery_soap.core import codes, guard
+from recovery_soap.core import codes, guard, opening
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.challenges import hash_answers
 from recovery_soap.core.claims import ANSWER_SEPARATOR, EMAIL, settable_profile_claim
@@ -35,7 +35,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.notices import deliver, notify_change
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.tenants import qualify
+from recovery_soap.core.tenants import QualifiedName, qualify
 
 USERNAME = re.compile(r"[^\s/\\<>\"'`]{3,254}")
 
@@ -74,6 +74,40 @@ def _split_claims(
     return profile, answers
 
 
+def _checked(
+    env: Env,
+    uow: UnitOfWork,
+    caller: Caller,
+    username: str | None,
+    password: str | None,
+    claims: Sequence[tuple[str | None, str | None]],
+    tenant_domain: str | None,
+) -> tuple[QualifiedName, dict[str, str], list[tuple[str, str, str]]]:
+    """A sign-up's name, password and claims, checked in this order before anything is stored:
+    the qualified name, the profile claims and the challenge answers to store."""
+    name = qualify(
+        env,
+        uow,
+        caller,
+        username,
+        tenant_domain,
+        lambda: TenantRefused("Trying to create users in unauthorized tenant space"),
+    )
+    if USERNAME.fullmatch(name.name) is None:
+        raise InvalidUser(f"invalid user : {name.as_given}")
+    problem = env.policy.passwords.problem(password)
+    if problem:
+        raise InvalidCredential(f"Credential not valid. {problem}")
+    sets = {q.set_id for q in uow.questions.for_tenant(name.tenant)}
+    profile, chosen = _split_claims(sets, claims, name.name)
+    if env.policy.lock_on_creation and not profile.get(EMAIL):
+        raise RegistrationFailed(
+            f"Error occurred while adding user : {name.name}. An e-mail address claim "
+            f"({EMAIL}) is required to confirm the account."
+        )
+    return name, profile, chosen
+
+
 def register_user(
     env: Env,
     caller: Caller,
@@ -98,28 +132,10 @@ def register_user(
     acceptable = password is not None and env.policy.passwords.problem(password) is None
     password_hash = env.slow.hash(password) if acceptable and password is not None else ""
     with env.uow() as uow:
-        name = qualify(
-            env,
-            uow,
-            caller,
-            username,
-            tenant_domain,
-            lambda: TenantRefused("Trying to create users in unauthorized tenant space"),
+        name, profile, chosen = _checked(
+            env, uow, caller, username, password, claims, tenant_domain
         )
-        if USERNAME.fullmatch(name.name) is None:
-            raise InvalidUser(f"invalid user : {name.as_given}")
-        problem = env.policy.passwords.problem(password)
-        if problem:
-            raise InvalidCredential(f"Credential not valid. {problem}")
-        assert password is not None
-        sets = {q.set_id for q in uow.questions.for_tenant(name.tenant)}
-        profile, chosen = _split_claims(sets, claims, name.name)
         lock = env.policy.lock_on_creation
-        if lock and not profile.get(EMAIL):
-            raise RegistrationFailed(
-                f"Error occurred while adding user : {name.name}. An e-mail address claim "
-                f"({EMAIL}) is required to confirm the account."
-            )
         if uow.users.get(name.tenant, name.name) is not None:
             if hide:
                 return Verification(verified=True, user_id=name.as_given)
@@ -191,10 +207,9 @@ def resend_signup_code(
 ) -> Verification:
     """Mail the confirmation code again to the registered address. Since callers no longer
     receive the code itself, an empty code is accepted for an account awaiting confirmation."""
-    require(caller, Permission.REGISTER)
+    opening.admit(env, caller, Permission.REGISTER)
     refused = TenantRefused("Trying to resend self sign up code  in unauthorized tenant space")
     hide = env.policy.hide_user_existence and not env.policy.notifications_external
-    guard.admit_check(env, caller)
     try:
         with guard.watch(env, caller, "signup_code_resent") as seen, env.uow() as uow:
             user, given = _pending_user(env, uow, caller, username, tenant_domain, refused)
@@ -224,8 +239,7 @@ def confirm_registration(
     tenant_domain: str | None,
 ) -> Verification:
     """Spend the sign-up code and unlock the account; a notice mail confirms it to the user."""
-    require(caller, Permission.REGISTER)
-    guard.admit_check(env, caller)
+    opening.admit(env, caller, Permission.REGISTER)
     refused = InvalidTenant("Trying to confirm users in unauthorized tenant space")
     with guard.watch(env, caller, "confirmed") as seen:
         seen.username = (username or "").strip()

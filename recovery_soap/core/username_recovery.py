@@ -34,6 +34,15 @@ def _presented_key(caller: Caller, tenant_domain: str | None, wanted: list[tuple
     return f"{(tenant_domain or '').strip() or caller.tenant.domain}/#claims/{digest}"
 
 
+def _given(claims: Sequence[tuple[str | None, str | None]]) -> list[tuple[str, str]]:
+    """The claims presented, trimmed, without those missing a URI or a value."""
+    return [
+        ((uri or "").strip(), (value or "").strip())
+        for uri, value in claims
+        if (uri or "").strip() and (value or "").strip()
+    ]
+
+
 def verify_account(
     env: Env,
     caller: Caller,
@@ -52,11 +61,7 @@ def verify_account(
     with guard.watch(env, caller, "username_recovered"):
         check_captcha(env, captcha, "Error processing captcha")
     hide = env.policy.hide_user_existence and not env.policy.notifications_external
-    wanted = [
-        ((uri or "").strip(), (value or "").strip())
-        for uri, value in claims
-        if (uri or "").strip() and (value or "").strip()
-    ]
+    wanted = _given(claims)
     if hide:
         guard.admit(env, (Limit.MAIL_PER_USER, _presented_key(caller, tenant_domain, wanted)))
     with env.uow() as uow:
