@@ -25,7 +25,6 @@ from recovery_soap.core.model import (
     Question,
     RenderedMessage,
     ServiceAccount,
-    Step,
     Tenant,
     User,
     UserCondition,
@@ -109,7 +108,6 @@ class Codes(Protocol):
         ...
 
     def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None: ...
-    def spend_step(self, user_id: int, step: Step, now: datetime) -> None: ...
     def live(self, user_id: int, purpose: Purpose, now: datetime) -> CodeRecord | None:
         """The user's newest unused, unexpired code of this purpose."""
         ...

@@ -152,19 +152,6 @@ def ensure_unqualified(uow: UnitOfWork, username: str) -> None:
 Revision = Callable[["Profile"], ProfileChange]
 
 
-def update_profile(
-    env: Env,
-    actor: Actor,
-    tenant: Tenant,
-    user_id: int,
-    change: ProfileChange,
-    expected_version: str | None = None,
-) -> Profile:
-    """Apply ``change`` to the user's profile if it is still at ``expected_version``."""
-    check_change(env, change)
-    return revise_profile(env, actor, tenant, user_id, lambda _: change, expected_version)
-
-
 def revise_profile(
     env: Env,
     actor: Actor,
@@ -192,7 +179,8 @@ def revise_profile(
         if pending is not None:
             kept = {uri: v for uri, v in change.claims.items() if uri != EMAIL}
             change = dataclasses.replace(change, claims=kept)
-        # Hashed inside the transaction, as the recovery flows' password change does.
+        # Hashed inside the transaction (unlike the recovery flows, which hash before it opens):
+        # the new password is known only once the revision has read the held row.
         password_hash = env.slow.hash(change.password) if change.password is not None else None
         apply_change(env, uow, actor, entry, change, password_hash)
         if pending is not None:
@@ -257,10 +245,7 @@ def _apply_account(uow: UnitOfWork, user: User, change: ProfileChange) -> list[s
     ):
         uow.users.set_lock(user, locked=not change.active, pending=False)
         details.append("active")
-    if details:
-        record(env, uow, actor, "profile_updated", user, ",".join(details)[:1024])
-    if password_hash is not None:
-        change_password(env, uow, actor, user, password_hash)
+    return details
 
 
 def change_password(
