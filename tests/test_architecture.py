@@ -287,8 +287,8 @@ def product_exceptions() -> list[type]:
 
     found: set[type] = set()
     for info in pkgutil.walk_packages(recovery_soap.__path__, "recovery_soap."):
-        if info.name in NOT_IMPORTABLE:
-            continue
+        if info.name in NOT_IMPORTABLE or info.name.endswith(".__main__"):
+            continue  # a __main__ module runs its command when imported
         module = importlib.import_module(info.name)
         found |= {
             cls
