@@ -125,15 +125,3 @@ class CodeRepository(Repository):
         self._c.execute(
             SPEND_LIVE, {"spend_user": user_id, "spend_purpose": purpose.value, "spend_at": now}
         )
-
-    def spend_step(self, user_id: int, step: Step, now: datetime) -> None:
-        self._c.execute(
-            update(codes_t)
-            .where(
-                codes_t.c.user_id == user_id,
-                codes_t.c.purpose == step.purpose.value,
-                codes_t.c.step == step.value,
-                codes_t.c.used_at.is_(None),
-            )
-            .values(used_at=now)
-        )
