@@ -8,8 +8,7 @@ from sqlalchemy import Engine
 from recovery_soap.core import guard, registration, username_recovery
 from recovery_soap.core import password_recovery as recovery
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import InvalidCode
-from recovery_soap.core.guard import RecoveryLocked, TooManyRequests
+from recovery_soap.core.errors import InvalidCode, RecoveryLocked, TooManyRequests
 from recovery_soap.core.model import Caller, Limit
 from tests.core.conftest import (
     EMAIL,

@@ -8,8 +8,7 @@ from sqlalchemy import Engine
 
 from recovery_soap.core import admin, login, oauth, sessions
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import AccountLocked, LoginFailed
-from recovery_soap.core.guard import RecoveryLocked
+from recovery_soap.core.errors import AccountLocked, GrantRefused, LoginFailed, RecoveryLocked
 from recovery_soap.core.model import SUPER_TENANT, Caller, Permission, ServiceAccount
 from recovery_soap.core.scopes import CLIENT_CREDENTIALS
 from recovery_soap.core.scopes import PASSWORD as PASSWORD_GRANT
@@ -91,13 +90,13 @@ def test_wrong_passwords_lock_the_login_for_a_while(
 def test_client_credentials_grant_the_accounts_scopes(env: Env, client: ServiceAccount) -> None:
     grant = oauth.client_credentials(env, client, None)
     assert grant.client_id == "client" and grant.username is None and grant.scopes
-    with pytest.raises(oauth.GrantRefused) as refused:
+    with pytest.raises(GrantRefused) as refused:
         oauth.client_credentials(env, client, "not-a-scope")
     assert refused.value.error == "invalid_scope"
 
 
 def test_a_wrong_client_secret_is_refused(env: Env, client: ServiceAccount, engine: Engine) -> None:
-    with pytest.raises(oauth.GrantRefused) as refused:
+    with pytest.raises(GrantRefused) as refused:
         oauth.authenticate_client(env, "client", "wrong-secret-0000", "192.0.2.5")
     assert refused.value.error == "invalid_client"
 
@@ -105,7 +104,7 @@ def test_a_wrong_client_secret_is_refused(env: Env, client: ServiceAccount, engi
 def test_the_password_grant_names_the_user(env: Env, client: ServiceAccount, noor: str) -> None:
     grant = oauth.password(env, client, noor, PASSWORD, None, "192.0.2.5")
     assert grant.username == noor and grant.user_id is not None
-    with pytest.raises(oauth.GrantRefused) as refused:
+    with pytest.raises(GrantRefused) as refused:
         oauth.password(env, client, noor, "Wrong#Pass123", None, "192.0.2.5")
     assert refused.value.error == "invalid_grant"
 
@@ -117,7 +116,7 @@ def test_the_password_grant_needs_the_login_right(env: Env, caller: Caller, noor
         callers.put_account(env, uow, "nologin", SECRET, caller.tenant, {Permission.USERS_LIST})
         uow.commit()
     client = oauth.authenticate_client(env, "nologin", SECRET, "192.0.2.5")
-    with pytest.raises(oauth.GrantRefused) as refused:
+    with pytest.raises(GrantRefused) as refused:
         oauth.password(env, client, noor, PASSWORD, None, "192.0.2.5")
     assert refused.value.error == "unauthorized_client"
 

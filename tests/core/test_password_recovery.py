@@ -12,9 +12,9 @@ from recovery_soap.core.errors import (
     InvalidCaptcha,
     InvalidCode,
     InvalidUser,
+    RecoveryLocked,
     UpdateFailed,
 )
-from recovery_soap.core.guard import RecoveryLocked
 from recovery_soap.core.model import Caller, MessageKind
 from tests.core.conftest import (
     NEW_PASSWORD,

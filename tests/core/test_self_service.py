@@ -9,9 +9,15 @@ import pytest
 
 from recovery_soap.core import directory, registration, self_service
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.email_change import PENDING_EMAIL, VerificationUnavailable
+from recovery_soap.core.email_change import PENDING_EMAIL
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import ExpiredCode, InvalidCaptcha, InvalidCode, PermissionDenied
+from recovery_soap.core.errors import (
+    ExpiredCode,
+    InvalidCaptcha,
+    InvalidCode,
+    PermissionDenied,
+    VerificationUnavailable,
+)
 from recovery_soap.core.model import Caller, MessageKind
 from recovery_soap.core.profiles import ProfileChange
 from tests.core.conftest import (
