@@ -4,11 +4,18 @@ spends the key."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 
 from recovery_soap.core import challenges
 from recovery_soap.core import password_recovery as recovery
 from recovery_soap.core.env import Env
-from recovery_soap.core.errors import InvalidCode, QuestionsMissing, UpdateFailed, WrongAnswer
+from recovery_soap.core.errors import (
+    InvalidCode,
+    QuestionsMissing,
+    RecoveryLocked,
+    UpdateFailed,
+    WrongAnswer,
+)
 from recovery_soap.core.model import Caller
 from tests.core.conftest import (
     ANSWERS,
@@ -17,6 +24,7 @@ from tests.core.conftest import (
     SET1,
     SET2,
     Mail,
+    audit_events,
     confirmed_user,
     with_policy,
 )
@@ -95,6 +103,20 @@ def test_a_wrong_answer_spends_the_key(plain: Env, caller: Caller, asha: str) ->
         challenges.verify_answer(plain, caller, asha, asked.key, SET1, "Colombo")
     with pytest.raises(InvalidCode):
         challenges.verify_answer(plain, caller, asha, asked.key, SET1, ANSWERS[SET1])
+
+
+def test_wrong_answers_checked_after_the_key_is_spent_count_towards_the_lock(
+    plain: Env, caller: Caller, asha: str, engine: Engine
+) -> None:
+    """The answers are hashed after the unit of work that spends the key, still watched."""
+    strict = with_policy(plain, lockout_failures=2)
+    wrong = [(SET1, ANSWERS[SET1]), (SET2, "Colombo")]
+    for _ in range(2):
+        with pytest.raises(WrongAnswer):
+            challenges.verify_answers(strict, caller, asha, shown_key(plain, caller, asha), wrong)
+    assert audit_events(engine).count(("answers_checked", "failure", asha)) == 2
+    with pytest.raises(RecoveryLocked):
+        recovery.verify_user(strict, caller, asha, None)
 
 
 def test_answers_are_compared_without_case_or_outer_space(
