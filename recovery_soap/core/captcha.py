@@ -14,7 +14,6 @@ from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCaptcha
 from recovery_soap.core.guard import address_of, admit
 from recovery_soap.core.model import Caller, CaptchaChallenge, CaptchaInput, Limit
-from recovery_soap.core.secrets import new_code
 
 #: Where legacy clients expect the image, relative to the server's base URL.
 IMAGE_DIRECTORY = (
@@ -40,7 +39,7 @@ def new_captcha(env: Env, caller: Caller) -> CaptchaChallenge:
     admit(env, (Limit.CAPTCHAS_PER_ADDRESS, address_of(caller)))
     text = env.captcha_text()
     image = env.render_captcha(text)
-    key, image_id = new_code(), new_code()
+    key, image_id = env.random.code(), env.random.code()
     now = env.clock.now()
     with env.uow() as uow:
         uow.captchas.purge(now)

@@ -14,7 +14,6 @@ from recovery_soap.core.env import Env
 from recovery_soap.core.errors import ExpiredCode, InvalidCode
 from recovery_soap.core.model import CodeRecord, NewCode, Presented, Step, User
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.secrets import new_code
 
 CODE_LABEL = "code"
 
@@ -40,7 +39,7 @@ def issue(
     name presented (no usable user has it, existence hidden) the code is a decoy: stored and
     spent like a real one, so that both cost the same, but it leads nowhere.
     """
-    code = new_code()
+    code = env.random.code()
     now = env.clock.now()
     decoy = isinstance(user, Presented)
     owner = None if isinstance(user, Presented) else user.id

@@ -33,7 +33,6 @@ from recovery_soap.core.profiles import (
     record,
     revise_profile,
 )
-from recovery_soap.core.secrets import new_code
 
 #: The most users one page holds, whatever count the caller asks for.
 MAX_PAGE = 200
@@ -103,7 +102,7 @@ def create(
     require(caller, Permission.USERS_CREATE)
     tenant, actor = caller.tenant, actor_of(caller)
     check_change(env, ProfileChange(claims=dict(claims), username=username, password=password))
-    secret = password if password is not None else new_code() + new_code()
+    secret = password if password is not None else env.random.code() + env.random.code()
     # Hashed before the write lock is taken (admin.add_user hashes inside it, fine for the CLI).
     password_hash = env.slow.hash(secret)
     with env.uow() as uow:

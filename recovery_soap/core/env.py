@@ -14,10 +14,11 @@ from recovery_soap.core.ports import (
     CaptchaRenderer,
     Clock,
     MessageRenderer,
+    RandomSource,
     RateLimiter,
     UnitOfWorkFactory,
 )
-from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.core.secrets import KeyedHasher, SystemRandom
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Env:
     policy: Policy = field(default_factory=Policy)
     limiter: RateLimiter = field(default_factory=Unlimited)
     callers: CallerCache = field(default_factory=lambda: NoCallerCache())
+    random: RandomSource = field(default_factory=SystemRandom)
 
 
 class CallerCache(Protocol):

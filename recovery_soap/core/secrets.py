@@ -23,6 +23,16 @@ def new_secret() -> str:
     return _random.token_urlsafe(32)
 
 
+class SystemRandom:
+    """The service's random source (core.ports.RandomSource): the operating system's CSPRNG."""
+
+    def code(self) -> str:
+        return new_code()
+
+    def secret(self) -> str:
+        return new_secret()
+
+
 class KeyedHasher:
     """HMAC-SHA-256 under the server key, with a domain label so hashes never cross uses."""
 

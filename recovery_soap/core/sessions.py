@@ -21,7 +21,6 @@ from recovery_soap.core import callers
 from recovery_soap.core.env import Env
 from recovery_soap.core.model import AuditEvent, Caller, CallerSession, ServiceAccount
 from recovery_soap.core.ports import UnitOfWork
-from recovery_soap.core.secrets import new_secret
 
 SESSION_LABEL = "caller-session"
 STATE_LABEL = "caller-session-account"
@@ -85,7 +84,7 @@ def log_in(
     if account is None:
         callers.record_auth_failure(env, given, client_address)
         return None
-    session_id = new_secret()
+    session_id = env.random.secret()
     now = env.clock.now()
     session = CallerSession(
         id_hash=env.keyed.exact_digest(SESSION_LABEL, session_id),

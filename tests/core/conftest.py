@@ -5,16 +5,14 @@ environment the application builds on it (``build_env``), a clock that stands st
 test moves it, codes and secrets from a counter instead of the system's random source, rate
 limits with budgets a test sets, and the outbox read back through the store.
 
-The core has no port for randomness (``core/secrets.py`` draws from :mod:`secrets`), so the
-counter replaces ``new_code``/``new_secret`` where the core modules imported them.
+Randomness is the environment's ``random`` port (``core.ports.RandomSource``): the tests give it
+a counter, so every code a use case issues is known in advance.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
-import pkgutil
 import re
 import shutil
 import tempfile
@@ -27,7 +25,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-import recovery_soap.core as core_package
 from recovery_soap.app import build_env, prepare_database
 from recovery_soap.config import Settings
 from recovery_soap.core import registration
@@ -43,7 +40,6 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
-from recovery_soap.core.secrets import new_code, new_secret
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.store.db import make_engine, opened
 from recovery_soap.store.outbox_queue import OutboxQueue, QueuedMessage
@@ -190,20 +186,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def known(monkeypatch: pytest.MonkeyPatch) -> KnownRandom:
-    """Codes and secrets from a counter, in every core module that took them from
-    core/secrets.py (found by looking, so a new module cannot slip back to real randomness)."""
-    source = KnownRandom()
-    for info in pkgutil.iter_modules(core_package.__path__):
-        module = importlib.import_module(f"{core_package.__name__}.{info.name}")
-        if module.__name__ == new_code.__module__:
-            continue
-        for name, value in list(vars(module).items()):
-            if value is new_code:
-                monkeypatch.setattr(module, name, source.code)
-            elif value is new_secret:
-                monkeypatch.setattr(module, name, source.secret)
-    return source
+def known() -> KnownRandom:
+    """Codes and secrets from a counter, given to the environment as its random source."""
+    return KnownRandom()
 
 
 @pytest.fixture
@@ -245,7 +230,7 @@ def env(
     """The environment ``create_app`` builds (captcha checked, mail sent internally, lock on
     creation), with the test's clock, random source and limits."""
     built = build_env(settings, engine, clock=clock, captcha_text=captcha_texts)
-    return dataclasses.replace(built, limiter=limiter, render_message=renderer)
+    return dataclasses.replace(built, limiter=limiter, render_message=renderer, random=known)
 
 
 @pytest.fixture
