@@ -20,7 +20,7 @@ from recovery_soap.core.model import (
     UserField,
 )
 from recovery_soap.store.base import claims_t, users_t
-from recovery_soap.store.users import UserRepository, user_from_row
+from recovery_soap.store.users import USER_COLUMNS, UserRepository, user_from_row
 
 LIKE_ESCAPE = "\\"
 
@@ -77,16 +77,7 @@ def _where(tenant: Tenant, condition: UserCondition, ranged: bool) -> ColumnElem
     return users_t.c.id.in_(holders)
 
 
-_COLUMNS = (
-    users_t.c.id,
-    users_t.c.username,
-    users_t.c.password_hash,
-    users_t.c.locked,
-    users_t.c.pending_confirmation,
-    users_t.c.password_changed_at,
-    users_t.c.credential_version,
-    users_t.c.created_at,
-)
+_COLUMNS = (*USER_COLUMNS, users_t.c.created_at)
 
 
 class DirectoryRepository:
