@@ -28,3 +28,15 @@ def test_readme_keeps_the_two_one_line_commands() -> None:
         in text
     )
     assert "    bash scripts/test\n" in text
+
+
+def test_module_map_matches_the_package() -> None:
+    path = str(ROOT / "scripts/update-module-map")
+    loader = importlib.machinery.SourceFileLoader("update_module_map", path)
+    spec = importlib.util.spec_from_loader("update_module_map", loader)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (ROOT / "docs" / "modules.md").read_text(encoding="utf-8")
+    assert "`recovery_soap/app.py`" in text
+    assert module.render() == text, "run scripts/update-module-map"
