@@ -6,6 +6,8 @@ together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from recovery_soap.core import codes
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
 from recovery_soap.core.env import Env
@@ -59,13 +61,16 @@ def deliver(
     secret: str,
     *,
     is_code: bool = True,
+    claims: Mapping[str, str] | None = None,
 ) -> NotificationData | None:
     """Queue ``kind`` for the user's e-mail address, or hand it back when sending is external.
 
     ``secret`` is what the user must receive: a code, or the username for account-id recovery.
-    A code's message is linked to it, so a resend can send the same message again.
+    A code's message is linked to it, so a resend can send the same message again. ``claims``:
+    all of the user's claims when the caller has just written them (saves reading them back).
     """
-    claims = uow.users.claims(user)
+    if claims is None:
+        claims = uow.users.claims(user)
     address = (claims.get(EMAIL) or "").strip()
     if not address:
         raise NotificationFailed(f"No e-mail address to notify user : {user.username}")

@@ -158,7 +158,8 @@ def register_user(
         data = None
         if lock:
             code = codes.issue(env, uow, user, Step.SIGNUP_MAILED)
-            data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, code)
+            # a new user's claims are exactly the profile just written
+            data = deliver(env, uow, user, MessageKind.ACCOUNT_CONFIRMATION, code, claims=profile)
         guard.audit(env, uow, caller, "registered", "success", user)
         try:
             uow.commit()

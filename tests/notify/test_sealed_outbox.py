@@ -4,8 +4,11 @@ delivery records are purged by the dispatcher itself."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from tests.soap.flows import claims_for, confirmed_user, start_recovery
 from tests.support import free_port
 
 SECRET_KEY = "outbox-test-secret-key-0123456789abcdef"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -183,6 +187,43 @@ def test_sealed_text_is_bound_to_its_recipient_and_key() -> None:
         sealer.open(sealed, message_context("passwordReset", "attacker@example.test"))
     with pytest.raises(UnreadableMessage):
         Sealer(b"other" * 8).open(sealed, message_context("passwordReset", "a@example.test"))
+
+
+def test_the_sealing_key_is_derived_once_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.hazmat.primitives.kdf import hkdf
+
+    derived: list[bytes] = []
+    real = hkdf.HKDF.derive
+
+    def counting(self: hkdf.HKDF, key_material: bytes) -> bytes:
+        derived.append(key_material)
+        return real(self, key_material)
+
+    monkeypatch.setattr(hkdf.HKDF, "derive", counting)
+    sealer = Sealer(b"k" * 32)
+    assert derived == []
+    context = message_context("passwordReset", "a@example.test")
+    texts = [sealer.seal(f"code {n}", context) for n in range(3)]
+    assert [sealer.open(t, context) for t in texts] == ["code 0", "code 1", "code 2"]
+    assert derived == [b"k" * 32]
+
+
+def test_a_worker_that_seals_nothing_does_without_cryptography(database_url: str) -> None:
+    """Memory: cryptography is about 7 MB of a worker; with external sending nothing is sealed."""
+    probe = f"""
+import sys
+from recovery_soap.app import create_app
+from recovery_soap.config import Settings
+app = create_app(Settings(database_url={database_url!r}, secret_key="k" * 32,
+                          notification_sending="external",
+                          argon2_memory_kib=1024, argon2_time_cost=1))
+print("cryptography" in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
 
 
 def test_message_sealed_under_another_key_is_given_up_not_sent(serve) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import LiveServer, unique
 from tests.soap.flows import PASSWORD, confirmed_user, start_recovery
@@ -33,6 +36,28 @@ def test_mailed_code_resets_the_password(live: LiveServer, service) -> None:
     bean = service.updatePassword(username=name, confirmationCode=key, newPassword="Brand#New456")
     assert bean.verified, bean.error
     assert bean.error is None
+
+
+def test_the_mailbox_proof_alone_reads_no_challenge_answers(live: LiveServer, service) -> None:
+    """With the default recovery_proof the e-mailed code suffices, so updatePassword spares
+    the challenge-answer read (one round trip of the flow)."""
+    name = confirmed_user(live, service, answers=True)
+    key = recover_to_key(live, service, name)
+    statements: list[str] = []
+
+    def seen(*execution: Any) -> None:  # connection, cursor, statement, ...
+        statements.append(execution[2])
+
+    event.listen(live.app.engine, "before_cursor_execute", seen)
+    try:
+        bean = service.updatePassword(
+            username=name, confirmationCode=key, newPassword="Brand#New456"
+        )
+    finally:
+        event.remove(live.app.engine, "before_cursor_execute", seen)
+    assert bean.verified, bean.error
+    assert any("password_hash" in s for s in statements)
+    assert not any("challenge_answers" in s for s in statements)
 
 
 def test_password_key_is_single_use(live: LiveServer, service) -> None:

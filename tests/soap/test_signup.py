@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import zeep.exceptions
+from sqlalchemy import event
 
 from tests.conftest import LiveServer, unique
 from tests.soap.accounts import FAULT_PROTOCOLS
 from tests.soap.flows import (
     EMAIL,
+    GIVEN,
     PASSWORD,
     Q1,
     Q2,
@@ -65,6 +69,29 @@ def test_registration_mails_the_code_and_never_returns_it(live: LiveServer, serv
     assert mail["Subject"] == "Confirm your account"
     body = body_of(mail)
     assert name in body and CODE.search(body)
+
+
+def test_registration_mails_the_claims_it_stores_without_reading_them_back(
+    live: LiveServer,
+) -> None:
+    name = unique()
+    claims = claims_for(name)
+    claims[[c["claimUri"] for c in claims].index(GIVEN)]["claimValue"] = " Ravindu "
+    statements: list[str] = []
+
+    def seen(*execution: Any) -> None:  # connection, cursor, statement, ...
+        statements.append(execution[2])
+
+    event.listen(live.app.engine, "before_cursor_execute", seen)
+    try:
+        bean = register(live.client(), name, claims=claims)
+    finally:
+        event.remove(live.app.engine, "before_cursor_execute", seen)
+    assert bean.verified is True and bean.error is None
+    assert not [s for s in statements if s.startswith("SELECT user_claims.")], statements
+    live.deliver_mail()
+    [mail] = live.smtp.mailbox.for_address(f"{name}@example.test")
+    assert body_of(mail).startswith("Hi Ravindu,")
 
 
 def test_external_registration_hands_the_code_to_the_caller(external: LiveServer) -> None:
