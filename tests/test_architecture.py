@@ -277,8 +277,9 @@ def test_core_errors_live_in_the_errors_module() -> None:
     assert {cls.__module__ for cls in core_exceptions()} == {errors.__name__}
 
 
-#: Modules that only run inside another tool (Alembic's environment script).
-NOT_IMPORTABLE = {"recovery_soap.store.migrations.env"}
+#: Modules that only run inside another tool: Alembic's environment script, and gunicorn's
+#: settings (loading them sets the process's metrics directory, which later servers inherit).
+NOT_IMPORTABLE = {"recovery_soap.store.migrations.env", "recovery_soap.gunicorn_settings"}
 
 
 def product_exceptions() -> list[type]:
