@@ -10,9 +10,12 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from recovery_soap.core.model import AuditEvent
 from recovery_soap.store.base import Repository, audit_t
+from recovery_soap.store.write_behind import write_behind
 
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
-_ADD_AUDIT = insert(audit_t).values({name: bindparam(name) for name in _AUDIT_FIELDS})
+_ADD_AUDIT = write_behind(  # hook: sent with the COMMIT on PostgreSQL (store/write_behind.py)
+    insert(audit_t).values({name: bindparam(name) for name in _AUDIT_FIELDS})
+)
 _AUDIT_LENGTHS = {name: getattr(audit_t.c[name].type, "length", None) for name in _AUDIT_FIELDS}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from recovery_soap.core.model import CodeRecord, NewCode, Purpose, Step
 from recovery_soap.store.base import Repository, codes_t
+from recovery_soap.store.write_behind import opens_transaction, write_behind
 
 PROOF_SEPARATOR = "\n"
 
@@ -42,8 +43,11 @@ CODE_VALUES = (
 )
 # Parameter names differ from the column names: an UPDATE given a parameter named like a column
 # would also SET that column (here, in the CTE below, every column of the spent codes).
-ADD_CODE = insert(codes_t).values({name: bindparam(f"new_{name}") for name in CODE_VALUES})
-SPEND_LIVE = (
+# write_behind (hook, store/write_behind.py): PostgreSQL may send these with the COMMIT.
+ADD_CODE = write_behind(
+    insert(codes_t).values({name: bindparam(f"new_{name}") for name in CODE_VALUES})
+)
+SPEND_LIVE = write_behind(
     update(codes_t)
     .where(
         codes_t.c.user_id == bindparam("spend_user"),
@@ -55,6 +59,17 @@ SPEND_LIVE = (
 #: PostgreSQL: spend the live codes and add the new one in one statement (a data-modifying CTE
 #: sees the snapshot from before the insert, so the new code is never spent with the others).
 REPLACE_CODE = ADD_CODE.add_cte(SPEND_LIVE.cte("spent"))
+_LINK_MESSAGE = write_behind(
+    update(codes_t)
+    .where(codes_t.c.code_hash == bindparam("link_hash"))
+    .values(message_id=bindparam("link_message"))
+)
+#: Its row count decides (a code is spent once); on PostgreSQL it may carry BEGIN with it.
+_CONSUME = opens_transaction(
+    update(codes_t)
+    .where(codes_t.c.id == bindparam("consume_id"), codes_t.c.used_at.is_(None))
+    .values(used_at=bindparam("consume_at"))
+)
 CODE_BY_HASH = select(codes_t).where(codes_t.c.code_hash == bindparam("code_hash"))
 
 
@@ -109,16 +124,10 @@ class CodeRepository(Repository):
         return code_from_row(row) if row is not None else None
 
     def link_message(self, code_hash: str, message_id: int) -> None:
-        self._c.execute(
-            update(codes_t).where(codes_t.c.code_hash == code_hash).values(message_id=message_id)
-        )
+        self._c.execute(_LINK_MESSAGE, {"link_hash": code_hash, "link_message": message_id})
 
     def consume(self, record_id: int, now: datetime) -> bool:
-        result = self._c.execute(
-            update(codes_t)
-            .where(codes_t.c.id == record_id, codes_t.c.used_at.is_(None))
-            .values(used_at=now)
-        )
+        result = self._c.execute(_CONSUME, {"consume_id": record_id, "consume_at": now})
         return result.rowcount == 1
 
     def spend_all(self, user_id: int, purpose: Purpose, now: datetime) -> None:

@@ -118,6 +118,10 @@ def _make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("connect_args", {"connect_timeout": 5})
     engine = create_engine(url, **options)
     _ping_when_idle(engine, IDLE_PING_SECONDS)
+    if engine.dialect.driver == "psycopg":  # hook: BEGIN sent with a write (store/write_behind.py)
+        from recovery_soap.store.write_behind import install
+
+        install(engine)
     return engine
 
 

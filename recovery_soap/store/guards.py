@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy import Connection, bindparam, case, delete, select, update
 
 from recovery_soap.core.model import GuardState, Presented, User
 from recovery_soap.store.base import Repository, dialect_insert, guards_t
+from recovery_soap.store.write_behind import write_behind
 
 #: The guard state's columns, under the names ``guard_from_row`` reads.
 GUARD_COLUMNS = (guards_t.c.failures, guards_t.c.locked_until, guards_t.c.window_started_at)
@@ -29,6 +30,14 @@ def guard_from_row(row: Any) -> GuardState | None:
 def guard_key(subject: User | Presented) -> tuple[Any, Any]:
     """The WHERE clauses selecting the subject's guard row."""
     return (guards_t.c.tenant_id == subject.tenant.id, guards_t.c.name == subject.username)
+
+
+_CLEAR_GUARD = write_behind(  # hook: sent with the COMMIT on PostgreSQL (store/write_behind.py)
+    delete(guards_t).where(
+        guards_t.c.tenant_id == bindparam("guard_tenant"),
+        guards_t.c.name == bindparam("guard_name"),
+    )
+)
 
 
 class GuardRepository(Repository):
@@ -82,4 +91,6 @@ class GuardRepository(Repository):
 
     def clear(self, subject: User | Presented) -> None:
         self._forget(subject)
-        self._c.execute(delete(guards_t).where(*guard_key(subject)))
+        self._c.execute(
+            _CLEAR_GUARD, {"guard_tenant": subject.tenant.id, "guard_name": subject.username}
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -25,6 +26,7 @@ from recovery_soap.store.sealing import Sealer, sealer_for
 from recovery_soap.store.sessions import SessionRepository
 from recovery_soap.store.tenants import TenantRepository
 from recovery_soap.store.users import UserRepository
+from recovery_soap.store.write_behind import WriteBehindConnection
 
 
 class SqlUnitOfWork:
@@ -51,15 +53,21 @@ class SqlUnitOfWork:
         self._sealer = sealer
         self._readonly = readonly
         self._connection: Connection | None = None
+        self._writes: WriteBehindConnection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
             connection = self._engine.connect()
             if self._readonly:
                 connection = connection.execution_options(**readonly_options(connection))
+            elif connection.dialect.name == "postgresql":  # hook: write-behind (write_behind.py)
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._writes = WriteBehindConnection(connection)
             connection.begin()
         except (OperationalError, DBAPIError) as exc:
             raise Unavailable("the database is unreachable") from exc
+        if self._writes is not None:  # the repositories' statements go through it
+            connection = cast(Connection, self._writes)
         self._connection = connection
         self.tenants = TenantRepository(connection)
         guards = GuardRepository(connection)
@@ -84,7 +92,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.connection.commit()
+            (self._writes or self.connection).commit()
         except IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
         except OperationalError as exc:
@@ -110,10 +118,11 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        writes, self._writes = self._writes, None
         if connection is None:
             return
         try:
-            connection.rollback()
+            (writes or connection).rollback()
         finally:
             connection.close()
         if isinstance(exc, OperationalError):

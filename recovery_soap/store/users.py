@@ -36,6 +36,7 @@ from recovery_soap.store.base import (
 )
 from recovery_soap.store.guards import GUARD_COLUMNS, GuardRepository, guard_from_row, guard_key
 from recovery_soap.store.tenants import TENANT_COLUMNS, tenant_from_row
+from recovery_soap.store.write_behind import write_behind
 
 #: The user's columns, under the names ``user_from_row`` reads.
 USER_COLUMNS = (
@@ -110,6 +111,15 @@ _DROP_CLAIMS = delete(claims_t).where(
     claims_t.c.claim_uri.in_(bindparam("uris", expanding=True)),
 )
 _ADD_CLAIM = insert(claims_t)
+_SET_LOCK = write_behind(  # hook: sent with the COMMIT on PostgreSQL (store/write_behind.py)
+    update(users_t)
+    .where(users_t.c.id == bindparam("lock_user"))
+    .values(
+        locked=bindparam("lock_on"),
+        pending_confirmation=bindparam("lock_pending"),
+        credential_version=users_t.c.credential_version + bindparam("bump", type_=Integer),
+    )
+)
 
 
 class UserRepository(Repository):
@@ -188,11 +198,9 @@ class UserRepository(Repository):
 
     def set_lock(self, user: User, *, locked: bool, pending: bool) -> None:
         """A lock raises the credential version: the user's tokens end, unlocked or not."""
-        version = users_t.c.credential_version + (1 if locked else 0)
         self._c.execute(
-            update(users_t)
-            .where(users_t.c.id == user.id)
-            .values(locked=locked, pending_confirmation=pending, credential_version=version)
+            _SET_LOCK,
+            {"lock_user": user.id, "lock_on": locked, "lock_pending": pending, "bump": int(locked)},
         )
 
     def claims(self, user: User) -> dict[str, str]:
