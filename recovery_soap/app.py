@@ -30,12 +30,12 @@ from recovery_soap.config import Settings, SettingsError, load_settings
 from recovery_soap.core import admin, callers
 from recovery_soap.core.captcha import IMAGE_DIRECTORY, captcha_image, random_text
 from recovery_soap.core.clock import SystemClock
-from recovery_soap.core.env import Env, Policy
+from recovery_soap.core.code_secrets import KeyedHasher
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import Clock
-from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.core.services import Policy, Services
 from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.health import Health
 from recovery_soap.notify.dispatcher import Dispatcher
@@ -43,15 +43,15 @@ from recovery_soap.notify.smtp import sender_for
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.ratelimit import limiter_from
 from recovery_soap.soap.authentication_front import AUTH_PATHS, AuthenticationAdminEndpoint
-from recovery_soap.soap.front import BASE_PATH, SERVICE_PATHS, SoapEndpoint, plain
-from recovery_soap.store.keys import server_key
+from recovery_soap.soap.edge import BASE_PATH, SERVICE_PATHS, SoapEdge, plain
 from recovery_soap.store.sealing import sealer_for
+from recovery_soap.store.server_key import server_key
 from recovery_soap.store.uow import uow_factory
 
 log = logging.getLogger("recovery_soap")
 StartResponse = Callable[..., Any]
 IMAGE_PREFIX = f"/{IMAGE_DIRECTORY}/"
-#: Paths answered by the REST faces (recovery_soap.rest.face), matched without importing it.
+#: Paths answered by the REST faces (recovery_soap.rest.edge), matched without importing it.
 REST_PREFIXES = ("/oauth2/", "/scim2", "/t/", "/api/am/user/subscriber")
 #: The self-service pages (recovery_soap.pages), at the legacy account-recovery web app's path.
 PAGES_PREFIX = "/accountrecoveryendpoint/"
@@ -104,14 +104,14 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-def build_env(
+def build_services(
     settings: Settings,
     engine: Database,
     *,
     clock: Clock | None = None,
     captcha_text: Callable[[], str] | None = None,
-) -> Env:
-    return Env(
+) -> Services:
+    return Services(
         uow=uow_factory(engine, sealer_for(engine, settings.secret_key)),
         clock=clock or SystemClock(),
         keyed=KeyedHasher(server_key(engine, settings.secret_key)),
@@ -125,7 +125,7 @@ def build_env(
     )
 
 
-def apply_bootstrap_account(env: Env, spec: str) -> str:
+def apply_bootstrap_account(env: Services, spec: str) -> str:
     """Create or reset the NAME:PASSWORD service account (super tenant, every permission)."""
     name, sep, secret = spec.partition(":")
     if not sep:
@@ -148,14 +148,14 @@ class RecoveryApp:
     """The WSGI callable: routes to the SOAP endpoint, captcha images and health checks."""
 
     def __init__(
-        self, settings: Settings, engine: Database, env: Env, dispatcher: Dispatcher
+        self, settings: Settings, engine: Database, env: Services, dispatcher: Dispatcher
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.env = env
         self.dispatcher = dispatcher
         proxies = TrustedProxies.from_settings(settings)
-        self.soap = SoapEndpoint(
+        self.soap = SoapEdge(
             env,
             max_body=settings.max_body_bytes,
             proxies=proxies,
@@ -184,9 +184,9 @@ class RecoveryApp:
         if self._rest is None:
             with self._rest_lock:
                 if self._rest is None:
-                    from recovery_soap.rest.face import RestFace
+                    from recovery_soap.rest.edge import RestEdge
 
-                    self._rest = RestFace(
+                    self._rest = RestEdge(
                         self.settings,
                         self.env,
                         key_ring(self.engine, self.settings, self.env.clock),
@@ -201,9 +201,9 @@ class RecoveryApp:
         if self._pages is None:
             with self._rest_lock:
                 if self._pages is None:
-                    from recovery_soap.pages.face import PagesFace
+                    from recovery_soap.pages.edge import PagesEdge
 
-                    self._pages = PagesFace(self.settings, self.env)
+                    self._pages = PagesEdge(self.settings, self.env)
         return self._pages
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -288,7 +288,7 @@ def create_app(
     settings = settings or load_settings()
     logs.quiet_third_party()
     engine = prepare_database(settings)
-    env = build_env(settings, engine, clock=clock, captcha_text=captcha_text)
+    env = build_services(settings, engine, clock=clock, captcha_text=captcha_text)
     if settings.bootstrap_account:
         apply_bootstrap_account(env, settings.bootstrap_account)
     dispatcher = Dispatcher(

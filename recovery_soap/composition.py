@@ -23,7 +23,7 @@ from recovery_soap.store.signing_keys import SigningKeyStore
 from recovery_soap.store.statistics import AuditCounts
 
 if TYPE_CHECKING:  # the REST faces (joserfc) load only when a REST path or a command needs them
-    from recovery_soap.rest.keys import KeyRing
+    from recovery_soap.rest.signing_key_ring import KeyRing
 
 __all__ = [
     "Database",
@@ -78,7 +78,7 @@ def signing_keys(database: Database) -> SigningKeys:
 
 def key_ring(database: Database, settings: Settings, clock: Clock) -> KeyRing:
     """The key ring that signs and verifies access tokens, kept in the database."""
-    from recovery_soap.rest.keys import KeyRing
+    from recovery_soap.rest.signing_key_ring import KeyRing
 
     return KeyRing(signing_keys(database), clock, settings)
 

@@ -21,7 +21,7 @@ class NotReady:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         from recovery_soap.app import REST_PREFIXES, _is_rest_path
-        from recovery_soap.soap.front import BASE_PATH, plain
+        from recovery_soap.soap.edge import BASE_PATH, plain
 
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/healthz":
@@ -31,7 +31,7 @@ class NotReady:
         if path.startswith(BASE_PATH) and environ.get("REQUEST_METHOD") == "POST":
             return self._soap_fault(environ, start_response)
         if path.startswith(REST_PREFIXES) and _is_rest_path(path):
-            from recovery_soap.rest.face import unavailable_response
+            from recovery_soap.rest.edge import unavailable_response
 
             answer: Iterable[bytes] = unavailable_response(path, self.reason)(
                 environ, start_response

@@ -15,8 +15,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from recovery_soap.config import Settings
-from recovery_soap.core.env import Unlimited
 from recovery_soap.core.model import Limit
+from recovery_soap.core.services import Unlimited
 from recovery_soap.outages import OutageLog
 
 log = logging.getLogger("recovery_soap.ratelimit")

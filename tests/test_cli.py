@@ -191,11 +191,11 @@ def test_tenant_set_and_audit_list(db: Path, capsys) -> None:
 
 
 def test_audit_list_shows_events_with_filters(db: Path, capsys) -> None:
-    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.app import build_services, prepare_database
     from recovery_soap.config import load_settings
     from recovery_soap.core import guard
 
-    env = build_env(load_settings(), prepare_database(load_settings()))
+    env = build_services(load_settings(), prepare_database(load_settings()))
     with env.uow() as uow:
         guard.audit(env, uow, None, "password_changed", "success", username="alice")
         guard.audit(env, uow, None, "recovery_started", "failure", username="bob")

@@ -23,7 +23,7 @@ def _permissions(text: str) -> frozenset[Any]:
 
 def cmd_account_add(args: argparse.Namespace) -> int:
     from recovery_soap.core import admin, callers
-    from recovery_soap.core.secrets import new_secret
+    from recovery_soap.core.code_secrets import new_secret
 
     env = open_env(settings_for(args))
     permissions = args.permissions

@@ -47,10 +47,10 @@ def close_engines() -> None:
 
 def open_env(settings: Settings) -> Any:
     """The core's environment over a migrated (or checked) database."""
-    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.app import build_services, prepare_database
 
     engine = tracked(prepare_database(settings))
-    return build_env(settings, engine)
+    return build_services(settings, engine)
 
 
 def read_secret(args: argparse.Namespace, prompt: str) -> str:

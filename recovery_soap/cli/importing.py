@@ -13,7 +13,7 @@ from recovery_soap.cli.progress import Progress
 from recovery_soap.config import SettingsError
 from recovery_soap.core.errors import BadRequest, StoreConflict, Unavailable
 from recovery_soap.core.import_report import ImportReport
-from recovery_soap.core.imports import Importer
+from recovery_soap.core.user_import import Importer
 from recovery_soap.importer.csv_file import FORMAT_HELP
 from recovery_soap.importer.prefetch import prefetched
 
@@ -79,13 +79,13 @@ def _finish(args: argparse.Namespace, report: ImportReport) -> int:
 
 
 def _run(args: argparse.Namespace, source: Source, label: str) -> int:
-    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.app import build_services, prepare_database
 
     settings = settings_for(args)
     engine = prepare_database(settings)
     progress = Progress(source.count())
     importer = Importer(
-        build_env(settings, engine),
+        build_services(settings, engine),
         dry_run=args.dry_run,
         workers=args.workers,
         progress=progress,
@@ -132,7 +132,7 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
 
 
 def cmd_import_jsonl(args: argparse.Namespace) -> int:
-    from recovery_soap.app import build_env, prepare_database
+    from recovery_soap.app import build_services, prepare_database
     from recovery_soap.core.tenant_import import apply_tenant
     from recovery_soap.importer.jsonl import JsonlUsers
 
@@ -140,7 +140,7 @@ def cmd_import_jsonl(args: argparse.Namespace) -> int:
     tenants = users.tenants()
     settings = settings_for(args)
     engine = prepare_database(settings)
-    env = build_env(settings, engine)
+    env = build_services(settings, engine)
     progress = Progress(users.count())
     try:
         if not args.dry_run:

@@ -25,8 +25,8 @@ DEMO_ACCOUNT = "demo"
 def _ensure_first_account(env: Any) -> None:
     """On a database without service accounts, create a demo one and print its secret once."""
     from recovery_soap.core import admin, callers
+    from recovery_soap.core.code_secrets import new_secret
     from recovery_soap.core.model import SUPER_TENANT
-    from recovery_soap.core.secrets import new_secret
 
     with env.uow() as uow:
         if uow.accounts.count():

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from recovery_soap.core.challenges import set_answers
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest, InvalidTenant, InvalidUser
 from recovery_soap.core.model import (
     SUPER_TENANT,
@@ -26,6 +25,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.profiles import Actor, record
+from recovery_soap.core.services import Services
 
 #: Who the audit trail names for a command-line change.
 CLI_ACTOR = Actor(name="command-line")
@@ -81,7 +81,7 @@ def add_tenant(uow: UnitOfWork, domain: str) -> Tenant:
 
 
 def add_user(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     tenant_domain: str,
     username: str,
@@ -116,7 +116,7 @@ def find_user(uow: UnitOfWork, tenant_domain: str, username: str) -> User:
 
 
 def set_user_answers(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     tenant_domain: str,
     username: str,
@@ -127,7 +127,7 @@ def set_user_answers(
     record(env, uow, CLI_ACTOR, "answers_set", user, f"{len(chosen)} answer(s)")
 
 
-def set_locked(env: Env, tenant_domain: str, username: str, *, locked: bool) -> User:
+def set_locked(env: Services, tenant_domain: str, username: str, *, locked: bool) -> User:
     """Lock a user (no recovery, no login; its tokens end) or unlock it and clear its failed
     attempts."""
     with env.uow() as uow:
@@ -140,7 +140,7 @@ def set_locked(env: Env, tenant_domain: str, username: str, *, locked: bool) -> 
     return user
 
 
-def delete_user(env: Env, tenant_domain: str, username: str) -> None:
+def delete_user(env: Services, tenant_domain: str, username: str) -> None:
     """Delete a user with its claims, answers and codes; its tokens end."""
     with env.uow() as uow:
         user = find_user(uow, tenant_domain, username)
@@ -185,7 +185,7 @@ def users_page(
     return uow.directory.search(tenant(uow, tenant_domain), conditions, offset, limit)
 
 
-def delete_tenant(env: Env, uow: UnitOfWork, domain: str, *, force: bool = False) -> int:
+def delete_tenant(env: Services, uow: UnitOfWork, domain: str, *, force: bool = False) -> int:
     """Remove a tenant with its questions, accounts and (only when forced) its users; returns
     how many users went with it. The super tenant is never removed."""
     if domain == SUPER_TENANT:

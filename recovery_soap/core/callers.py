@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterable
 
 from recovery_soap.core import authorisation
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
 from recovery_soap.core.model import (
     AuditEvent,
@@ -23,6 +22,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.scopes import ALL_GRANTS, check_grants, check_scopes
+from recovery_soap.core.services import Services
 
 SECRET_LABEL = "service-account"
 #: Every right: the bootstrap and demo accounts (core/authorisation.py).
@@ -53,13 +53,13 @@ class CallerCache:
             self._entries[key] = (time.monotonic() + self._ttl, account)
 
 
-def authenticate(env: Env, name: str, secret: str, client_address: str = "") -> Caller | None:
+def authenticate(env: Services, name: str, secret: str, client_address: str = "") -> Caller | None:
     """The caller for these HTTP Basic credentials, or None (unknown name, wrong secret alike)."""
     account = verified_account(env, name, secret)
     return None if account is None else caller_for(account, client_address)
 
 
-def verified_account(env: Env, name: str, secret: str) -> ServiceAccount | None:
+def verified_account(env: Services, name: str, secret: str) -> ServiceAccount | None:
     """The account these credentials belong to, or None (unknown name, wrong secret alike)."""
     presented = env.keyed.exact_digest(SECRET_LABEL, secret)
     account = env.callers.get((name, presented))
@@ -85,7 +85,7 @@ def caller_for(account: ServiceAccount, client_address: str = "") -> Caller:
     )
 
 
-def record_auth_failure(env: Env, name: str, client_address: str) -> None:
+def record_auth_failure(env: Services, name: str, client_address: str) -> None:
     """Audit a failed caller login and count it against the client address."""
     env.limiter.allow(Limit.AUTH_FAILURES_PER_ADDRESS, client_address or "-")
     with env.uow() as uow:
@@ -101,12 +101,12 @@ def record_auth_failure(env: Env, name: str, client_address: str) -> None:
         uow.commit()
 
 
-def too_many_failures(env: Env, client_address: str) -> bool:
+def too_many_failures(env: Services, client_address: str) -> bool:
     return env.limiter.exhausted(Limit.AUTH_FAILURES_PER_ADDRESS, client_address or "-")
 
 
 def put_account(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     name: str,
     secret: str,

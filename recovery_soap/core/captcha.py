@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets as _random
 import string
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCaptcha
 from recovery_soap.core.guard import address_of, admit
 from recovery_soap.core.model import Caller, CaptchaChallenge, CaptchaInput, Limit
+from recovery_soap.core.services import Services
 
 #: Where legacy clients expect the image, relative to the server's base URL.
 IMAGE_DIRECTORY = (
@@ -33,7 +33,7 @@ def image_path(image_id: str) -> str:
     return f"{IMAGE_DIRECTORY}/{image_id}.jpg"
 
 
-def new_captcha(env: Env, caller: Caller) -> CaptchaChallenge:
+def new_captcha(env: Services, caller: Caller) -> CaptchaChallenge:
     """Render and store a captcha; expired ones are purged on the way. Each is kept for its
     lifetime, so they are limited per client address."""
     admit(env, (Limit.CAPTCHAS_PER_ADDRESS, address_of(caller)))
@@ -55,12 +55,12 @@ def new_captcha(env: Env, caller: Caller) -> CaptchaChallenge:
     return CaptchaChallenge(image_path=image_path(image_id), secret_key=key)
 
 
-def captcha_image(env: Env, image_id: str) -> bytes | None:
+def captcha_image(env: Services, image_id: str) -> bytes | None:
     with env.uow(readonly=True) as uow:
         return uow.captchas.image(image_id, env.clock.now())
 
 
-def check_captcha(env: Env, captcha: CaptchaInput | None, message: str) -> None:
+def check_captcha(env: Services, captcha: CaptchaInput | None, message: str) -> None:
     """Raise InvalidCaptcha unless the answer is right; a no-op when verification is off."""
     if not env.policy.captcha_checked:
         return

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recovery_soap.core import codes, guard, opening
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import QuestionsMissing, WrongAnswer
 from recovery_soap.core.model import (
     Caller,
@@ -26,6 +25,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.passwords import normalise_answer
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services, require
 
 NO_QUESTION_ID = "No challenge question id provided for verification"
 
@@ -38,7 +38,7 @@ def _answers_or_fail(uow: UnitOfWork, user: User | None, message: str) -> list[C
 
 
 def _answer_matches(
-    env: Env, uow: UnitOfWork, user: User, stored: ChallengeAnswer | None, answer: str
+    env: Services, uow: UnitOfWork, user: User, stored: ChallengeAnswer | None, answer: str
 ) -> bool:
     """Check one answer. A right answer whose stored hash is outdated (an imported legacy digest,
     older argon2 parameters) is rehashed in the caller's unit of work, committed with it."""
@@ -51,7 +51,7 @@ def _answer_matches(
 
 
 def _start(
-    env: Env, caller: Caller, username: str | None, key: str | None, missing: str
+    env: Services, caller: Caller, username: str | None, key: str | None, missing: str
 ) -> tuple[list[ChallengeAnswer], str, str]:
     """Spend the verifyUser key (or, for recovery_proof=code_and_answers, the key the mailed code
     gave) of a user who has questions; issue a QUESTIONS_SHOWN key carrying its proof so far."""
@@ -73,7 +73,9 @@ def _start(
     return answers, new_key, given
 
 
-def question_ids(env: Env, caller: Caller, username: str | None, key: str | None) -> ChallengeIds:
+def question_ids(
+    env: Services, caller: Caller, username: str | None, key: str | None
+) -> ChallengeIds:
     require(caller, Permission.VIEW)
     answers, new_key, _ = _start(
         env, caller, username, key, "Error when getting user challenge questions for user"
@@ -82,7 +84,7 @@ def question_ids(env: Env, caller: Caller, username: str | None, key: str | None
 
 
 def user_questions(
-    env: Env, caller: Caller, username: str | None, key: str | None
+    env: Services, caller: Caller, username: str | None, key: str | None
 ) -> UserChallenges:
     require(caller, Permission.VIEW)
     answers, new_key, _ = _start(
@@ -95,7 +97,7 @@ def user_questions(
 
 
 def user_question(
-    env: Env, caller: Caller, username: str | None, key: str | None, question_id: str | None
+    env: Services, caller: Caller, username: str | None, key: str | None, question_id: str | None
 ) -> UserChallenge:
     """Ask one question: spends a QUESTIONS_SHOWN or ANSWERED key, keeps its proof so far."""
     opening.admit(env, caller, Permission.VIEW)
@@ -117,7 +119,7 @@ def user_question(
 
 
 def verify_answer(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     key: str | None,
@@ -172,7 +174,7 @@ def _distinct_answers(
 
 
 def verify_answers(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     key: str | None,
@@ -215,7 +217,7 @@ def verify_answers(
 
 
 def _check_answers(
-    env: Env, stored: dict[str, ChallengeAnswer], distinct: dict[str, str]
+    env: Services, stored: dict[str, ChallengeAnswer], distinct: dict[str, str]
 ) -> tuple[set[str], dict[str, str]]:
     """The question ids answered right (one hash each, every one checked so that the time
     tells nothing about which answer was wrong), and the new hashes of outdated right ones."""
@@ -232,14 +234,14 @@ def _check_answers(
     return proved, rehashed
 
 
-def all_questions(env: Env, caller: Caller) -> list[Question]:
+def all_questions(env: Services, caller: Caller) -> list[Question]:
     """The question catalogue of the caller's tenant (any authenticated caller)."""
     with env.uow(readonly=True) as uow:
         return uow.questions.for_tenant(caller.tenant)
 
 
 def hash_answers(
-    env: Env, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
+    env: Services, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
 ) -> list[ChallengeAnswer]:
     """Validate (set id, question, answer) triples against the tenant's catalogue and hash them."""
     if not chosen:
@@ -258,6 +260,6 @@ def hash_answers(
 
 
 def set_answers(
-    env: Env, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
+    env: Services, uow: UnitOfWork, user: User, chosen: Sequence[tuple[str, str, str]]
 ) -> None:
     uow.users.set_answers(user, hash_answers(env, uow, user, chosen))

@@ -10,22 +10,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import timedelta
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import ExpiredCode, InvalidCode
 from recovery_soap.core.model import CodeRecord, NewCode, Presented, Step, User
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 CODE_LABEL = "code"
 
 
-def ttl_for(env: Env, step: Step) -> timedelta:
+def ttl_for(env: Services, step: Step) -> timedelta:
     if step in (Step.SIGNUP_MAILED, Step.INVITED, Step.EMAIL_PENDING):
         return env.policy.signup_code_ttl
     return env.policy.recovery_code_ttl
 
 
 def issue(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User | Presented,
     step: Step,
@@ -68,12 +68,12 @@ def _belongs(record: CodeRecord, user: User | Presented) -> bool:
     return record.user_id == user.id and record.tenant_id == user.tenant.id
 
 
-def digest(env: Env, code: str) -> str:
+def digest(env: Services, code: str) -> str:
     return env.keyed.digest(CODE_LABEL, code)
 
 
 def find(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User | Presented | None,
     code: str | None,
@@ -104,14 +104,14 @@ def find(
     return record
 
 
-def spend(env: Env, uow: UnitOfWork, record: CodeRecord, invalid: str) -> None:
+def spend(env: Services, uow: UnitOfWork, record: CodeRecord, invalid: str) -> None:
     """Spend the code atomically; a concurrent request that spent it first wins."""
     if not uow.codes.consume(record.id, env.clock.now()):
         raise InvalidCode(invalid)
 
 
 def redeem(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User | Presented | None,
     code: str | None,

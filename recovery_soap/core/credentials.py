@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import User
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 
-def check_password(env: Env, uow: UnitOfWork, user: User | None, password: str) -> bool:
+def check_password(env: Services, uow: UnitOfWork, user: User | None, password: str) -> bool:
     """Whether ``password`` is the user's (an unknown user costs the same time and fails).
 
     A right password whose stored hash is outdated (an imported legacy digest, older argon2

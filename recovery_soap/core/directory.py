@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from recovery_soap.core import profiles
 from recovery_soap.core.authorisation import require, require_self_or
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     PermissionDenied,
     StoreConflict,
@@ -33,6 +32,7 @@ from recovery_soap.core.profiles import (
     record,
     revise_profile,
 )
+from recovery_soap.core.services import Services
 
 #: The most users one page holds, whatever count the caller asks for.
 MAX_PAGE = 200
@@ -54,14 +54,14 @@ def actor_of(caller: Caller) -> Actor:
     )
 
 
-def confirm_email_change(env: Env, caller: Caller, user_id: int, code: str | None) -> Profile:
+def confirm_email_change(env: Services, caller: Caller, user_id: int, code: str | None) -> Profile:
     """A new e-mail address of the user's own, confirmed by the code mailed to it."""
     if caller.user_id is None or caller.user_id != user_id:
         raise PermissionDenied("Only the user may confirm their own e-mail address")
     return profiles.confirm_email_change(env, actor_of(caller), caller.tenant, user_id, code)
 
 
-def read(env: Env, caller: Caller, user_id: int) -> Profile:
+def read(env: Services, caller: Caller, user_id: int) -> Profile:
     """A user's profile: the caller's own (a user token), or any with ``users_view``."""
     require_self_or(caller, user_id, Permission.USERS_VIEW)
     with env.uow(readonly=True) as uow:
@@ -69,7 +69,7 @@ def read(env: Env, caller: Caller, user_id: int) -> Profile:
 
 
 def search(
-    env: Env,
+    env: Services,
     caller: Caller,
     conditions: Sequence[UserCondition],
     start_index: int = 1,
@@ -86,7 +86,7 @@ def search(
 
 
 def create(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str,
     password: str | None,
@@ -123,7 +123,7 @@ def create(
 
 
 def replace(
-    env: Env,
+    env: Services,
     caller: Caller,
     user_id: int,
     revise: Revision,
@@ -136,7 +136,9 @@ def replace(
     return revise_profile(env, actor_of(caller), caller.tenant, user_id, revise, expected_version)
 
 
-def delete(env: Env, caller: Caller, user_id: int, expected_version: str | None = None) -> None:
+def delete(
+    env: Services, caller: Caller, user_id: int, expected_version: str | None = None
+) -> None:
     require(caller, Permission.USERS_DELETE)
     tenant, actor = caller.tenant, actor_of(caller)
     with env.uow() as uow:

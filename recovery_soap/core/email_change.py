@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from recovery_soap.core import codes
 from recovery_soap.core.claims import DIALECT, EMAIL, GIVEN_NAME
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCode, VerificationUnavailable
 from recovery_soap.core.model import MessageKind, Step, User
 from recovery_soap.core.notices import notify_email_change, send_to_address
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 PENDING_EMAIL = f"{DIALECT}/identity/emailaddress.pendingValue"
 INVALID = "The e-mail verification code is not valid"
 
 
-def held_back(env: Env, own: bool, current: str | None, wanted: str | None) -> str | None:
+def held_back(env: Services, own: bool, current: str | None, wanted: str | None) -> str | None:
     """The new address a self-service change must verify first (None: apply the change as it
     is -- not self-service, verification off, no new address, or the address removed)."""
     if not (own and env.policy.email_change_verified and wanted and wanted != current):
@@ -32,7 +32,7 @@ def held_back(env: Env, own: bool, current: str | None, wanted: str | None) -> s
     return wanted
 
 
-def request(env: Env, uow: UnitOfWork, user: User, new_address: str) -> None:
+def request(env: Services, uow: UnitOfWork, user: User, new_address: str) -> None:
     """Keep the new address aside and mail it a code (a newer request replaces an older one)."""
     uow.users.set_claims(user, {PENDING_EMAIL: new_address})
     code = codes.issue(env, uow, user, Step.EMAIL_PENDING)
@@ -40,7 +40,7 @@ def request(env: Env, uow: UnitOfWork, user: User, new_address: str) -> None:
     send_to_address(env, uow, user, MessageKind.EMAIL_VERIFICATION, new_address, code, first_name)
 
 
-def confirm(env: Env, uow: UnitOfWork, user: User, code: str | None) -> bool:
+def confirm(env: Services, uow: UnitOfWork, user: User, code: str | None) -> bool:
     """Spend the code and make the pending address the user's; the old one is told. False when
     nothing changed (the address was already the pending one)."""
     codes.redeem(env, uow, user, code, {Step.EMAIL_PENDING}, INVALID)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     ExpiredCode,
     InvalidCaptcha,
@@ -24,6 +23,7 @@ from recovery_soap.core.errors import (
 )
 from recovery_soap.core.model import AuditEvent, Caller, Limit, Presented, User
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 #: The failures that count towards a lock: someone presented a wrong secret.
 COUNTED = (InvalidCode, WrongAnswer, InvalidCaptcha, LoginFailed)
@@ -34,14 +34,14 @@ def address_of(caller: Caller) -> str:
     return caller.client_address or "-"
 
 
-def admit(env: Env, *limits: tuple[Limit, str]) -> None:
+def admit(env: Services, *limits: tuple[Limit, str]) -> None:
     """Count one hit on each (limit, identifier); refuse when one is over, before any effect."""
     for limit, identifier in limits:
         if not env.limiter.allow(limit, identifier):
             raise TooManyRequests(SLOW_DOWN)
 
 
-def admit_check(env: Env, caller: Caller) -> None:
+def admit_check(env: Services, caller: Caller) -> None:
     """A secret check from this address: refused once its failures or its checks run over."""
     address = address_of(caller)
     if env.limiter.exhausted(Limit.FAILURES_PER_ADDRESS, address):
@@ -49,7 +49,7 @@ def admit_check(env: Env, caller: Caller) -> None:
     admit(env, (Limit.CHECKS_PER_ADDRESS, address))
 
 
-def admit_mail(env: Env, caller: Caller, tenant: str, username: str) -> None:
+def admit_mail(env: Services, caller: Caller, tenant: str, username: str) -> None:
     """A request that sends mail: limited per client address and per recipient user."""
     admit(
         env,
@@ -58,7 +58,7 @@ def admit_mail(env: Env, caller: Caller, tenant: str, username: str) -> None:
     )
 
 
-def is_locked(env: Env, uow: UnitOfWork, subject: User | Presented | None) -> bool:
+def is_locked(env: Services, uow: UnitOfWork, subject: User | Presented | None) -> bool:
     """Whether failures locked the recovery of this user or name presented."""
     if subject is None:
         return False
@@ -67,7 +67,7 @@ def is_locked(env: Env, uow: UnitOfWork, subject: User | Presented | None) -> bo
 
 
 def ensure_unlocked(
-    env: Env, uow: UnitOfWork, subject: User | Presented | None, shown_name: str
+    env: Services, uow: UnitOfWork, subject: User | Presented | None, shown_name: str
 ) -> None:
     if is_locked(env, uow, subject):
         raise RecoveryLocked(
@@ -76,7 +76,7 @@ def ensure_unlocked(
 
 
 def audit(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     caller: Caller | None,
     event: str,
@@ -111,7 +111,7 @@ class Watch:
 
 
 @contextmanager
-def watch(env: Env, caller: Caller, event: str, seen: Watch | None = None) -> Iterator[Watch]:
+def watch(env: Services, caller: Caller, event: str, seen: Watch | None = None) -> Iterator[Watch]:
     """On a failed check: audit it, count it for the address and the user, lock when due.
     ``seen`` carries on a watch whose unit of work is over (what it learnt stays known)."""
     seen = Watch() if seen is None else seen
@@ -126,7 +126,7 @@ def watch(env: Env, caller: Caller, event: str, seen: Watch | None = None) -> It
 
 
 def _record_failure(
-    env: Env, caller: Caller, event: str, seen: Watch, error: RecoveryError, *, counted: bool
+    env: Services, caller: Caller, event: str, seen: Watch, error: RecoveryError, *, counted: bool
 ) -> None:
     now = env.clock.now()
     if counted:

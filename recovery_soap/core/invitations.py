@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from recovery_soap.core import codes, guard, opening
 from recovery_soap.core.claims import DIALECT, EMAIL, GIVEN_NAME
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import (
     BadRequest,
     InvalidCode,
@@ -26,6 +25,7 @@ from recovery_soap.core.model import Caller, Limit, MessageKind, Permission, Pur
 from recovery_soap.core.notices import deliver
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.registration import USERNAME
+from recovery_soap.core.services import Services, require
 from recovery_soap.core.tenants import caller_may_use, qualify
 
 LAST_NAME = f"{DIALECT}/lastname"
@@ -54,14 +54,14 @@ class Invitee:
         return self.key is None
 
 
-def _mailing(env: Env) -> Env:
+def _mailing(env: Services) -> Services:
     # An invitation is always mailed: the subscriber API has no field to hand a key back in.
     return dataclasses.replace(
         env, policy=dataclasses.replace(env.policy, notifications_external=False)
     )
 
 
-def invite(env: Env, caller: Caller, username: str | None, email: str | None = None) -> str:
+def invite(env: Services, caller: Caller, username: str | None, email: str | None = None) -> str:
     """Mail an invitation key to ``username`` (an e-mail address, optionally ``@tenant``);
     only in a tenant that allows self sign-up. Returns the name as given."""
     require(caller, Permission.REGISTER)
@@ -94,7 +94,7 @@ def invite(env: Env, caller: Caller, username: str | None, email: str | None = N
     return name.as_given
 
 
-def _holder(env: Env, uow: UnitOfWork, caller: Caller, key: str | None) -> User | None:
+def _holder(env: Services, uow: UnitOfWork, caller: Caller, key: str | None) -> User | None:
     """The user a key was issued to, if the caller may act in that user's tenant."""
     if not key or not key.strip():
         return None
@@ -108,7 +108,7 @@ def _holder(env: Env, uow: UnitOfWork, caller: Caller, key: str | None) -> User 
     return user
 
 
-def confirm_invitee(env: Env, caller: Caller, key: str | None) -> Invitee:
+def confirm_invitee(env: Services, caller: Caller, key: str | None) -> Invitee:
     """Spend an invitation key. A new invitee gets the key for addUser; an existing user's
     invitation is complete (they log in with the password they have)."""
     opening.admit(env, caller, Permission.REGISTER)
@@ -128,7 +128,7 @@ def confirm_invitee(env: Env, caller: Caller, key: str | None) -> Invitee:
     return Invitee(username=user.username, email=email, key=following)
 
 
-def password_problem(env: Env, password: str | None) -> str | None:
+def password_problem(env: Services, password: str | None) -> str | None:
     """The subscriber API's rule (three of: upper case, lower case, digit, other) and the policy."""
     problem = env.policy.passwords.problem(password)
     if problem:
@@ -143,7 +143,7 @@ def password_problem(env: Env, password: str | None) -> str | None:
 
 
 def add_user(
-    env: Env,
+    env: Services,
     caller: Caller,
     key: str | None,
     password: str | None,

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from recovery_soap.core import guard, opening
 from recovery_soap.core.credentials import check_password
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import AccountLocked, LoginFailed, RecoveryError, RequestRefused
 from recovery_soap.core.model import Caller, Permission, Presented, User
+from recovery_soap.core.services import Services
 from recovery_soap.core.tenants import qualify
 
 INVALID = "Authentication data is invalid."
 
 
-def log_in(env: Env, caller: Caller, username: str | None, password: str | None) -> User:
+def log_in(env: Services, caller: Caller, username: str | None, password: str | None) -> User:
     """The user these credentials belong to, in a tenant the caller may use.
 
     Raises PermissionDenied (an account without the ``login`` right), LoginFailed (unknown

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from recovery_soap.core import codes
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import NotificationFailed
 from recovery_soap.core.model import (
     MessageKind,
@@ -20,10 +19,11 @@ from recovery_soap.core.model import (
     User,
 )
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 
 def _enqueue(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User,
     kind: MessageKind,
@@ -54,7 +54,7 @@ def _enqueue(
 
 
 def deliver(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User,
     kind: MessageKind,
@@ -90,7 +90,7 @@ def deliver(
     return None
 
 
-def notify_change(env: Env, uow: UnitOfWork, user: User, kind: MessageKind) -> None:
+def notify_change(env: Services, uow: UnitOfWork, user: User, kind: MessageKind) -> None:
     """A notice after a password change or a confirmation, when the service sends mail itself
     and neither the settings nor the user's tenant turned notices off."""
     if env.policy.notifications_external or not env.policy.notify_changes:
@@ -103,7 +103,7 @@ def notify_change(env: Env, uow: UnitOfWork, user: User, kind: MessageKind) -> N
         _enqueue(env, uow, user, kind, address, "", claims.get(GIVEN_NAME))
 
 
-def notify_email_change(env: Env, uow: UnitOfWork, user: User, old_address: str) -> None:
+def notify_email_change(env: Services, uow: UnitOfWork, user: User, old_address: str) -> None:
     """Tell the old address that the account's e-mail address changed (or was removed): whoever
     holds a stolen session cannot quietly redirect the account's recovery mail. The same rules
     as the other notices decide whether it is sent."""
@@ -116,7 +116,7 @@ def notify_email_change(env: Env, uow: UnitOfWork, user: User, old_address: str)
 
 
 def deliver_alike(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     subject: User | Presented,
     kind: MessageKind,
@@ -149,7 +149,7 @@ def deliver_alike(
 
 
 def send_to_address(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     user: User,
     kind: MessageKind,

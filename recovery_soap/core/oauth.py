@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from recovery_soap.core import authorisation, callers
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     BadRequest,
@@ -30,6 +29,7 @@ from recovery_soap.core.scopes import (
     check_grants,
     check_scopes,
 )
+from recovery_soap.core.services import Services
 from recovery_soap.core.tenants import caller_may_use
 
 CLIENT_VERSION_LABEL = "token-client"
@@ -53,7 +53,7 @@ class Grant:
     user_version: str = ""  # user_version() of the user when the token was obtained
 
 
-def authenticate_client(env: Env, client_id: str, secret: str, address: str) -> ServiceAccount:
+def authenticate_client(env: Services, client_id: str, secret: str, address: str) -> ServiceAccount:
     """The service account behind these client credentials (invalid_client otherwise)."""
     caller = callers.authenticate(env, client_id, secret, address) if client_id else None
     if caller is None:
@@ -66,13 +66,13 @@ def authenticate_client(env: Env, client_id: str, secret: str, address: str) -> 
     return account
 
 
-def client_version(env: Env, client: ServiceAccount) -> str:
+def client_version(env: Services, client: ServiceAccount) -> str:
     """A short keyed fingerprint of the account's name and secret, carried by its tokens: a new
     secret, or an account deleted and created again under its name, ends the older tokens."""
     return env.keyed.exact_digest(CLIENT_VERSION_LABEL, f"{client.name}\0{client.secret_hash}")[:16]
 
 
-def user_version(env: Env, user: User) -> str:
+def user_version(env: Services, user: User) -> str:
     """A short keyed fingerprint of the user's id, password hash and credential version,
     carried by the user's tokens: a password change, a lock, a deletion (and a new user under
     the same name, even with the same id) ends the older tokens."""
@@ -94,7 +94,7 @@ def _allowed(client: ServiceAccount, grant_type: str) -> None:
         raise GrantRefused(f"The client may not use the {grant_type} grant.", "unauthorized_client")
 
 
-def client_credentials(env: Env, client: ServiceAccount, requested: str | None) -> Grant:
+def client_credentials(env: Services, client: ServiceAccount, requested: str | None) -> Grant:
     _allowed(client, CLIENT_CREDENTIALS)
     scopes = _scopes(authorisation.scopes_of(client.permissions), requested)
     return Grant(client.tenant, client.name, scopes, client_version=client_version(env, client))
@@ -111,7 +111,7 @@ def as_caller(client: ServiceAccount, address: str) -> Caller:
 
 
 def password(
-    env: Env,
+    env: Services,
     client: ServiceAccount,
     username: str | None,
     secret: str | None,
@@ -156,7 +156,7 @@ class Standing:
 
 
 def current_subject(
-    env: Env,
+    env: Services,
     tenant_domain: str,
     subject: str | int | None,
     client_id: str | None = None,
@@ -196,7 +196,7 @@ def current_subject(
 
 
 def _user_of(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     tenant: Tenant,
     subject: str | int | None,
@@ -221,7 +221,7 @@ def _user_of(
 
 
 def _still_issues(
-    env: Env, client: ServiceAccount, tenant: Tenant, subject: str | int | None
+    env: Services, client: ServiceAccount, tenant: Tenant, subject: str | int | None
 ) -> bool:
     """Whether the account could obtain this token today: the same grant, the same tenant."""
     if subject is None:

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 
 from recovery_soap.core import guard
 from recovery_soap.core.captcha import check_captcha
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.model import Caller, CaptchaInput, Permission, Presented, User
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services, require
 from recovery_soap.core.tenants import find_subject
 
 #: Whom a step acts on, given the user found (None: no user has the name) and the name presented.
-ActingOn = Callable[[Env, User | None, Presented], User | Presented | None]
+ActingOn = Callable[[Services, User | None, Presented], User | Presented | None]
 
 
-def user_or_name(env: Env, user: User | None, presented: Presented) -> User | Presented | None:
+def user_or_name(env: Services, user: User | None, presented: Presented) -> User | Presented | None:
     """The user; the name as presented when no user has it (failures and locks are kept for it)."""
     return user or presented
 
@@ -53,7 +53,7 @@ class Opened:
     seen: guard.Watch
 
 
-def admit(env: Env, caller: Caller, right: Permission) -> None:
+def admit(env: Services, caller: Caller, right: Permission) -> None:
     """The caller's right, then the address's check budget: refused before any effect."""
     require(caller, right)
     guard.admit_check(env, caller)
@@ -61,7 +61,7 @@ def admit(env: Env, caller: Caller, right: Permission) -> None:
 
 @contextmanager
 def on_named_user(
-    env: Env,
+    env: Services,
     caller: Caller,
     event: str,
     username: str | None,

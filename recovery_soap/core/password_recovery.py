@@ -4,7 +4,6 @@ verifyConfirmationCode -> updatePassword (which also ends the challenge-question
 from __future__ import annotations
 
 from recovery_soap.core import codes, guard, opening
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     InvalidCode,
@@ -26,12 +25,13 @@ from recovery_soap.core.model import (
 from recovery_soap.core.notices import deliver, deliver_alike, notify_change
 from recovery_soap.core.opening import CaptchaCheck
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 #: The proof an e-mailed code gives; challenge proofs are the question-set ids answered.
 MAILBOX_PROOF = "mailbox"
 
 
-def _recovering(env: Env, user: User | None, presented: Presented) -> User | Presented | None:
+def _recovering(env: Services, user: User | None, presented: Presented) -> User | Presented | None:
     """Whom a recovery step acts on: the user; with hidden existence, the name presented when no
     usable user has it, so that its keys are decoys stored and spent like real ones."""
     if user is not None and not user.locked:
@@ -40,7 +40,7 @@ def _recovering(env: Env, user: User | None, presented: Presented) -> User | Pre
 
 
 def verify_user(
-    env: Env, caller: Caller, username: str | None, captcha: CaptchaInput | None
+    env: Services, caller: Caller, username: str | None, captcha: CaptchaInput | None
 ) -> Verification:
     """Start a recovery: the user exists and may recover; issues the first key.
 
@@ -79,7 +79,11 @@ def verify_user(
 
 
 def send_recovery_notification(
-    env: Env, caller: Caller, username: str | None, key: str | None, notification_type: str | None
+    env: Services,
+    caller: Caller,
+    username: str | None,
+    key: str | None,
+    notification_type: str | None,
 ) -> Verification:
     """Spend the first key and mail a recovery code (any notification type means e-mail).
 
@@ -117,7 +121,7 @@ def send_recovery_notification(
 
 
 def verify_confirmation_code(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     code: str | None,
@@ -144,7 +148,7 @@ def verify_confirmation_code(
     return Verification(verified=True, user_id=given, key=key)
 
 
-def proof_is_complete(env: Env, uow: UnitOfWork, user: User, proof: frozenset[str]) -> bool:
+def proof_is_complete(env: Services, uow: UnitOfWork, user: User, proof: frozenset[str]) -> bool:
     """A password change needs the mailbox, or the user's challenge questions answered right,
     or both when recovery_proof is code_and_answers."""
     mailbox = MAILBOX_PROOF in proof
@@ -163,7 +167,7 @@ def proof_is_complete(env: Env, uow: UnitOfWork, user: User, proof: frozenset[st
 
 
 def update_password(
-    env: Env, caller: Caller, username: str | None, key: str | None, new_password: str | None
+    env: Services, caller: Caller, username: str | None, key: str | None, new_password: str | None
 ) -> Verification:
     """Change the password with a key that carries proof; spends every recovery code of the user,
     clears its failed attempts and sends a notice, all in one transaction."""

@@ -31,7 +31,7 @@ from recovery_soap.core.model import (
 )
 
 if TYPE_CHECKING:
-    from recovery_soap.core.legacy import NewImportedUser, StoredUser
+    from recovery_soap.core.legacy_records import NewImportedUser, StoredUser
 
 
 class Clock(Protocol):

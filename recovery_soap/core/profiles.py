@@ -16,7 +16,6 @@ from datetime import datetime
 
 from recovery_soap.core import email_change
 from recovery_soap.core.claims import EMAIL, EXTERNAL_ID, is_challenge_set, settable_profile_claim
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     ClaimNotSettable,
     InvalidClaimValue,
@@ -29,6 +28,7 @@ from recovery_soap.core.model import AuditEvent, DirectoryEntry, MessageKind, Pu
 from recovery_soap.core.notices import notify_change, notify_email_change
 from recovery_soap.core.ports import UnitOfWork
 from recovery_soap.core.registration import USERNAME
+from recovery_soap.core.services import Services
 
 #: Longest claim value the store keeps (user_claims.value).
 MAX_CLAIM_LENGTH = 1024
@@ -107,7 +107,7 @@ def load(uow: UnitOfWork, tenant: Tenant, user_id: int) -> DirectoryEntry:
     return entry
 
 
-def check_change(env: Env, change: ProfileChange) -> None:
+def check_change(env: Services, change: ProfileChange) -> None:
     """Refuse a change before anything is written: claims, values, username and password."""
     for uri, value in change.claims.items():
         if not is_profile_claim(uri):
@@ -153,7 +153,7 @@ Revision = Callable[["Profile"], ProfileChange]
 
 
 def revise_profile(
-    env: Env,
+    env: Services,
     actor: Actor,
     tenant: Tenant,
     user_id: int,
@@ -195,7 +195,7 @@ def revise_profile(
 
 
 def confirm_email_change(
-    env: Env, actor: Actor, tenant: Tenant, user_id: int, code: str | None
+    env: Services, actor: Actor, tenant: Tenant, user_id: int, code: str | None
 ) -> Profile:
     """Make the address a self-service change set aside the user's, with the code mailed to it
     (see core.email_change); the old address is told."""
@@ -210,7 +210,7 @@ def confirm_email_change(
 
 
 def apply_change(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     actor: Actor,
     entry: DirectoryEntry,
@@ -249,7 +249,7 @@ def _apply_account(uow: UnitOfWork, user: User, change: ProfileChange) -> list[s
 
 
 def change_password(
-    env: Env, uow: UnitOfWork, actor: Actor, user: User, password_hash: str
+    env: Services, uow: UnitOfWork, actor: Actor, user: User, password_hash: str
 ) -> None:
     """A password change as the recovery flows make it: open recovery codes are spent, failed
     attempts cleared, and the user is told by mail."""
@@ -262,7 +262,7 @@ def change_password(
 
 
 def record(
-    env: Env, uow: UnitOfWork, actor: Actor, event: str, user: User, detail: str | None = None
+    env: Services, uow: UnitOfWork, actor: Actor, event: str, user: User, detail: str | None = None
 ) -> None:
     """An audit event of a profile or directory change (never with a value or a secret)."""
     uow.audit.record(

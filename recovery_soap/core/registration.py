@@ -9,7 +9,6 @@ from recovery_soap.core import codes, guard, opening
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.challenges import hash_answers
 from recovery_soap.core.claims import ANSWER_SEPARATOR, EMAIL, settable_profile_claim
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import (
     BadRequest,
     InvalidCode,
@@ -35,6 +34,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.notices import deliver, notify_change
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services, require
 from recovery_soap.core.tenants import QualifiedName, qualify
 
 USERNAME = re.compile(r"[^\s/\\<>\"'`]{3,254}")
@@ -75,7 +75,7 @@ def _split_claims(
 
 
 def _checked(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     caller: Caller,
     username: str | None,
@@ -109,7 +109,7 @@ def _checked(
 
 
 def register_user(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     password: str | None,
@@ -170,7 +170,7 @@ def register_user(
 
 
 def _pending_user(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     caller: Caller,
     username: str | None,
@@ -182,7 +182,7 @@ def _pending_user(
     return (user if user is not None and user.pending_confirmation else None), name.as_given
 
 
-def _resend(env: Env, uow: UnitOfWork, user: User) -> NotificationData | None:
+def _resend(env: Services, uow: UnitOfWork, user: User) -> NotificationData | None:
     """Send the live code's message again (its code keeps its expiry); if there is no live code
     or its message is gone (or sending is external), replace the code."""
     now = env.clock.now()
@@ -199,7 +199,7 @@ def _resend(env: Env, uow: UnitOfWork, user: User) -> NotificationData | None:
 
 
 def resend_signup_code(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     code: str | None,
@@ -232,7 +232,7 @@ def resend_signup_code(
 
 
 def confirm_registration(
-    env: Env,
+    env: Services,
     caller: Caller,
     username: str | None,
     code: str | None,

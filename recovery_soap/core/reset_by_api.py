@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from recovery_soap.core import password_recovery
 from recovery_soap.core.claims import EMAIL
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidUser
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 from recovery_soap.core.tenants import find_user
 
 
@@ -24,7 +24,7 @@ class Verified:
     email: str
 
 
-def _without_captcha(env: Env, *, hiding: bool = False) -> Env:
+def _without_captcha(env: Services, *, hiding: bool = False) -> Services:
     return dataclasses.replace(
         env,
         policy=dataclasses.replace(
@@ -36,7 +36,7 @@ def _without_captcha(env: Env, *, hiding: bool = False) -> Env:
     )
 
 
-def initiate(env: Env, caller: Caller, username: str | None) -> None:
+def initiate(env: Services, caller: Caller, username: str | None) -> None:
     """Mail a recovery code to the user. An unknown, locked or mail-limited user gets the same
     (successful) answer after the same work, with nothing sent: this call always hides whether
     the account exists (only the client address's own limits show, alike for every name)."""
@@ -48,7 +48,7 @@ def initiate(env: Env, caller: Caller, username: str | None) -> None:
     password_recovery.send_recovery_notification(plain, caller, username, started.key, "EMAIL")
 
 
-def verify(env: Env, caller: Caller, username: str | None, code: str | None) -> Verified:
+def verify(env: Services, caller: Caller, username: str | None, code: str | None) -> Verified:
     """Spend the mailed code for the key that confirm takes."""
     checked = password_recovery.verify_confirmation_code(
         _without_captcha(env), caller, username, code, None
@@ -61,7 +61,7 @@ def verify(env: Env, caller: Caller, username: str | None, code: str | None) -> 
 
 
 def confirm(
-    env: Env, caller: Caller, username: str | None, key: str | None, new_password: str | None
+    env: Services, caller: Caller, username: str | None, key: str | None, new_password: str | None
 ) -> None:
     """Set the new password with verify's key (policy, proof and notices as over SOAP)."""
     password_recovery.update_password(env, caller, username, key, new_password)

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from recovery_soap.core import codes, guard, opening, registration
 from recovery_soap.core.captcha import check_captcha
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import InvalidCode, InvalidTenant
 from recovery_soap.core.model import Caller, CaptchaInput, Permission, Step, Verification
+from recovery_soap.core.services import Services, require
 from recovery_soap.core.tenants import find_user, qualify
 
 #: The name audit records give the pages as their caller.
@@ -21,7 +21,7 @@ PAGES_CALLER = "self-service-pages"
 PAGES_PERMISSIONS = frozenset({Permission.REGISTER, Permission.RECOVER, Permission.VIEW})
 
 
-def page_caller(env: Env, tenant_domain: str, client_address: str) -> Caller | None:
+def page_caller(env: Services, tenant_domain: str, client_address: str) -> Caller | None:
     """The caller the pages act as for one tenant (None for an unknown tenant): that tenant
     only, never another, with the same limits per client address as any caller."""
     with env.uow(readonly=True) as uow:
@@ -38,7 +38,7 @@ def page_caller(env: Env, tenant_domain: str, client_address: str) -> Caller | N
 
 
 def check_signup_link(
-    env: Env, caller: Caller, username: str | None, code: str | None, tenant_domain: str | None
+    env: Services, caller: Caller, username: str | None, code: str | None, tenant_domain: str | None
 ) -> None:
     """Raise InvalidCode or ExpiredCode unless ``code`` is the live sign-up code of the user."""
     opening.admit(env, caller, Permission.REGISTER)
@@ -59,7 +59,9 @@ def check_signup_link(
         codes.find(env, uow, user, code, {Step.SIGNUP_MAILED}, invalid)
 
 
-def check_recovery_link(env: Env, caller: Caller, username: str | None, code: str | None) -> None:
+def check_recovery_link(
+    env: Services, caller: Caller, username: str | None, code: str | None
+) -> None:
     """Raise InvalidCode or ExpiredCode unless ``code`` is the live mailed recovery code."""
     opening.admit(env, caller, Permission.RECOVER)
     # Not opening.on_named_user: failures count for a user only, never for a name presented.
@@ -71,7 +73,9 @@ def check_recovery_link(env: Env, caller: Caller, username: str | None, code: st
         codes.find(env, uow, user, code, {Step.CODE_MAILED}, invalid)
 
 
-def question_sets(env: Env, caller: Caller, username: str | None, key: str | None) -> list[str]:
+def question_sets(
+    env: Services, caller: Caller, username: str | None, key: str | None
+) -> list[str]:
     """The question sets a user holding a live verifyUser key could answer instead of waiting
     for mail; none when hide_user_existence is on, since offering them would tell the user
     exists (everyone then gets the mail path)."""
@@ -87,7 +91,7 @@ def question_sets(env: Env, caller: Caller, username: str | None, key: str | Non
 
 
 def register_with_captcha(
-    env: Env,
+    env: Services,
     caller: Caller,
     captcha: CaptchaInput | None,
     username: str | None,

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from recovery_soap.core import callers
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import AuditEvent, Caller, CallerSession, ServiceAccount
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 SESSION_LABEL = "caller-session"
 STATE_LABEL = "caller-session-account"
@@ -35,13 +35,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def account_state(env: Env, account: ServiceAccount) -> str:
+def account_state(env: Services, account: ServiceAccount) -> str:
     """A digest of everything the account is (secret, tenant, grants...): any change alters it."""
     text = json.dumps(dataclasses.asdict(account), sort_keys=True, default=_plain)
     return env.keyed.exact_digest(STATE_LABEL, text)
 
 
-def _account_for_login(env: Env, username: str, password: str) -> ServiceAccount | None:
+def _account_for_login(env: Services, username: str, password: str) -> ServiceAccount | None:
     """The account ``name`` or ``name@tenant`` (the account's own tenant) with this secret."""
     account = callers.verified_account(env, username, password)
     if account is None and "@" in username:
@@ -53,7 +53,12 @@ def _account_for_login(env: Env, username: str, password: str) -> ServiceAccount
 
 
 def _audit(
-    env: Env, uow: UnitOfWork, outcome: str, account: str, address: str, detail: str | None = None
+    env: Services,
+    uow: UnitOfWork,
+    outcome: str,
+    account: str,
+    address: str,
+    detail: str | None = None,
 ) -> None:
     uow.audit.record(
         AuditEvent(
@@ -76,7 +81,11 @@ def _reported(address: str | None) -> str | None:
 
 
 def log_in(
-    env: Env, username: str | None, password: str | None, client_address: str, reported: str | None
+    env: Services,
+    username: str | None,
+    password: str | None,
+    client_address: str,
+    reported: str | None,
 ) -> str | None:
     """A new session id for the service account, or None (unknown name, wrong secret alike)."""
     given = (username or "").strip()
@@ -104,7 +113,7 @@ def log_in(
 
 
 def _why_ended(
-    env: Env, session: CallerSession, account: ServiceAccount | None, now: datetime
+    env: Services, session: CallerSession, account: ServiceAccount | None, now: datetime
 ) -> str | None:
     if account is None:
         return "ended: account deleted"
@@ -117,7 +126,7 @@ def _why_ended(
     return None
 
 
-def caller_of(env: Env, session_id: str, client_address: str) -> Caller | None:
+def caller_of(env: Services, session_id: str, client_address: str) -> Caller | None:
     """The caller of a live session, or None; a session found dead is removed and audited."""
     id_hash = env.keyed.exact_digest(SESSION_LABEL, session_id)
     now = env.clock.now()
@@ -141,7 +150,7 @@ def caller_of(env: Env, session_id: str, client_address: str) -> Caller | None:
     return callers.caller_for(account, client_address)
 
 
-def log_out(env: Env, session_id: str | None, client_address: str) -> None:
+def log_out(env: Services, session_id: str | None, client_address: str) -> None:
     """End the session at once (an unknown or already ended one is no error)."""
     if not session_id:
         return

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidTenant, InvalidUser, RecoveryError, RequestRefused
 from recovery_soap.core.model import Caller, Presented, Tenant, User
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,12 @@ class QualifiedName:
     as_given: str
 
 
-def caller_may_use(env: Env, caller: Caller, tenant: Tenant) -> bool:
+def caller_may_use(env: Services, caller: Caller, tenant: Tenant) -> bool:
     return tenant.id == caller.tenant.id or (env.policy.saas_mode and caller.all_tenants)
 
 
 def target_tenant(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     caller: Caller,
     tenant_domain: str | None,
@@ -44,7 +44,7 @@ def target_tenant(
 
 
 def qualify(
-    env: Env,
+    env: Services,
     uow: UnitOfWork,
     caller: Caller,
     username: str | None,
@@ -81,7 +81,7 @@ def qualify(
 
 
 def find_user(
-    env: Env, uow: UnitOfWork, caller: Caller, username: str | None
+    env: Services, uow: UnitOfWork, caller: Caller, username: str | None
 ) -> tuple[User | None, str]:
     """The user a request names (None if there is none) and the name as the caller gave it."""
     name = qualify(env, uow, caller, username)
@@ -89,7 +89,7 @@ def find_user(
 
 
 def find_subject(
-    env: Env, uow: UnitOfWork, caller: Caller, username: str | None
+    env: Services, uow: UnitOfWork, caller: Caller, username: str | None
 ) -> tuple[User | None, Presented, str]:
     """As find_user, with the name as presented in its tenant: what failure counts, locks and
     mail limits are kept for, whether a user has the name or not."""

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from recovery_soap.core import guard
 from recovery_soap.core.captcha import check_captcha
 from recovery_soap.core.claims import settable_profile_claim
-from recovery_soap.core.env import Env, require
 from recovery_soap.core.errors import InvalidUser, TenantRefused
 from recovery_soap.core.model import (
     Caller,
@@ -23,6 +22,7 @@ from recovery_soap.core.model import (
 )
 from recovery_soap.core.notices import deliver, deliver_alike
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services, require
 from recovery_soap.core.tenants import target_tenant
 
 NOT_FOUND = "Error verifying user account"
@@ -44,7 +44,7 @@ def _given(claims: Sequence[tuple[str | None, str | None]]) -> list[tuple[str, s
 
 
 def verify_account(
-    env: Env,
+    env: Services,
     caller: Caller,
     claims: Sequence[tuple[str | None, str | None]],
     captcha: CaptchaInput | None,
@@ -94,7 +94,7 @@ def verify_account(
 
 
 def _hidden(
-    env: Env, uow: UnitOfWork, caller: Caller, tenant: Tenant, user: User | None
+    env: Services, uow: UnitOfWork, caller: Caller, tenant: Tenant, user: User | None
 ) -> Verification:
     """The same answer and the same work whether one user matched or not: a message queued for
     the user (within its own mail limit), or rendered and dropped."""

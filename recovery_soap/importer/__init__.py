@@ -1,7 +1,7 @@
 """Sources of users to import: a WSO2 JDBC user store (read with SQLAlchemy Core) and CSV files.
 
-Each source turns its rows into :class:`recovery_soap.core.legacy.ImportRecord` batches; the
-core's :class:`recovery_soap.core.imports.Importer` stores them.
+Each source turns its rows into :class:`recovery_soap.core.legacy_records.ImportRecord` batches; the
+core's :class:`recovery_soap.core.user_import.Importer` stores them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One attribute may carry several claims: the legacy default dialect stores challenge data in
 re-purposed attributes (``gender`` holds ``challengeQuestion1`` as well as the gender), and the
-value's shape tells which (:func:`recovery_soap.core.legacy.claim_for_value`).
+value's shape tells which (:func:`recovery_soap.core.legacy_records.claim_for_value`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from recovery_soap.core.claims import DIALECT
-from recovery_soap.core.legacy import claim_for_value
+from recovery_soap.core.legacy_records import claim_for_value
 from recovery_soap.importer import SourceError
 
 ClaimMap = dict[str, tuple[str, ...]]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
-from recovery_soap.core.legacy import (
+from recovery_soap.core.legacy_records import (
     HashedSecret,
     ImportRecord,
     LegacySecret,

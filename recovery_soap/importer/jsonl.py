@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from recovery_soap.core.legacy import HashedSecret, ImportedAnswer, ImportRecord, Skipped
+from recovery_soap.core.legacy_records import HashedSecret, ImportedAnswer, ImportRecord, Skipped
 from recovery_soap.core.model import Question
 from recovery_soap.importer import SourceError
 from recovery_soap.store.db import Database

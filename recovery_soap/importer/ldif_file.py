@@ -20,7 +20,7 @@ from typing import Any
 
 from ldif import LDIFParser
 
-from recovery_soap.core.legacy import (
+from recovery_soap.core.legacy_records import (
     HashedSecret,
     ImportRecord,
     PlainSecret,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from recovery_soap.core.legacy import ImportRecord, Skipped
+from recovery_soap.core.legacy_records import ImportRecord, Skipped
 from recovery_soap.importer import SourceError
 
 Batch = list[ImportRecord | Skipped]

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from recovery_soap.core.legacy import ImportRecord, LegacySecret, Skipped, split_claims
+from recovery_soap.core.legacy_records import ImportRecord, LegacySecret, Skipped, split_claims
 from recovery_soap.core.model import SUPER_TENANT
 from recovery_soap.core.passwords import is_legacy_digest
 from recovery_soap.importer import SourceError

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from recovery_soap.core.secrets import KeyedHasher
+from recovery_soap.core.code_secrets import KeyedHasher
 
 COOKIE = "recovery_pages_csrf"
 FIELD = "csrf_token"

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from recovery_soap.core.captcha import new_captcha
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import SUPER_TENANT, Caller, CaptchaInput
+from recovery_soap.core.services import Services
 from recovery_soap.pages import csrf
 from recovery_soap.pages.i18n import translations
 from recovery_soap.pages.view import Views
@@ -26,7 +26,7 @@ class Page:
     """What a page handler needs; handlers return a werkzeug Response."""
 
     request: Request
-    env: Env
+    env: Services
     caller: Caller
     name: str  # the page's file name, e.g. "register.do"
     language: str

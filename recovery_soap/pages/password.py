@@ -21,7 +21,7 @@ from recovery_soap.core.errors import (
     WrongAnswer,
 )
 from recovery_soap.core.self_service import check_recovery_link, question_sets
-from recovery_soap.pages.fields import new_password, required
+from recovery_soap.pages.form_fields import new_password, required
 from recovery_soap.pages.messages import explain
 from recovery_soap.pages.page import Page
 

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from recovery_soap.core import registration
 from recovery_soap.core.errors import ExpiredCode, InvalidCode, RecoveryError
 from recovery_soap.core.self_service import check_signup_link, register_with_captcha
-from recovery_soap.pages.fields import new_password, required, signup_claims
+from recovery_soap.pages.form_fields import new_password, required, signup_claims
 from recovery_soap.pages.messages import explain
 from recovery_soap.pages.page import Page
 

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from recovery_soap.core import username_recovery
 from recovery_soap.core.errors import InvalidUser, RecoveryError
-from recovery_soap.pages.fields import INPUT_OF_CLAIM, required
+from recovery_soap.pages.form_fields import INPUT_OF_CLAIM, required
 from recovery_soap.pages.messages import explain
 from recovery_soap.pages.page import Page
 

@@ -20,7 +20,6 @@ from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
 from recovery_soap.core import authorisation, invitations, login, reset_by_api, statistics
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     ExpiredCode,
@@ -34,6 +33,7 @@ from recovery_soap.core.errors import (
 )
 from recovery_soap.core.model import Caller, Permission
 from recovery_soap.core.scopes import SUBSCRIBE
+from recovery_soap.core.services import Services
 from recovery_soap.core.statistics import EventCounts
 from recovery_soap.rest.bearer import BearerVerifier, Principal, TokenRejected
 from recovery_soap.rest.http import Family, error_response, json_body, json_response
@@ -64,7 +64,7 @@ def _text(body: dict[str, Any], *names: str) -> str | None:
 
 class SubscriberApi:
     def __init__(
-        self, env: Env, verifier: BearerVerifier, settings: Settings, counts: EventCounts
+        self, env: Services, verifier: BearerVerifier, settings: Settings, counts: EventCounts
     ) -> None:
         self._env = env
         self._verifier = verifier

@@ -27,12 +27,12 @@ from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
 from recovery_soap.core import callers, oauth
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import GrantRefused, RequestRefused
 from recovery_soap.core.scopes import CLIENT_CREDENTIALS, PASSWORD
+from recovery_soap.core.services import Services
 from recovery_soap.rest.bearer import Principal, TokenRejected
 from recovery_soap.rest.http import Family, error_response, json_response
-from recovery_soap.rest.keys import ALGORITHM, KeyRing
+from recovery_soap.rest.signing_key_ring import ALGORITHM, KeyRing
 
 log = logging.getLogger("recovery_soap.rest.tokens")
 TENANT_CLAIM = "tenant"
@@ -42,14 +42,14 @@ USER_VERSION_CLAIM = "user_version"  # the user's credentials as they were (user
 LEEWAY_SECONDS = 30
 
 
-def epoch(env: Env) -> int:
+def epoch(env: Services) -> int:
     return int(env.clock.now().replace(tzinfo=UTC).timestamp())
 
 
 class TokenEndpoint:
     """Answers token requests: client authentication, the grant, a signed token."""
 
-    def __init__(self, env: Env, keys: KeyRing, settings: Settings) -> None:
+    def __init__(self, env: Services, keys: KeyRing, settings: Settings) -> None:
         self._env = env
         self._keys = keys
         self._settings = settings
@@ -184,7 +184,7 @@ def _peek_claims(token: str) -> dict[str, Any]:
 class JwtVerifier:
     """The BearerVerifier of the REST faces (see rest/bearer.py)."""
 
-    def __init__(self, env: Env, keys: KeyRing, settings: Settings) -> None:
+    def __init__(self, env: Services, keys: KeyRing, settings: Settings) -> None:
         self._env = env
         self._keys = keys
         self._settings = settings

@@ -15,13 +15,13 @@ from recovery_soap.soap.authentication_admin import (
     fault_detail,
 )
 from recovery_soap.soap.authentication_admin_wsdl import render_wsdl
-from recovery_soap.soap.front import SoapEndpoint, _spyne_app, service_paths
+from recovery_soap.soap.edge import SoapEdge, _spyne_app, service_paths
 from recovery_soap.soap.wsgi_server import WsgiApplication
 
 AUTH_PATHS = service_paths(AUTH_SERVICE)
 
 
-class AuthenticationAdminEndpoint(SoapEndpoint):
+class AuthenticationAdminEndpoint(SoapEdge):
     service = AUTH_SERVICE
     caller_required = False
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from recovery_soap import observe
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 
 CALLER_KEY = "recovery_soap.caller"
 REQUEST_ID_KEY = "recovery_soap.request_id"
@@ -18,9 +18,9 @@ ADDRESS_KEY = "recovery_soap.client_address"
 HTTPS_KEY = "recovery_soap.https"
 
 
-def call_env(ctx: Any) -> tuple[Env, Caller]:
+def call_env(ctx: Any) -> tuple[Services, Caller]:
     """(core environment, caller) of a spyne method context; the front authenticated the caller."""
-    env: Env = ctx.app.recovery_env
+    env: Services = ctx.app.recovery_env
     caller: Caller = ctx.transport.req_env[CALLER_KEY]
     return env, caller
 

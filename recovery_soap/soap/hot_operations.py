@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from recovery_soap.core import challenges, claims, password_recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller, CaptchaInput, ClaimDefinition, Question, Verification
+from recovery_soap.core.services import Services
 from recovery_soap.soap import convert
 from recovery_soap.soap.context import call_env
 
@@ -46,16 +46,16 @@ class HotOperation:
 
 
 # The core functions are looked up on every call (not bound here): one name, one rule.
-def _all_questions(env: Env, caller: Caller) -> list[Question]:
+def _all_questions(env: Services, caller: Caller) -> list[Question]:
     return challenges.all_questions(env, caller)
 
 
-def _supported_claims(env: Env, caller: Caller, dialect: str | None) -> list[ClaimDefinition]:
+def _supported_claims(env: Services, caller: Caller, dialect: str | None) -> list[ClaimDefinition]:
     return claims.supported_claims(dialect)
 
 
 def _verify_user(
-    env: Env, caller: Caller, username: str | None, captcha: CaptchaInput | None
+    env: Services, caller: Caller, username: str | None, captcha: CaptchaInput | None
 ) -> Verification:
     return password_recovery.verify_user(env, caller, username, captcha)
 
@@ -86,7 +86,7 @@ class Precomputed:
         return self.result
 
 
-def precompute(name: str, env: Env, caller: Caller, arguments: tuple[Any, ...]) -> Precomputed:
+def precompute(name: str, env: Services, caller: Caller, arguments: tuple[Any, ...]) -> Precomputed:
     """Run the operation's core call once; a failure is kept to be raised where spyne maps it."""
     started = time.perf_counter()
     try:

@@ -11,7 +11,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 COOKIE = "JSESSIONID"
-#: What this service issues (core.secrets.new_secret); anything else is not looked up.
+#: What this service issues (core.code_secrets.new_secret); anything else is not looked up.
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller, Verification
+from recovery_soap.core.services import Services
 from recovery_soap.soap.context import record_call
 from recovery_soap.soap.hot_operations import (
     HOT_OPERATIONS,
@@ -108,7 +108,7 @@ class VerificationTemplate:
 class ShortPath:
     """Answers recognised requests; keeps what spyne answered to reuse it."""
 
-    def __init__(self, env: Env, spyne_apps: dict[str, Any]) -> None:
+    def __init__(self, env: Services, spyne_apps: dict[str, Any]) -> None:
         self._env = env
         self._spyne = spyne_apps
         self._requests = PlainRequests({m: app.app.in_protocol for m, app in spyne_apps.items()})

@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 
-from recovery_soap.core.legacy import NewImportedUser, StoredUser
+from recovery_soap.core.legacy_records import NewImportedUser, StoredUser
 from recovery_soap.core.model import Tenant
 from recovery_soap.core.passwords import BARE_SCHEME, LDAP_SCHEME
 from recovery_soap.store.base import answers_t, claims_t, codes_t, dialect_insert, users_t

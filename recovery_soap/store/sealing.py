@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from recovery_soap.core.errors import RecoverySoapError
-from recovery_soap.store.keys import server_key
+from recovery_soap.store.server_key import server_key
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -1,7 +1,7 @@
 """Fixtures for calling the core's use cases directly: no HTTP, no SOAP, no server.
 
 Each test gets its own SQLite database (a copy of one migrated at the start of the run), the
-environment the application builds on it (``build_env``), a clock that stands still until a
+environment the application builds on it (``build_services``), a clock that stands still until a
 test moves it, codes and secrets from a counter instead of the system's random source, rate
 limits with budgets a test sets, and the outbox read back through the store.
 
@@ -25,11 +25,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from recovery_soap.app import build_env, prepare_database
+from recovery_soap.app import build_services, prepare_database
 from recovery_soap.config import Settings
 from recovery_soap.core import registration
 from recovery_soap.core.captcha import new_captcha
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import (
     SUPER_TENANT,
     Caller,
@@ -40,6 +39,7 @@ from recovery_soap.core.model import (
     User,
     Verification,
 )
+from recovery_soap.core.services import Services
 from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.store.db import make_engine, opened
 from recovery_soap.store.outbox_queue import OutboxQueue, QueuedMessage
@@ -226,10 +226,10 @@ def env(
     limiter: BudgetLimiter,
     captcha_texts: CaptchaTexts,
     renderer: TemplateRenderer,
-) -> Env:
+) -> Services:
     """The environment ``create_app`` builds (captcha checked, mail sent internally, lock on
     creation), with the test's clock, random source and limits."""
-    built = build_env(settings, engine, clock=clock, captcha_text=captcha_texts)
+    built = build_services(settings, engine, clock=clock, captcha_text=captcha_texts)
     return dataclasses.replace(built, limiter=limiter, render_message=renderer, random=known)
 
 
@@ -239,7 +239,7 @@ def mail(engine: Engine) -> Mail:
 
 
 @pytest.fixture
-def super_tenant(env: Env) -> Tenant:
+def super_tenant(env: Services) -> Tenant:
     with env.uow(readonly=True) as uow:
         found = uow.tenants.by_domain(SUPER_TENANT)
     assert found is not None
@@ -257,8 +257,8 @@ def caller(super_tenant: Tenant) -> Caller:
     )
 
 
-def with_policy(env: Env, **changes: Any) -> Env:
-    """The same environment under other behaviour switches (core.env.Policy fields)."""
+def with_policy(env: Services, **changes: Any) -> Services:
+    """The same environment under other behaviour switches (core.services.Policy fields)."""
     return dataclasses.replace(env, policy=dataclasses.replace(env.policy, **changes))
 
 
@@ -266,7 +266,7 @@ def lacking(caller: Caller, right: Permission) -> Caller:
     return dataclasses.replace(caller, permissions=caller.permissions - {right})
 
 
-def solved(env: Env, caller: Caller, texts: CaptchaTexts) -> CaptchaInput:
+def solved(env: Services, caller: Caller, texts: CaptchaTexts) -> CaptchaInput:
     """A fresh captcha, answered right."""
     challenge = new_captcha(env, caller)
     return CaptchaInput(secret_key=challenge.secret_key, user_answer=texts.last)
@@ -283,14 +283,14 @@ def claims_for(name: str, *, answers: bool = False) -> list[tuple[str | None, st
     return found
 
 
-def register(env: Env, caller: Caller, name: str, *, answers: bool = False) -> Verification:
+def register(env: Services, caller: Caller, name: str, *, answers: bool = False) -> Verification:
     return registration.register_user(
         env, caller, name, PASSWORD, claims_for(name, answers=answers), "default", None
     )
 
 
 def confirmed_user(
-    env: Env, caller: Caller, mail: Mail, name: str, *, answers: bool = False
+    env: Services, caller: Caller, mail: Mail, name: str, *, answers: bool = False
 ) -> User:
     """Register ``name`` and confirm it with the mailed code, as a person would."""
     plain = with_policy(env, captcha_checked=False)
@@ -300,7 +300,7 @@ def confirmed_user(
     return stored_user(env, caller.tenant, name)
 
 
-def stored_user(env: Env, tenant: Tenant, name: str) -> User:
+def stored_user(env: Services, tenant: Tenant, name: str) -> User:
     with env.uow(readonly=True) as uow:
         user = uow.users.get(tenant, name)
     assert user is not None, name
@@ -321,7 +321,7 @@ def audit_events(engine: Engine) -> list[tuple[str, str, str | None]]:
         return [(r.event, r.outcome, r.username) for r in rows]
 
 
-def login_ok(env: Env, caller: Caller, name: str, password: str) -> bool:
+def login_ok(env: Services, caller: Caller, name: str, password: str) -> bool:
     """Whether ``password`` is the stored user's (checked as a login checks it; an upgraded
     hash is not kept: nothing is committed)."""
     from recovery_soap.core.credentials import check_password

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine
 
 from recovery_soap.core import admin, callers, login
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import AccountLocked, BadRequest, InvalidTenant, InvalidUser
 from recovery_soap.core.model import SUPER_TENANT, Caller, Permission, Question
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     PASSWORD,
@@ -20,13 +20,13 @@ from tests.core.conftest import (
 )
 
 
-def add(env: Env, name: str, tenant: str = SUPER_TENANT) -> None:
+def add(env: Services, name: str, tenant: str = SUPER_TENANT) -> None:
     with env.uow() as uow:
         admin.add_user(env, uow, tenant, name, PASSWORD, {EMAIL: f"{name}@example.test"})
         uow.commit()
 
 
-def test_an_added_user_is_active_and_audited(env: Env, caller: Caller, engine: Engine) -> None:
+def test_an_added_user_is_active_and_audited(env: Services, caller: Caller, engine: Engine) -> None:
     add(env, "kim")
     user = stored_user(env, caller.tenant, "kim")
     assert not user.locked and not user.pending_confirmation
@@ -34,7 +34,7 @@ def test_an_added_user_is_active_and_audited(env: Env, caller: Caller, engine: E
     assert login.log_in(env, caller, "kim", PASSWORD).id == user.id
 
 
-def test_adding_refuses_duplicates_weak_passwords_and_unknown_tenants(env: Env) -> None:
+def test_adding_refuses_duplicates_weak_passwords_and_unknown_tenants(env: Services) -> None:
     add(env, "kim")
     with env.uow() as uow:
         with pytest.raises(BadRequest, match="exists already"):
@@ -45,7 +45,7 @@ def test_adding_refuses_duplicates_weak_passwords_and_unknown_tenants(env: Env) 
             admin.add_user(env, uow, "nowhere.test", "lee", PASSWORD, {})
 
 
-def test_lock_and_unlock(env: Env, caller: Caller, engine: Engine) -> None:
+def test_lock_and_unlock(env: Services, caller: Caller, engine: Engine) -> None:
     add(env, "kim")
     admin.set_locked(env, SUPER_TENANT, "kim", locked=True)
     assert stored_user(env, caller.tenant, "kim").locked
@@ -57,14 +57,14 @@ def test_lock_and_unlock(env: Env, caller: Caller, engine: Engine) -> None:
     assert "user_locked" in events and "user_unlocked" in events
 
 
-def test_a_lock_raises_the_credential_version(env: Env, caller: Caller) -> None:
+def test_a_lock_raises_the_credential_version(env: Services, caller: Caller) -> None:
     add(env, "kim")
     before = stored_user(env, caller.tenant, "kim").credential_version
     admin.set_locked(env, SUPER_TENANT, "kim", locked=True)
     assert stored_user(env, caller.tenant, "kim").credential_version > before
 
 
-def test_delete_user(env: Env, caller: Caller, engine: Engine) -> None:
+def test_delete_user(env: Services, caller: Caller, engine: Engine) -> None:
     add(env, "kim")
     admin.delete_user(env, SUPER_TENANT, "kim")
     with env.uow(readonly=True) as uow:
@@ -74,7 +74,7 @@ def test_delete_user(env: Env, caller: Caller, engine: Engine) -> None:
         admin.delete_user(env, SUPER_TENANT, "kim")
 
 
-def test_answers_set_by_an_administrator(env: Env, caller: Caller) -> None:
+def test_answers_set_by_an_administrator(env: Services, caller: Caller) -> None:
     add(env, "kim")
     with env.uow() as uow:
         admin.set_user_answers(env, uow, SUPER_TENANT, "kim", [(SET1, Q1, "Galle")])
@@ -85,7 +85,7 @@ def test_answers_set_by_an_administrator(env: Env, caller: Caller) -> None:
     assert env.slow.verify("galle", answers[0].answer_hash)
 
 
-def test_tenants_start_with_the_default_questions_and_can_go(env: Env) -> None:
+def test_tenants_start_with_the_default_questions_and_can_go(env: Services) -> None:
     with env.uow() as uow:
         created = admin.add_tenant(uow, " Acme.Test ")
         uow.commit()
@@ -108,7 +108,7 @@ def test_tenants_start_with_the_default_questions_and_can_go(env: Env) -> None:
             admin.delete_tenant(env, uow, SUPER_TENANT, force=True)
 
 
-def test_questions_are_added_once(env: Env) -> None:
+def test_questions_are_added_once(env: Services) -> None:
     question = Question(SET1, "Name of your first school ?", 9)
     with env.uow() as uow:
         admin.add_question(uow, SUPER_TENANT, question)
@@ -117,7 +117,7 @@ def test_questions_are_added_once(env: Env) -> None:
         uow.commit()
 
 
-def test_users_page_filters_and_pages(env: Env) -> None:
+def test_users_page_filters_and_pages(env: Services) -> None:
     for name in ("amy", "ann", "bob"):
         add(env, name)
     with env.uow(readonly=True) as uow:
@@ -129,7 +129,7 @@ def test_users_page_filters_and_pages(env: Env) -> None:
             admin.users_page(uow, SUPER_TENANT, limit=0)
 
 
-def test_service_accounts_are_stored_by_keyed_hash(env: Env, caller: Caller) -> None:
+def test_service_accounts_are_stored_by_keyed_hash(env: Services, caller: Caller) -> None:
     secret = "an-account-secret-123"
     with env.uow() as uow:
         account = callers.put_account(env, uow, "app", secret, caller.tenant, {Permission.RECOVER})
@@ -144,7 +144,7 @@ def test_service_accounts_are_stored_by_keyed_hash(env: Env, caller: Caller) -> 
     assert callers.authenticate(env, "nobody", secret, "") is None
 
 
-def test_service_account_rules(env: Env, caller: Caller) -> None:
+def test_service_account_rules(env: Services, caller: Caller) -> None:
     with env.uow() as uow:
         with pytest.raises(BadRequest):
             callers.put_account(env, uow, "a:b", "long-enough-secret", caller.tenant)
@@ -153,7 +153,7 @@ def test_service_account_rules(env: Env, caller: Caller) -> None:
 
 
 def test_a_failed_caller_login_is_audited_and_counted(
-    env: Env, engine: Engine, limiter: BudgetLimiter
+    env: Services, engine: Engine, limiter: BudgetLimiter
 ) -> None:
     from recovery_soap.core.model import Limit
 

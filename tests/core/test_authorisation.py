@@ -21,14 +21,14 @@ from recovery_soap.core import (
     username_recovery,
 )
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest, PermissionDenied
 from recovery_soap.core.model import Caller, Permission
 from recovery_soap.core.profiles import ProfileChange
+from recovery_soap.core.services import Services
 from tests.core.conftest import PASSWORD, audit_events, claims_for, lacking
 
 KEY = "00000000-0000-4000-8000-000000000000"
-UseCase = Callable[[Env, Caller], Any]
+UseCase = Callable[[Services, Caller], Any]
 
 #: (name, right, call): every use case that takes a caller.
 USE_CASES: list[tuple[str, Permission, UseCase]] = [
@@ -145,7 +145,7 @@ IDS = [name for name, _, _ in USE_CASES]
 
 @pytest.mark.parametrize(("name", "right", "call"), USE_CASES, ids=IDS)
 def test_a_caller_lacking_the_right_is_refused_and_nothing_happens(
-    env: Env, caller: Caller, engine: Any, name: str, right: Permission, call: UseCase
+    env: Services, caller: Caller, engine: Any, name: str, right: Permission, call: UseCase
 ) -> None:
     before = audit_events(engine)
     with pytest.raises(PermissionDenied, match="not authorized|own user"):
@@ -155,7 +155,7 @@ def test_a_caller_lacking_the_right_is_refused_and_nothing_happens(
 
 @pytest.mark.parametrize(("name", "right", "call"), USE_CASES, ids=IDS)
 def test_a_caller_holding_only_the_right_gets_past_the_check(
-    env: Env, caller: Caller, name: str, right: Permission, call: UseCase
+    env: Services, caller: Caller, name: str, right: Permission, call: UseCase
 ) -> None:
     only = dataclasses.replace(caller, permissions=frozenset({right}))
     try:
@@ -172,7 +172,7 @@ def test_a_caller_holding_only_the_right_gets_past_the_check(
     ids=[n for n, r, _ in USE_CASES if r is not Permission.LOGIN and n != "readUser"],
 )
 def test_a_user_token_may_not_act_for_the_service(
-    env: Env, caller: Caller, name: str, right: Permission, call: UseCase
+    env: Services, caller: Caller, name: str, right: Permission, call: UseCase
 ) -> None:
     """A token a user obtained carries the account's rights only for the user's own profile."""
     as_user = dataclasses.replace(caller, user_id=999)
@@ -180,7 +180,7 @@ def test_a_user_token_may_not_act_for_the_service(
         call(env, as_user)
 
 
-def test_the_catalogue_needs_no_right(env: Env, caller: Caller) -> None:
+def test_the_catalogue_needs_no_right(env: Services, caller: Caller) -> None:
     nobody = dataclasses.replace(caller, permissions=frozenset())
     assert challenges.all_questions(env, nobody)
 

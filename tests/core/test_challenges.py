@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 
 from recovery_soap.core import challenges
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     InvalidCode,
     QuestionsMissing,
@@ -17,6 +16,7 @@ from recovery_soap.core.errors import (
     WrongAnswer,
 )
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     ANSWERS,
     NEW_PASSWORD,
@@ -31,48 +31,52 @@ from tests.core.conftest import (
 
 
 @pytest.fixture
-def plain(env: Env) -> Env:
+def plain(env: Services) -> Services:
     return with_policy(env, captcha_checked=False)
 
 
 @pytest.fixture
-def asha(env: Env, caller: Caller, mail: Mail) -> str:
+def asha(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "asha", answers=True)
     return "asha"
 
 
-def shown_key(plain: Env, caller: Caller, name: str) -> str:
+def shown_key(plain: Services, caller: Caller, name: str) -> str:
     started = recovery.verify_user(plain, caller, name, None)
     return challenges.question_ids(plain, caller, name, started.key).key
 
 
-def test_question_ids_list_the_users_sets(plain: Env, caller: Caller, asha: str) -> None:
+def test_question_ids_list_the_users_sets(plain: Services, caller: Caller, asha: str) -> None:
     started = recovery.verify_user(plain, caller, asha, None)
     ids = challenges.question_ids(plain, caller, asha, started.key)
     assert ids.ids == (SET1, SET2) and ids.key != started.key
 
 
-def test_user_questions_show_the_chosen_questions(plain: Env, caller: Caller, asha: str) -> None:
+def test_user_questions_show_the_chosen_questions(
+    plain: Services, caller: Caller, asha: str
+) -> None:
     started = recovery.verify_user(plain, caller, asha, None)
     shown = challenges.user_questions(plain, caller, asha, started.key)
     assert [(c.set_id, c.question) for c in shown.challenges][0] == (SET1, Q1)
 
 
 def test_a_questions_key_alone_cannot_change_the_password(
-    plain: Env, caller: Caller, asha: str
+    plain: Services, caller: Caller, asha: str
 ) -> None:
     key = shown_key(plain, caller, asha)
     with pytest.raises(InvalidCode):
         recovery.update_password(plain, caller, asha, key, NEW_PASSWORD)
 
 
-def test_all_answers_right_allow_the_password_change(plain: Env, caller: Caller, asha: str) -> None:
+def test_all_answers_right_allow_the_password_change(
+    plain: Services, caller: Caller, asha: str
+) -> None:
     key = shown_key(plain, caller, asha)
     answered = challenges.verify_answers(plain, caller, asha, key, list(ANSWERS.items()))
     recovery.update_password(plain, caller, asha, answered.key, NEW_PASSWORD)
 
 
-def test_one_question_at_a_time(plain: Env, caller: Caller, asha: str) -> None:
+def test_one_question_at_a_time(plain: Services, caller: Caller, asha: str) -> None:
     key: str | None = shown_key(plain, caller, asha)
     for set_id in (SET1, SET2):
         asked = challenges.user_question(plain, caller, asha, key, set_id)
@@ -81,7 +85,9 @@ def test_one_question_at_a_time(plain: Env, caller: Caller, asha: str) -> None:
     recovery.update_password(plain, caller, asha, key, NEW_PASSWORD)
 
 
-def test_one_right_answer_is_not_enough_by_default(plain: Env, caller: Caller, asha: str) -> None:
+def test_one_right_answer_is_not_enough_by_default(
+    plain: Services, caller: Caller, asha: str
+) -> None:
     key = shown_key(plain, caller, asha)
     asked = challenges.user_question(plain, caller, asha, key, SET1)
     one = challenges.verify_answer(plain, caller, asha, asked.key, SET1, ANSWERS[SET1])
@@ -89,14 +95,16 @@ def test_one_right_answer_is_not_enough_by_default(plain: Env, caller: Caller, a
         recovery.update_password(plain, caller, asha, one.key, NEW_PASSWORD)
 
 
-def test_one_right_answer_is_enough_in_legacy_mode(plain: Env, caller: Caller, asha: str) -> None:
+def test_one_right_answer_is_enough_in_legacy_mode(
+    plain: Services, caller: Caller, asha: str
+) -> None:
     legacy = with_policy(plain, all_answers_required=False)
     key = shown_key(legacy, caller, asha)
     one = challenges.verify_answers(legacy, caller, asha, key, [(SET1, ANSWERS[SET1])])
     recovery.update_password(legacy, caller, asha, one.key, NEW_PASSWORD)
 
 
-def test_a_wrong_answer_spends_the_key(plain: Env, caller: Caller, asha: str) -> None:
+def test_a_wrong_answer_spends_the_key(plain: Services, caller: Caller, asha: str) -> None:
     key = shown_key(plain, caller, asha)
     asked = challenges.user_question(plain, caller, asha, key, SET1)
     with pytest.raises(WrongAnswer):
@@ -106,7 +114,7 @@ def test_a_wrong_answer_spends_the_key(plain: Env, caller: Caller, asha: str) ->
 
 
 def test_wrong_answers_checked_after_the_key_is_spent_count_towards_the_lock(
-    plain: Env, caller: Caller, asha: str, engine: Engine
+    plain: Services, caller: Caller, asha: str, engine: Engine
 ) -> None:
     """The answers are hashed after the unit of work that spends the key, still watched."""
     strict = with_policy(plain, lockout_failures=2)
@@ -120,7 +128,7 @@ def test_wrong_answers_checked_after_the_key_is_spent_count_towards_the_lock(
 
 
 def test_answers_are_compared_without_case_or_outer_space(
-    plain: Env, caller: Caller, asha: str
+    plain: Services, caller: Caller, asha: str
 ) -> None:
     key = shown_key(plain, caller, asha)
     given = [(SET1, f"  {ANSWERS[SET1].upper()} "), (SET2, ANSWERS[SET2].lower())]
@@ -128,7 +136,7 @@ def test_answers_are_compared_without_case_or_outer_space(
 
 
 def test_duplicated_or_inconsistent_answers_never_count_twice(
-    plain: Env, caller: Caller, asha: str
+    plain: Services, caller: Caller, asha: str
 ) -> None:
     key = shown_key(plain, caller, asha)
     with pytest.raises(WrongAnswer):
@@ -148,7 +156,7 @@ def test_duplicated_or_inconsistent_answers_never_count_twice(
         challenges.verify_answers(plain, caller, asha, key, [])
 
 
-def test_a_user_without_questions_is_told(plain: Env, caller: Caller, mail: Mail) -> None:
+def test_a_user_without_questions_is_told(plain: Services, caller: Caller, mail: Mail) -> None:
     confirmed_user(plain, caller, mail, "noq")
     started = recovery.verify_user(plain, caller, "noq", None)
     with pytest.raises(QuestionsMissing):
@@ -156,7 +164,7 @@ def test_a_user_without_questions_is_told(plain: Env, caller: Caller, mail: Mail
 
 
 def test_code_and_answers_mode_needs_both(
-    plain: Env, caller: Caller, mail: Mail, asha: str
+    plain: Services, caller: Caller, mail: Mail, asha: str
 ) -> None:
     both = with_policy(plain, code_and_answers_required=True)
     key = shown_key(both, caller, asha)
@@ -172,7 +180,7 @@ def test_code_and_answers_mode_needs_both(
     recovery.update_password(both, caller, asha, proved.key, NEW_PASSWORD)
 
 
-def test_the_catalogue_is_the_tenants(plain: Env, caller: Caller) -> None:
+def test_the_catalogue_is_the_tenants(plain: Services, caller: Caller) -> None:
     catalogue = challenges.all_questions(plain, caller)
     assert {q.set_id for q in catalogue} == {SET1, SET2}
     assert any(q.question == Q1 for q in catalogue)

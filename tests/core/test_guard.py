@@ -7,9 +7,9 @@ from sqlalchemy import Engine
 
 from recovery_soap.core import guard, registration, username_recovery
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCode, RecoveryLocked, TooManyRequests
 from recovery_soap.core.model import Caller, Limit
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     BudgetLimiter,
@@ -25,23 +25,23 @@ WRONG = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-def plain(env: Env) -> Env:
+def plain(env: Services) -> Services:
     return with_policy(env, captcha_checked=False, lockout_failures=3)
 
 
 @pytest.fixture
-def omar(env: Env, caller: Caller, mail: Mail) -> str:
+def omar(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "omar")
     return "omar"
 
 
-def fail(plain: Env, caller: Caller, name: str) -> None:
+def fail(plain: Services, caller: Caller, name: str) -> None:
     with pytest.raises(InvalidCode):
         recovery.verify_confirmation_code(plain, caller, name, WRONG, None)
 
 
 def test_failures_lock_recovery_for_the_lockout_duration(
-    plain: Env, caller: Caller, omar: str, clock: FixedClock, engine: Engine
+    plain: Services, caller: Caller, omar: str, clock: FixedClock, engine: Engine
 ) -> None:
     for _ in range(2):
         fail(plain, caller, omar)
@@ -58,7 +58,7 @@ def test_failures_lock_recovery_for_the_lockout_duration(
 
 
 def test_failures_outside_the_window_do_not_add_up(
-    plain: Env, caller: Caller, omar: str, clock: FixedClock
+    plain: Services, caller: Caller, omar: str, clock: FixedClock
 ) -> None:
     for _ in range(2):
         fail(plain, caller, omar)
@@ -67,7 +67,9 @@ def test_failures_outside_the_window_do_not_add_up(
     assert recovery.verify_user(plain, caller, omar, None).key
 
 
-def test_a_success_clears_the_failures(plain: Env, caller: Caller, mail: Mail, omar: str) -> None:
+def test_a_success_clears_the_failures(
+    plain: Services, caller: Caller, mail: Mail, omar: str
+) -> None:
     from tests.core.conftest import NEW_PASSWORD
 
     for _ in range(2):
@@ -84,7 +86,7 @@ def test_a_success_clears_the_failures(plain: Env, caller: Caller, mail: Mail, o
 
 
 def test_an_unlock_by_an_administrator_clears_the_lock(
-    plain: Env, caller: Caller, omar: str
+    plain: Services, caller: Caller, omar: str
 ) -> None:
     from recovery_soap.core import admin
 
@@ -94,7 +96,9 @@ def test_an_unlock_by_an_administrator_clears_the_lock(
     assert recovery.verify_user(plain, caller, omar, None).key
 
 
-def test_hidden_existence_locks_an_unknown_name_like_a_user(plain: Env, caller: Caller) -> None:
+def test_hidden_existence_locks_an_unknown_name_like_a_user(
+    plain: Services, caller: Caller
+) -> None:
     hiding = with_policy(plain, hide_user_existence=True)
     for _ in range(3):
         fail(hiding, caller, "ghost")
@@ -103,7 +107,7 @@ def test_hidden_existence_locks_an_unknown_name_like_a_user(plain: Env, caller: 
 
 
 def test_checks_per_address_are_limited(
-    plain: Env, caller: Caller, omar: str, limiter: BudgetLimiter
+    plain: Services, caller: Caller, omar: str, limiter: BudgetLimiter
 ) -> None:
     limiter.hits.clear()  # what setting the user up counted
     limiter.budget[Limit.CHECKS_PER_ADDRESS] = 2
@@ -116,7 +120,7 @@ def test_checks_per_address_are_limited(
 
 
 def test_failures_per_address_stop_its_checks(
-    plain: Env, caller: Caller, omar: str, limiter: BudgetLimiter
+    plain: Services, caller: Caller, omar: str, limiter: BudgetLimiter
 ) -> None:
     limiter.hits.clear()
     limiter.budget[Limit.FAILURES_PER_ADDRESS] = 2
@@ -128,7 +132,7 @@ def test_failures_per_address_stop_its_checks(
 
 
 def test_mail_per_user_is_limited(
-    plain: Env, caller: Caller, mail: Mail, omar: str, limiter: BudgetLimiter
+    plain: Services, caller: Caller, mail: Mail, omar: str, limiter: BudgetLimiter
 ) -> None:
     limiter.hits.clear()
     limiter.budget[Limit.MAIL_PER_USER] = 1
@@ -142,7 +146,7 @@ def test_mail_per_user_is_limited(
 
 
 def test_mail_per_address_limits_registration(
-    plain: Env, caller: Caller, limiter: BudgetLimiter
+    plain: Services, caller: Caller, limiter: BudgetLimiter
 ) -> None:
     from tests.core.conftest import register
 
@@ -154,7 +158,9 @@ def test_mail_per_address_limits_registration(
         assert uow.users.get(caller.tenant, "second") is None
 
 
-def test_captchas_per_address_are_limited(env: Env, caller: Caller, limiter: BudgetLimiter) -> None:
+def test_captchas_per_address_are_limited(
+    env: Services, caller: Caller, limiter: BudgetLimiter
+) -> None:
     from recovery_soap.core import captcha
 
     limiter.budget[Limit.CAPTCHAS_PER_ADDRESS] = 1
@@ -164,14 +170,14 @@ def test_captchas_per_address_are_limited(env: Env, caller: Caller, limiter: Bud
 
 
 def test_a_failed_check_is_audited_without_the_secret(
-    plain: Env, caller: Caller, omar: str, engine: Engine
+    plain: Services, caller: Caller, omar: str, engine: Engine
 ) -> None:
     fail(plain, caller, omar)
     assert ("recovery_code_checked", "failure", omar) in audit_events(engine)
 
 
 def test_an_expired_code_is_audited_but_not_counted(
-    plain: Env, caller: Caller, mail: Mail, omar: str, clock: FixedClock
+    plain: Services, caller: Caller, mail: Mail, omar: str, clock: FixedClock
 ) -> None:
     from recovery_soap.core.errors import ExpiredCode
 
@@ -189,7 +195,7 @@ def test_an_expired_code_is_audited_but_not_counted(
 
 
 def test_resending_a_signup_code_is_mail_limited(
-    env: Env, caller: Caller, limiter: BudgetLimiter
+    env: Services, caller: Caller, limiter: BudgetLimiter
 ) -> None:
     from tests.core.conftest import register
 

@@ -1,4 +1,4 @@
-"""Importing users (core/imports.py Importer): idempotent by tenant and username, legacy digests
+"""Importing users (core/user_import.py Importer): idempotent by tenant and username, legacy digests
 kept until a first right check upgrades them, the service's own passwords never overwritten."""
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from recovery_soap.core import login
-from recovery_soap.core.env import Env
 from recovery_soap.core.import_report import ImportReport
-from recovery_soap.core.imports import DUPLICATE, Importer
-from recovery_soap.core.legacy import (
+from recovery_soap.core.legacy_records import (
     ImportedAnswer,
     ImportRecord,
     LegacySecret,
@@ -21,6 +19,8 @@ from recovery_soap.core.legacy import (
 )
 from recovery_soap.core.model import SUPER_TENANT, Caller
 from recovery_soap.core.passwords import is_bare_legacy, legacy_digest
+from recovery_soap.core.services import Services
+from recovery_soap.core.user_import import DUPLICATE, Importer
 from tests.core.conftest import (
     EMAIL,
     NEW_PASSWORD,
@@ -36,7 +36,7 @@ LEGACY_PASSWORD = "Legacy#Pass123"
 
 
 def imported(
-    env: Env,
+    env: Services,
     batches: Sequence[Sequence[ImportRecord | Skipped]],
     *,
     dry_run: bool = False,
@@ -67,7 +67,7 @@ def legacy_record(name: str, password: str = LEGACY_PASSWORD) -> ImportRecord:
     )
 
 
-def test_records_are_created_then_unchanged(env: Env, caller: Caller, engine: Engine) -> None:
+def test_records_are_created_then_unchanged(env: Services, caller: Caller, engine: Engine) -> None:
     first = imported(env, [[plain_record("ava"), plain_record("ben")]])
     assert (first.read, first.created, first.unchanged) == (2, 2, 0)
     assert login_ok(env, caller, "ava", PASSWORD)
@@ -76,7 +76,7 @@ def test_records_are_created_then_unchanged(env: Env, caller: Caller, engine: En
     assert [e for e in audit_events(engine) if e[0] == "users_imported"]
 
 
-def test_a_changed_claim_updates_the_user(env: Env, caller: Caller) -> None:
+def test_a_changed_claim_updates_the_user(env: Services, caller: Caller) -> None:
     imported(env, [[plain_record("ava")]])
     report = imported(env, [[plain_record("ava", **{EMAIL: "ava@new.test"})]])
     assert report.updated == 1
@@ -85,7 +85,9 @@ def test_a_changed_claim_updates_the_user(env: Env, caller: Caller) -> None:
         assert uow.users.claims(user)[EMAIL] == "ava@new.test"
 
 
-def test_legacy_digests_are_kept_and_upgraded_by_a_right_check(env: Env, caller: Caller) -> None:
+def test_legacy_digests_are_kept_and_upgraded_by_a_right_check(
+    env: Services, caller: Caller
+) -> None:
     imported(env, [[legacy_record("cai")]])
     assert is_bare_legacy(stored_user(env, caller.tenant, "cai").password_hash)
     assert not login_ok(env, caller, "cai", "Wrong#Pass123")
@@ -94,7 +96,7 @@ def test_legacy_digests_are_kept_and_upgraded_by_a_right_check(env: Env, caller:
     assert login_ok(env, caller, "cai", LEGACY_PASSWORD)
 
 
-def test_a_password_the_service_owns_is_never_overwritten(env: Env, caller: Caller) -> None:
+def test_a_password_the_service_owns_is_never_overwritten(env: Services, caller: Caller) -> None:
     from recovery_soap.core import directory
     from recovery_soap.core.profiles import ProfileChange
 
@@ -106,7 +108,7 @@ def test_a_password_the_service_owns_is_never_overwritten(env: Env, caller: Call
     assert not login_ok(env, caller, "cai", "Another#Pass1")
 
 
-def test_skips_are_counted_with_their_reason(env: Env, caller: Caller) -> None:
+def test_skips_are_counted_with_their_reason(env: Services, caller: Caller) -> None:
     weak = ImportRecord(tenant=SUPER_TENANT, username="weak", password=PlainSecret("short"))
     report = imported(
         env,
@@ -127,7 +129,7 @@ def test_skips_are_counted_with_their_reason(env: Env, caller: Caller) -> None:
         assert uow.users.get(caller.tenant, "weak") is None
 
 
-def test_a_new_tenant_is_created_with_its_users(env: Env) -> None:
+def test_a_new_tenant_is_created_with_its_users(env: Services) -> None:
     report = imported(env, [[plain_record("dan", "import.test")]])
     assert report.tenants_created == ["import.test"] and report.created == 1
     with env.uow(readonly=True) as uow:
@@ -137,7 +139,7 @@ def test_a_new_tenant_is_created_with_its_users(env: Env) -> None:
     assert bad.created == 0 and sum(bad.skipped.values()) == 1
 
 
-def test_a_dry_run_writes_nothing(env: Env, caller: Caller) -> None:
+def test_a_dry_run_writes_nothing(env: Services, caller: Caller) -> None:
     report = imported(env, [[plain_record("ava"), plain_record("fay", "dry.test")]], dry_run=True)
     assert report.created == 2 and report.missing is None
     with env.uow(readonly=True) as uow:
@@ -147,7 +149,7 @@ def test_a_dry_run_writes_nothing(env: Env, caller: Caller) -> None:
 
 @pytest.mark.parametrize("delete", [False, True])
 def test_users_gone_from_the_source_are_reported_or_deleted(
-    env: Env, caller: Caller, delete: bool
+    env: Services, caller: Caller, delete: bool
 ) -> None:
     imported(env, [[plain_record("ava"), plain_record("ben")]])
     report = imported(env, [[plain_record("ava")]], delete_missing=delete)

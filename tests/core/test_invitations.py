@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.core import invitations, login
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     BadRequest,
     ExpiredCode,
@@ -14,6 +13,7 @@ from recovery_soap.core.errors import (
     RegistrationFailed,
 )
 from recovery_soap.core.model import Caller, MessageKind
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     PASSWORD,
     FixedClock,
@@ -27,14 +27,14 @@ GUEST = "guest@example.test"
 
 
 def invited_key(
-    env: Env, caller: Caller, mail: Mail, name: str = GUEST, address: str = GUEST
+    env: Services, caller: Caller, mail: Mail, name: str = GUEST, address: str = GUEST
 ) -> str:
     invitations.invite(env, caller, name)
     assert mail.kinds(address)[-1] == MessageKind.INVITATION.value
     return mail.last_code(address)
 
 
-def test_the_whole_invitation(env: Env, caller: Caller, mail: Mail) -> None:
+def test_the_whole_invitation(env: Services, caller: Caller, mail: Mail) -> None:
     key = invited_key(env, caller, mail)
     held = stored_user(env, caller.tenant, GUEST)
     assert held.locked and held.pending_confirmation
@@ -46,14 +46,14 @@ def test_the_whole_invitation(env: Env, caller: Caller, mail: Mail) -> None:
 
 
 def test_an_invitation_is_mailed_even_with_external_sending(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     external = with_policy(env, notifications_external=True)
     invitations.invite(external, caller, GUEST)
     assert mail.kinds(GUEST) == [MessageKind.INVITATION.value]
 
 
-def test_keys_work_once_and_in_order(env: Env, caller: Caller, mail: Mail) -> None:
+def test_keys_work_once_and_in_order(env: Services, caller: Caller, mail: Mail) -> None:
     key = invited_key(env, caller, mail)
     with pytest.raises(InvalidCode):
         invitations.add_user(env, caller, key, PASSWORD, "Guest", "User")
@@ -65,7 +65,9 @@ def test_keys_work_once_and_in_order(env: Env, caller: Caller, mail: Mail) -> No
         invitations.add_user(env, caller, invitee.key, PASSWORD, "Guest", "User")
 
 
-def test_an_invitation_key_expires(env: Env, caller: Caller, mail: Mail, clock: FixedClock) -> None:
+def test_an_invitation_key_expires(
+    env: Services, caller: Caller, mail: Mail, clock: FixedClock
+) -> None:
     key = invited_key(env, caller, mail)
     clock.advance(seconds=env.policy.signup_code_ttl.total_seconds())
     with pytest.raises(ExpiredCode):
@@ -73,7 +75,7 @@ def test_an_invitation_key_expires(env: Env, caller: Caller, mail: Mail, clock: 
 
 
 def test_an_existing_user_confirms_without_a_new_password(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     confirmed_user(env, caller, mail, "olga")
     key = invited_key(env, caller, mail, "olga", "olga@example.test")
@@ -81,7 +83,7 @@ def test_an_existing_user_confirms_without_a_new_password(
     assert invitee.existing and invitee.email == "olga@example.test"
 
 
-def test_invitation_rules(env: Env, caller: Caller, mail: Mail) -> None:
+def test_invitation_rules(env: Services, caller: Caller, mail: Mail) -> None:
     with pytest.raises(BadRequest):
         invitations.invite(env, caller, "not-an-address")
     key = invited_key(env, caller, mail)

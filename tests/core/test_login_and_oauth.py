@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import Engine
 
 from recovery_soap.core import admin, login, oauth, sessions
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import AccountLocked, GrantRefused, LoginFailed, RecoveryLocked
 from recovery_soap.core.model import SUPER_TENANT, Caller, Permission, ServiceAccount
 from recovery_soap.core.scopes import CLIENT_CREDENTIALS
 from recovery_soap.core.scopes import PASSWORD as PASSWORD_GRANT
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     NEW_PASSWORD,
     PASSWORD,
@@ -28,13 +28,13 @@ SECRET = "client-secret-0123456789"
 
 
 @pytest.fixture
-def noor(env: Env, caller: Caller, mail: Mail) -> str:
+def noor(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "noor")
     return "noor"
 
 
 @pytest.fixture
-def client(env: Env, caller: Caller) -> ServiceAccount:
+def client(env: Services, caller: Caller) -> ServiceAccount:
     from recovery_soap.core import callers
 
     with env.uow() as uow:
@@ -50,13 +50,17 @@ def client(env: Env, caller: Caller) -> ServiceAccount:
     return oauth.authenticate_client(env, "client", SECRET, "192.0.2.5")
 
 
-def test_the_right_password_logs_in(env: Env, caller: Caller, noor: str, engine: Engine) -> None:
+def test_the_right_password_logs_in(
+    env: Services, caller: Caller, noor: str, engine: Engine
+) -> None:
     user = login.log_in(env, caller, noor, PASSWORD)
     assert user.username == noor
     assert ("login", "success", noor) in audit_events(engine)
 
 
-def test_a_wrong_password_or_unknown_user_fail_alike(env: Env, caller: Caller, noor: str) -> None:
+def test_a_wrong_password_or_unknown_user_fail_alike(
+    env: Services, caller: Caller, noor: str
+) -> None:
     with pytest.raises(LoginFailed) as wrong:
         login.log_in(env, caller, noor, "Wrong#Pass123")
     with pytest.raises(LoginFailed) as unknown:
@@ -65,7 +69,7 @@ def test_a_wrong_password_or_unknown_user_fail_alike(env: Env, caller: Caller, n
 
 
 def test_an_unconfirmed_user_is_told_only_after_the_right_password(
-    env: Env, caller: Caller
+    env: Services, caller: Caller
 ) -> None:
     register(env, caller, "pending")
     with pytest.raises(LoginFailed):
@@ -75,7 +79,7 @@ def test_an_unconfirmed_user_is_told_only_after_the_right_password(
 
 
 def test_wrong_passwords_lock_the_login_for_a_while(
-    env: Env, caller: Caller, noor: str, clock: FixedClock
+    env: Services, caller: Caller, noor: str, clock: FixedClock
 ) -> None:
     strict = with_policy(env, lockout_failures=3)
     for _ in range(3):
@@ -87,7 +91,9 @@ def test_wrong_passwords_lock_the_login_for_a_while(
     assert login.log_in(strict, caller, noor, PASSWORD).username == noor
 
 
-def test_client_credentials_grant_the_accounts_scopes(env: Env, client: ServiceAccount) -> None:
+def test_client_credentials_grant_the_accounts_scopes(
+    env: Services, client: ServiceAccount
+) -> None:
     grant = oauth.client_credentials(env, client, None)
     assert grant.client_id == "client" and grant.username is None and grant.scopes
     with pytest.raises(GrantRefused) as refused:
@@ -95,13 +101,17 @@ def test_client_credentials_grant_the_accounts_scopes(env: Env, client: ServiceA
     assert refused.value.error == "invalid_scope"
 
 
-def test_a_wrong_client_secret_is_refused(env: Env, client: ServiceAccount, engine: Engine) -> None:
+def test_a_wrong_client_secret_is_refused(
+    env: Services, client: ServiceAccount, engine: Engine
+) -> None:
     with pytest.raises(GrantRefused) as refused:
         oauth.authenticate_client(env, "client", "wrong-secret-0000", "192.0.2.5")
     assert refused.value.error == "invalid_client"
 
 
-def test_the_password_grant_names_the_user(env: Env, client: ServiceAccount, noor: str) -> None:
+def test_the_password_grant_names_the_user(
+    env: Services, client: ServiceAccount, noor: str
+) -> None:
     grant = oauth.password(env, client, noor, PASSWORD, None, "192.0.2.5")
     assert grant.username == noor and grant.user_id is not None
     with pytest.raises(GrantRefused) as refused:
@@ -109,7 +119,7 @@ def test_the_password_grant_names_the_user(env: Env, client: ServiceAccount, noo
     assert refused.value.error == "invalid_grant"
 
 
-def test_the_password_grant_needs_the_login_right(env: Env, caller: Caller, noor: str) -> None:
+def test_the_password_grant_needs_the_login_right(env: Services, caller: Caller, noor: str) -> None:
     from recovery_soap.core import callers
 
     with env.uow() as uow:
@@ -122,7 +132,7 @@ def test_the_password_grant_needs_the_login_right(env: Env, caller: Caller, noor
 
 
 def test_a_token_dies_with_a_password_change_or_a_lock(
-    env: Env,
+    env: Services,
     caller: Caller,
     client: ServiceAccount,
     noor: str,
@@ -149,7 +159,7 @@ def test_a_token_dies_with_a_password_change_or_a_lock(
 
 
 def test_a_client_token_dies_with_a_new_secret_or_a_withdrawn_grant(
-    env: Env, client: ServiceAccount
+    env: Services, client: ServiceAccount
 ) -> None:
     grant = oauth.client_credentials(env, client, None)
 
@@ -171,7 +181,7 @@ def test_a_client_token_dies_with_a_new_secret_or_a_withdrawn_grant(
 
 
 def test_sessions_open_idle_out_and_close(
-    env: Env, caller: Caller, clock: FixedClock, known: KnownRandom
+    env: Services, caller: Caller, clock: FixedClock, known: KnownRandom
 ) -> None:
     from recovery_soap.core import callers
 
@@ -191,7 +201,7 @@ def test_sessions_open_idle_out_and_close(
     assert sessions.caller_of(env, again, "") is None
 
 
-def test_a_session_ends_when_its_account_changes(env: Env, caller: Caller) -> None:
+def test_a_session_ends_when_its_account_changes(env: Services, caller: Caller) -> None:
     from recovery_soap.core import callers
 
     with env.uow() as uow:

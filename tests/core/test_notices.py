@@ -9,33 +9,33 @@ import pytest
 
 from recovery_soap.core import directory
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import NotificationFailed
 from recovery_soap.core.model import Caller, MessageKind
 from recovery_soap.core.profiles import ProfileChange
+from recovery_soap.core.services import Services
 from tests.core.conftest import NEW_PASSWORD, PASSWORD, Mail, confirmed_user, with_policy
 
 CHANGED = MessageKind.PASSWORD_CHANGED.value
 
 
-def change_password(env: Env, caller: Caller, user_id: int) -> None:
+def change_password(env: Services, caller: Caller, user_id: int) -> None:
     directory.replace(env, caller, user_id, lambda _: ProfileChange(password=NEW_PASSWORD))
 
 
-def test_a_password_change_is_noticed(env: Env, caller: Caller, mail: Mail) -> None:
+def test_a_password_change_is_noticed(env: Services, caller: Caller, mail: Mail) -> None:
     user = confirmed_user(env, caller, mail, "wes")
     change_password(env, caller, user.id)
     assert mail.kinds("wes@example.test")[-1] == CHANGED
 
 
-def test_notices_off_by_setting(env: Env, caller: Caller, mail: Mail) -> None:
+def test_notices_off_by_setting(env: Services, caller: Caller, mail: Mail) -> None:
     quiet = with_policy(env, notify_changes=False)
     user = confirmed_user(quiet, caller, mail, "wes")
     change_password(quiet, caller, user.id)
     assert mail.kinds("wes@example.test") == [MessageKind.ACCOUNT_CONFIRMATION.value]
 
 
-def test_notices_off_for_the_tenant(env: Env, caller: Caller, mail: Mail) -> None:
+def test_notices_off_for_the_tenant(env: Services, caller: Caller, mail: Mail) -> None:
     with env.uow() as uow:
         uow.tenants.set_notify_changes(caller.tenant, False)
         uow.commit()
@@ -50,7 +50,7 @@ def test_notices_off_for_the_tenant(env: Env, caller: Caller, mail: Mail) -> Non
 
 
 def test_a_user_without_an_address_cannot_be_sent_a_code(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     plain = with_policy(env, captcha_checked=False)
     created = directory.create(plain, caller, "noaddr", PASSWORD, {})
@@ -60,7 +60,7 @@ def test_a_user_without_an_address_cannot_be_sent_a_code(
     assert mail.messages() == []
 
 
-def test_a_failed_operation_leaves_no_message(env: Env, caller: Caller, mail: Mail) -> None:
+def test_a_failed_operation_leaves_no_message(env: Services, caller: Caller, mail: Mail) -> None:
     from recovery_soap.core.errors import InvalidCode
 
     plain = with_policy(env, captcha_checked=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     AccountLocked,
     ExpiredCode,
@@ -16,6 +15,7 @@ from recovery_soap.core.errors import (
     UpdateFailed,
 )
 from recovery_soap.core.model import Caller, MessageKind
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     NEW_PASSWORD,
     PASSWORD,
@@ -33,24 +33,24 @@ ADDRESS = "mira@example.test"
 
 
 @pytest.fixture
-def plain(env: Env) -> Env:
+def plain(env: Services) -> Services:
     return with_policy(env, captcha_checked=False)
 
 
 @pytest.fixture
-def mira(env: Env, caller: Caller, mail: Mail) -> str:
+def mira(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "mira")
     return "mira"
 
 
-def mailed_code(plain: Env, caller: Caller, mail: Mail, name: str) -> str:
+def mailed_code(plain: Services, caller: Caller, mail: Mail, name: str) -> str:
     started = recovery.verify_user(plain, caller, name, None)
     recovery.send_recovery_notification(plain, caller, name, started.key, "EMAIL")
     return mail.last_code(f"{name}@example.test")
 
 
 def test_the_whole_flow_changes_the_password_and_tells_the_user(
-    env: Env,
+    env: Services,
     caller: Caller,
     mail: Mail,
     mira: str,
@@ -74,12 +74,12 @@ def test_the_whole_flow_changes_the_password_and_tells_the_user(
     assert mail.kinds(ADDRESS)[-1] == MessageKind.PASSWORD_CHANGED.value
 
 
-def test_verify_user_checks_the_captcha(env: Env, caller: Caller, mira: str) -> None:
+def test_verify_user_checks_the_captcha(env: Services, caller: Caller, mira: str) -> None:
     with pytest.raises(InvalidCaptcha):
         recovery.verify_user(env, caller, mira, None)
 
 
-def test_a_wrong_code_is_refused(plain: Env, caller: Caller, mail: Mail, mira: str) -> None:
+def test_a_wrong_code_is_refused(plain: Services, caller: Caller, mail: Mail, mira: str) -> None:
     mailed_code(plain, caller, mail, mira)
     with pytest.raises(InvalidCode):
         recovery.verify_confirmation_code(
@@ -88,7 +88,7 @@ def test_a_wrong_code_is_refused(plain: Env, caller: Caller, mail: Mail, mira: s
 
 
 def test_a_code_expires_after_the_recovery_lifetime(
-    plain: Env, caller: Caller, mail: Mail, mira: str, clock: FixedClock
+    plain: Services, caller: Caller, mail: Mail, mira: str, clock: FixedClock
 ) -> None:
     code = mailed_code(plain, caller, mail, mira)
     clock.advance(seconds=plain.policy.recovery_code_ttl.total_seconds() - 1)
@@ -103,14 +103,14 @@ def test_a_code_expires_after_the_recovery_lifetime(
     assert code != still != late
 
 
-def test_a_code_cannot_be_replayed(plain: Env, caller: Caller, mail: Mail, mira: str) -> None:
+def test_a_code_cannot_be_replayed(plain: Services, caller: Caller, mail: Mail, mira: str) -> None:
     code = mailed_code(plain, caller, mail, mira)
     recovery.verify_confirmation_code(plain, caller, mira, code, None)
     with pytest.raises(InvalidCode):
         recovery.verify_confirmation_code(plain, caller, mira, code, None)
 
 
-def test_a_password_key_works_once(plain: Env, caller: Caller, mail: Mail, mira: str) -> None:
+def test_a_password_key_works_once(plain: Services, caller: Caller, mail: Mail, mira: str) -> None:
     code = mailed_code(plain, caller, mail, mira)
     key = recovery.verify_confirmation_code(plain, caller, mira, code, None).key
     recovery.update_password(plain, caller, mira, key, NEW_PASSWORD)
@@ -119,7 +119,9 @@ def test_a_password_key_works_once(plain: Env, caller: Caller, mail: Mail, mira:
     assert login_ok(plain, caller, mira, NEW_PASSWORD)
 
 
-def test_the_first_key_cannot_change_the_password(plain: Env, caller: Caller, mira: str) -> None:
+def test_the_first_key_cannot_change_the_password(
+    plain: Services, caller: Caller, mira: str
+) -> None:
     started = recovery.verify_user(plain, caller, mira, None)
     with pytest.raises(InvalidCode):
         recovery.update_password(plain, caller, mira, started.key, NEW_PASSWORD)
@@ -127,7 +129,7 @@ def test_the_first_key_cannot_change_the_password(plain: Env, caller: Caller, mi
 
 
 def test_a_new_code_spends_the_previous_one(
-    plain: Env, caller: Caller, mail: Mail, mira: str
+    plain: Services, caller: Caller, mail: Mail, mira: str
 ) -> None:
     first = mailed_code(plain, caller, mail, mira)
     second = mailed_code(plain, caller, mail, mira)
@@ -136,7 +138,9 @@ def test_a_new_code_spends_the_previous_one(
     assert recovery.verify_confirmation_code(plain, caller, mira, second, None).key
 
 
-def test_a_weak_new_password_is_refused(plain: Env, caller: Caller, mail: Mail, mira: str) -> None:
+def test_a_weak_new_password_is_refused(
+    plain: Services, caller: Caller, mail: Mail, mira: str
+) -> None:
     code = mailed_code(plain, caller, mail, mira)
     key = recovery.verify_confirmation_code(plain, caller, mira, code, None).key
     with pytest.raises(UpdateFailed):
@@ -144,7 +148,7 @@ def test_a_weak_new_password_is_refused(plain: Env, caller: Caller, mail: Mail, 
     assert login_ok(plain, caller, mira, PASSWORD)
 
 
-def test_a_locked_user_cannot_start(plain: Env, caller: Caller, mira: str) -> None:
+def test_a_locked_user_cannot_start(plain: Services, caller: Caller, mira: str) -> None:
     from recovery_soap.core import admin
 
     admin.set_locked(plain, caller.tenant.domain, mira, locked=True)
@@ -152,13 +156,13 @@ def test_a_locked_user_cannot_start(plain: Env, caller: Caller, mira: str) -> No
         recovery.verify_user(plain, caller, mira, None)
 
 
-def test_an_unknown_user_is_told_without_hidden_existence(plain: Env, caller: Caller) -> None:
+def test_an_unknown_user_is_told_without_hidden_existence(plain: Services, caller: Caller) -> None:
     with pytest.raises(InvalidUser, match="User does not exist"):
         recovery.verify_user(plain, caller, "nobody", None)
 
 
 def test_hidden_existence_answers_an_unknown_user_alike(
-    plain: Env, caller: Caller, mail: Mail, mira: str
+    plain: Services, caller: Caller, mail: Mail, mira: str
 ) -> None:
     hiding = with_policy(plain, hide_user_existence=True)
     known = recovery.verify_user(hiding, caller, mira, None)
@@ -180,7 +184,7 @@ def test_hidden_existence_answers_an_unknown_user_alike(
 
 
 def test_hidden_existence_answers_a_locked_user_like_an_unknown_one(
-    plain: Env, caller: Caller, mail: Mail, mira: str
+    plain: Services, caller: Caller, mail: Mail, mira: str
 ) -> None:
     from recovery_soap.core import admin
 
@@ -193,7 +197,7 @@ def test_hidden_existence_answers_a_locked_user_like_an_unknown_one(
 
 
 def test_a_recovery_locked_user_is_refused_until_the_lock_ends(
-    plain: Env, caller: Caller, mail: Mail, mira: str, clock: FixedClock
+    plain: Services, caller: Caller, mail: Mail, mira: str, clock: FixedClock
 ) -> None:
     strict = with_policy(plain, lockout_failures=2)
     for _ in range(2):
@@ -206,7 +210,7 @@ def test_a_recovery_locked_user_is_refused_until_the_lock_ends(
 
 
 def test_starting_again_spends_the_password_key(
-    plain: Env, caller: Caller, mail: Mail, mira: str
+    plain: Services, caller: Caller, mail: Mail, mira: str
 ) -> None:
     code = mailed_code(plain, caller, mail, mira)
     key = recovery.verify_confirmation_code(plain, caller, mira, code, None).key
@@ -217,7 +221,7 @@ def test_starting_again_spends_the_password_key(
 
 
 def test_external_sending_hands_the_recovery_code_back(
-    plain: Env, caller: Caller, mail: Mail, mira: str
+    plain: Services, caller: Caller, mail: Mail, mira: str
 ) -> None:
     external = with_policy(plain, notifications_external=True)
     before = len(mail.to(ADDRESS))

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Engine
 
 from recovery_soap.core import claims, directory
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidUser
 from recovery_soap.core.model import Caller, Match, MessageKind, UserCondition, UserField
 from recovery_soap.core.profiles import (
@@ -21,6 +20,7 @@ from recovery_soap.core.profiles import (
     UsernameTaken,
     VersionMismatch,
 )
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     GIVEN,
@@ -34,11 +34,11 @@ from tests.core.conftest import (
 )
 
 
-def made(env: Env, caller: Caller, name: str, **extra: str) -> Profile:
+def made(env: Services, caller: Caller, name: str, **extra: str) -> Profile:
     return directory.create(env, caller, name, PASSWORD, {EMAIL: f"{name}@example.test", **extra})
 
 
-def test_create_and_read(env: Env, caller: Caller, engine: Engine) -> None:
+def test_create_and_read(env: Services, caller: Caller, engine: Engine) -> None:
     created = made(env, caller, "vic", **{GIVEN: "Victor"})
     assert created.active and created.claims == {EMAIL: "vic@example.test", GIVEN: "Victor"}
     assert directory.read(env, caller, created.id) == created
@@ -47,7 +47,7 @@ def test_create_and_read(env: Env, caller: Caller, engine: Engine) -> None:
         made(env, caller, "vic")
 
 
-def test_create_refuses_bad_claims_names_and_passwords(env: Env, caller: Caller) -> None:
+def test_create_refuses_bad_claims_names_and_passwords(env: Services, caller: Caller) -> None:
     with pytest.raises(ClaimNotSettable):
         directory.create(env, caller, "vic", PASSWORD, {SET1: "q!a"})
     with pytest.raises(InvalidClaimValue):
@@ -63,7 +63,7 @@ def test_create_refuses_bad_claims_names_and_passwords(env: Env, caller: Caller)
 
 
 def test_a_user_created_without_password_gets_an_unknown_one(
-    env: Env, caller: Caller, known: KnownRandom
+    env: Services, caller: Caller, known: KnownRandom
 ) -> None:
     created = directory.create(env, caller, "vic", None, {EMAIL: "vic@example.test"})
     assert created.active
@@ -71,7 +71,7 @@ def test_a_user_created_without_password_gets_an_unknown_one(
     assert login_ok(env, caller, "vic", known.issued[-2] + known.issued[-1])
 
 
-def test_search_pages_by_id(env: Env, caller: Caller) -> None:
+def test_search_pages_by_id(env: Services, caller: Caller) -> None:
     for name in ("amy", "ann", "bob"):
         made(env, caller, name)
     starts = UserCondition(UserField.USERNAME, Match.STARTS_WITH, "a")
@@ -82,7 +82,9 @@ def test_search_pages_by_id(env: Env, caller: Caller) -> None:
     assert directory.search(env, caller, [], start_index=0, count=0).profiles == []
 
 
-def test_replace_sets_and_clears_claims_and_checks_the_version(env: Env, caller: Caller) -> None:
+def test_replace_sets_and_clears_claims_and_checks_the_version(
+    env: Services, caller: Caller
+) -> None:
     created = made(env, caller, "vic", **{GIVEN: "Victor"})
     changed = directory.replace(
         env, caller, created.id, lambda _: ProfileChange(claims={GIVEN: None}), created.version
@@ -95,7 +97,7 @@ def test_replace_sets_and_clears_claims_and_checks_the_version(env: Env, caller:
 
 
 def test_replace_renames_deactivates_and_changes_the_password(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     created = made(env, caller, "vic")
     made(env, caller, "taken")
@@ -113,7 +115,7 @@ def test_replace_renames_deactivates_and_changes_the_password(
     assert login_ok(env, caller, "victor", NEW_PASSWORD)
 
 
-def test_a_user_may_not_change_its_name_or_state(env: Env, caller: Caller) -> None:
+def test_a_user_may_not_change_its_name_or_state(env: Services, caller: Caller) -> None:
     created = made(env, caller, "vic")
     me = dataclasses.replace(caller, user_id=created.id)
     assert directory.read(env, me, created.id).username == "vic"
@@ -125,7 +127,7 @@ def test_a_user_may_not_change_its_name_or_state(env: Env, caller: Caller) -> No
     assert changed.claims[GIVEN] == "V"
 
 
-def test_delete(env: Env, caller: Caller, engine: Engine) -> None:
+def test_delete(env: Services, caller: Caller, engine: Engine) -> None:
     created = made(env, caller, "vic")
     with pytest.raises(VersionMismatch):
         directory.delete(env, caller, created.id, "stale")

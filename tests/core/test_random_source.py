@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from recovery_soap.app import build_env
+from recovery_soap.app import build_services
 from recovery_soap.config import Settings
-from recovery_soap.core.secrets import SystemRandom
+from recovery_soap.core.code_secrets import SystemRandom
 from tests.core.conftest import CODE
 
 
 def test_the_built_environment_draws_from_the_system(settings: Settings, engine) -> None:
-    source = build_env(settings, engine).random
+    source = build_services(settings, engine).random
     assert isinstance(source, SystemRandom)
     codes = {source.code() for _ in range(50)}
     assert len(codes) == 50 and all(CODE.fullmatch(c) for c in codes)

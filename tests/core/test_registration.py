@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.core import registration
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     BadRequest,
     ExpiredCode,
@@ -15,6 +14,7 @@ from recovery_soap.core.errors import (
     RegistrationFailed,
 )
 from recovery_soap.core.model import Caller, MessageKind
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     PASSWORD,
@@ -30,7 +30,7 @@ PLAIN = {"captcha_checked": False}
 
 
 def test_a_registered_user_waits_locked_for_the_mailed_code(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     result = register(env, caller, "ravi")
     # verified: the service sent the message itself (nothing handed back to the caller)
@@ -41,7 +41,7 @@ def test_a_registered_user_waits_locked_for_the_mailed_code(
 
 
 def test_confirming_with_the_mailed_code_unlocks_and_tells_the_user(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     plain = with_policy(env, **PLAIN)
     register(plain, caller, "ravi")
@@ -53,7 +53,7 @@ def test_confirming_with_the_mailed_code_unlocks_and_tells_the_user(
     assert mail.kinds("ravi@example.test")[-1] == MessageKind.ACCOUNT_CONFIRMED.value
 
 
-def test_a_confirmation_code_works_once(env: Env, caller: Caller, mail: Mail) -> None:
+def test_a_confirmation_code_works_once(env: Services, caller: Caller, mail: Mail) -> None:
     plain = with_policy(env, **PLAIN)
     register(plain, caller, "ravi")
     code = mail.last_code("ravi@example.test")
@@ -62,7 +62,7 @@ def test_a_confirmation_code_works_once(env: Env, caller: Caller, mail: Mail) ->
         registration.confirm_registration(plain, caller, "ravi", code, None, None)
 
 
-def test_a_wrong_code_leaves_the_account_locked(env: Env, caller: Caller, mail: Mail) -> None:
+def test_a_wrong_code_leaves_the_account_locked(env: Services, caller: Caller, mail: Mail) -> None:
     plain = with_policy(env, **PLAIN)
     register(plain, caller, "ravi")
     with pytest.raises(InvalidCode):
@@ -73,7 +73,7 @@ def test_a_wrong_code_leaves_the_account_locked(env: Env, caller: Caller, mail: 
 
 
 def test_a_confirmation_code_expires_with_the_signup_lifetime(
-    env: Env, caller: Caller, mail: Mail, clock: FixedClock
+    env: Services, caller: Caller, mail: Mail, clock: FixedClock
 ) -> None:
     plain = with_policy(env, **PLAIN)
     register(plain, caller, "ravi")
@@ -83,7 +83,7 @@ def test_a_confirmation_code_expires_with_the_signup_lifetime(
         registration.confirm_registration(plain, caller, "ravi", code, None, None)
 
 
-def test_confirmation_checks_the_captcha_first(env: Env, caller: Caller, mail: Mail) -> None:
+def test_confirmation_checks_the_captcha_first(env: Services, caller: Caller, mail: Mail) -> None:
     from recovery_soap.core.errors import InvalidCaptcha
 
     register(env, caller, "ravi")
@@ -93,14 +93,14 @@ def test_confirmation_checks_the_captcha_first(env: Env, caller: Caller, mail: M
     assert stored_user(env, caller.tenant, "ravi").locked
 
 
-def test_an_existing_name_is_refused(env: Env, caller: Caller) -> None:
+def test_an_existing_name_is_refused(env: Services, caller: Caller) -> None:
     register(env, caller, "ravi")
     with pytest.raises(InvalidUser, match="already exists"):
         register(env, caller, "ravi")
 
 
 def test_hidden_existence_answers_an_existing_name_like_a_new_one(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     register(env, caller, "ravi")
     hiding = with_policy(env, hide_user_existence=True)
@@ -109,7 +109,7 @@ def test_hidden_existence_answers_an_existing_name_like_a_new_one(
     assert len(mail.to("ravi@example.test")) == 1
 
 
-def test_registration_rules(env: Env, caller: Caller) -> None:
+def test_registration_rules(env: Services, caller: Caller) -> None:
     with pytest.raises(BadRequest):
         registration.register_user(env, caller, "ravi", PASSWORD, [], None, None)
     with pytest.raises(InvalidCredential):
@@ -126,7 +126,7 @@ def test_registration_rules(env: Env, caller: Caller) -> None:
 
 
 def test_without_lock_on_creation_the_user_is_active_at_once(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     open_env = with_policy(env, lock_on_creation=False)
     result = register(open_env, caller, "ravi")
@@ -135,7 +135,7 @@ def test_without_lock_on_creation_the_user_is_active_at_once(
     assert mail.to("ravi@example.test") == []
 
 
-def test_external_sending_hands_the_code_back(env: Env, caller: Caller, mail: Mail) -> None:
+def test_external_sending_hands_the_code_back(env: Services, caller: Caller, mail: Mail) -> None:
     external = with_policy(env, notifications_external=True, captcha_checked=False)
     result = register(external, caller, "ravi")
     assert result.notification is not None
@@ -147,7 +147,7 @@ def test_external_sending_hands_the_code_back(env: Env, caller: Caller, mail: Ma
     assert not stored_user(env, caller.tenant, "ravi").locked
 
 
-def test_resend_mails_the_same_live_code_again(env: Env, caller: Caller, mail: Mail) -> None:
+def test_resend_mails_the_same_live_code_again(env: Services, caller: Caller, mail: Mail) -> None:
     register(env, caller, "ravi")
     first = mail.last_code("ravi@example.test")
     result = registration.resend_signup_code(env, caller, "ravi", "", None, None)
@@ -157,7 +157,7 @@ def test_resend_mails_the_same_live_code_again(env: Env, caller: Caller, mail: M
 
 
 def test_resend_after_expiry_mails_a_new_code(
-    env: Env, caller: Caller, mail: Mail, clock: FixedClock
+    env: Services, caller: Caller, mail: Mail, clock: FixedClock
 ) -> None:
     register(env, caller, "ravi")
     first = mail.last_code("ravi@example.test")
@@ -171,7 +171,9 @@ def test_resend_after_expiry_mails_a_new_code(
     registration.confirm_registration(plain, caller, "ravi", second, None, None)
 
 
-def test_resend_refuses_a_confirmed_or_unknown_user(env: Env, caller: Caller, mail: Mail) -> None:
+def test_resend_refuses_a_confirmed_or_unknown_user(
+    env: Services, caller: Caller, mail: Mail
+) -> None:
     with pytest.raises(InvalidCode):
         registration.resend_signup_code(env, caller, "nobody", "", None, None)
     hiding = with_policy(env, hide_user_existence=True)
@@ -179,7 +181,7 @@ def test_resend_refuses_a_confirmed_or_unknown_user(env: Env, caller: Caller, ma
 
 
 def test_self_signup_off_refuses_invitations_in_the_tenant(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     from recovery_soap.core import invitations
 

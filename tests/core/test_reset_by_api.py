@@ -7,22 +7,22 @@ import pytest
 
 from recovery_soap.core import reset_by_api
 from recovery_soap.core.credentials import check_password
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCode, UpdateFailed
 from recovery_soap.core.model import Caller, MessageKind
+from recovery_soap.core.services import Services
 from tests.core.conftest import NEW_PASSWORD, Mail, confirmed_user, stored_user
 
 ADDRESS = "tia@example.test"
 
 
 @pytest.fixture
-def tia(env: Env, caller: Caller, mail: Mail) -> str:
+def tia(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "tia")
     return "tia"
 
 
 def test_the_three_steps_change_the_password(
-    env: Env, caller: Caller, mail: Mail, tia: str
+    env: Services, caller: Caller, mail: Mail, tia: str
 ) -> None:
     reset_by_api.initiate(env, caller, tia)  # the captcha is on, and not asked for
     assert mail.kinds(ADDRESS)[-1] == MessageKind.PASSWORD_RESET.value
@@ -34,7 +34,7 @@ def test_the_three_steps_change_the_password(
 
 
 def test_an_unknown_or_locked_user_gets_the_same_answer_and_no_mail(
-    env: Env, caller: Caller, mail: Mail, tia: str
+    env: Services, caller: Caller, mail: Mail, tia: str
 ) -> None:
     from recovery_soap.core import admin
 
@@ -48,7 +48,7 @@ def test_an_unknown_or_locked_user_gets_the_same_answer_and_no_mail(
 
 
 def test_a_wrong_code_and_a_weak_password_are_refused(
-    env: Env, caller: Caller, mail: Mail, tia: str
+    env: Services, caller: Caller, mail: Mail, tia: str
 ) -> None:
     reset_by_api.initiate(env, caller, tia)
     with pytest.raises(InvalidCode):

@@ -10,7 +10,6 @@ import pytest
 from recovery_soap.core import directory, registration, self_service
 from recovery_soap.core import password_recovery as recovery
 from recovery_soap.core.email_change import PENDING_EMAIL
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     ExpiredCode,
     InvalidCaptcha,
@@ -20,6 +19,7 @@ from recovery_soap.core.errors import (
 )
 from recovery_soap.core.model import Caller, MessageKind
 from recovery_soap.core.profiles import ProfileChange
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     PASSWORD,
@@ -38,20 +38,20 @@ from tests.core.conftest import (
 
 
 @pytest.fixture
-def pages(env: Env, caller: Caller) -> Caller:
+def pages(env: Services, caller: Caller) -> Caller:
     found = self_service.page_caller(env, caller.tenant.domain, "192.0.2.44")
     assert found is not None
     return found
 
 
-def test_the_pages_act_for_one_known_tenant(env: Env, pages: Caller) -> None:
+def test_the_pages_act_for_one_known_tenant(env: Services, pages: Caller) -> None:
     assert pages.account == self_service.PAGES_CALLER and not pages.all_tenants
     assert pages.permissions == self_service.PAGES_PERMISSIONS
     assert self_service.page_caller(env, "nowhere.test", "") is None
 
 
 def test_opening_a_signup_link_checks_without_spending(
-    env: Env, pages: Caller, mail: Mail, clock: FixedClock
+    env: Services, pages: Caller, mail: Mail, clock: FixedClock
 ) -> None:
     register(env, pages, "ines")
     code = mail.last_code("ines@example.test")
@@ -66,7 +66,7 @@ def test_opening_a_signup_link_checks_without_spending(
 
 
 def test_opening_a_recovery_link_checks_without_spending(
-    env: Env, pages: Caller, mail: Mail, clock: FixedClock
+    env: Services, pages: Caller, mail: Mail, clock: FixedClock
 ) -> None:
     plain = with_policy(env, captcha_checked=False)
     confirmed_user(env, pages, mail, "ines")
@@ -85,7 +85,7 @@ def test_opening_a_recovery_link_checks_without_spending(
 
 
 def test_question_sets_are_offered_only_when_existence_is_not_hidden(
-    env: Env, pages: Caller, mail: Mail
+    env: Services, pages: Caller, mail: Mail
 ) -> None:
     plain = with_policy(env, captcha_checked=False)
     confirmed_user(env, pages, mail, "ines", answers=True)
@@ -98,7 +98,7 @@ def test_question_sets_are_offered_only_when_existence_is_not_hidden(
 
 
 def test_signup_from_a_page_needs_the_captcha(
-    env: Env, pages: Caller, captcha_texts: CaptchaTexts
+    env: Services, pages: Caller, captcha_texts: CaptchaTexts
 ) -> None:
     with pytest.raises(InvalidCaptcha):
         self_service.register_with_captcha(env, pages, None, "ines", PASSWORD, claims_for("ines"))
@@ -112,7 +112,7 @@ def own(caller: Caller, user_id: int) -> Caller:
 
 
 def test_an_own_email_change_waits_for_the_code_sent_to_the_new_address(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     verified = with_policy(env, email_change_verified=True)
     user = confirmed_user(env, caller, mail, "ines")
@@ -136,7 +136,7 @@ def test_an_own_email_change_waits_for_the_code_sent_to_the_new_address(
 
 
 def test_without_verification_an_own_change_applies_and_the_old_address_is_told(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     user = confirmed_user(env, caller, mail, "ines")
     changed = directory.replace(
@@ -146,7 +146,7 @@ def test_without_verification_an_own_change_applies_and_the_old_address_is_told(
     assert mail.kinds("ines@example.test")[-1] == MessageKind.EMAIL_CHANGED.value
 
 
-def test_a_service_changes_the_address_at_once(env: Env, caller: Caller, mail: Mail) -> None:
+def test_a_service_changes_the_address_at_once(env: Services, caller: Caller, mail: Mail) -> None:
     verified = with_policy(env, email_change_verified=True)
     user = confirmed_user(env, caller, mail, "ines")
     changed = directory.replace(
@@ -157,7 +157,7 @@ def test_a_service_changes_the_address_at_once(env: Env, caller: Caller, mail: M
 
 
 def test_verification_cannot_work_with_external_sending(
-    env: Env, caller: Caller, mail: Mail
+    env: Services, caller: Caller, mail: Mail
 ) -> None:
     user = confirmed_user(env, caller, mail, "ines")
     both = with_policy(env, email_change_verified=True, notifications_external=True)

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import Engine
 
 from recovery_soap.core import admin, login
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest, LoginFailed
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 from recovery_soap.core.statistics import MAX_DAYS, statistic
 from recovery_soap.store.statistics import AuditCounts
 from tests.core.conftest import PASSWORD, FixedClock, Mail, confirmed_user, register
 
 
 def test_events_are_counted_per_day_with_empty_days(
-    env: Env, caller: Caller, mail: Mail, clock: FixedClock, engine: Engine
+    env: Services, caller: Caller, mail: Mail, clock: FixedClock, engine: Engine
 ) -> None:
     day1 = clock.now().date()
     confirmed_user(env, caller, mail, "una")
@@ -42,7 +42,7 @@ def test_events_are_counted_per_day_with_empty_days(
 
 
 def test_another_tenants_events_are_not_counted(
-    env: Env, caller: Caller, mail: Mail, clock: FixedClock, engine: Engine
+    env: Services, caller: Caller, mail: Mail, clock: FixedClock, engine: Engine
 ) -> None:
     confirmed_user(env, caller, mail, "una")
     with env.uow() as uow:

@@ -9,7 +9,6 @@ import pytest
 
 from recovery_soap.core import admin, directory, registration
 from recovery_soap.core import password_recovery as recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import (
     InvalidCode,
     InvalidTenant,
@@ -18,12 +17,13 @@ from recovery_soap.core.errors import (
     TenantRefused,
 )
 from recovery_soap.core.model import Caller, Tenant
+from recovery_soap.core.services import Services
 from recovery_soap.core.tenants import qualify
 from tests.core.conftest import PASSWORD, Mail, claims_for, confirmed_user, with_policy
 
 
 @pytest.fixture
-def acme(env: Env) -> Tenant:
+def acme(env: Services) -> Tenant:
     with env.uow() as uow:
         created = admin.add_tenant(uow, "acme.test")
         uow.commit()
@@ -36,12 +36,12 @@ def acme_caller(caller: Caller, acme: Tenant) -> Caller:
 
 
 @pytest.fixture
-def plain(env: Env) -> Env:
+def plain(env: Services) -> Services:
     return with_policy(env, captcha_checked=False)
 
 
 def test_a_name_with_a_tenant_suffix_is_that_tenants_user(
-    env: Env, caller: Caller, acme: Tenant
+    env: Services, caller: Caller, acme: Tenant
 ) -> None:
     with env.uow(readonly=True) as uow:
         qualified = qualify(env, uow, caller, "kim@example.org")
@@ -53,7 +53,7 @@ def test_a_name_with_a_tenant_suffix_is_that_tenants_user(
 
 
 def test_another_tenants_user_is_out_of_reach(
-    plain: Env, caller: Caller, acme_caller: Caller, mail: Mail
+    plain: Services, caller: Caller, acme_caller: Caller, mail: Mail
 ) -> None:
     confirmed_user(plain, acme_caller, mail, "zoe")
     with pytest.raises(InvalidUser):
@@ -64,7 +64,7 @@ def test_another_tenants_user_is_out_of_reach(
 
 
 def test_saas_mode_lets_an_all_tenants_account_in(
-    plain: Env, caller: Caller, acme_caller: Caller, mail: Mail
+    plain: Services, caller: Caller, acme_caller: Caller, mail: Mail
 ) -> None:
     confirmed_user(plain, acme_caller, mail, "zoe")
     saas = with_policy(plain, saas_mode=True)
@@ -77,7 +77,7 @@ def test_saas_mode_lets_an_all_tenants_account_in(
 
 
 def test_registration_in_another_tenant_is_refused(
-    plain: Env, caller: Caller, acme: Tenant
+    plain: Services, caller: Caller, acme: Tenant
 ) -> None:
     with pytest.raises(TenantRefused):
         registration.register_user(
@@ -98,7 +98,7 @@ def test_registration_in_another_tenant_is_refused(
 
 
 def test_the_same_name_in_two_tenants_is_two_users(
-    plain: Env, caller: Caller, acme_caller: Caller, mail: Mail
+    plain: Services, caller: Caller, acme_caller: Caller, mail: Mail
 ) -> None:
     here = confirmed_user(plain, caller, mail, "sam")
     there = confirmed_user(plain, acme_caller, mail, "sam")
@@ -106,7 +106,7 @@ def test_the_same_name_in_two_tenants_is_two_users(
 
 
 def test_a_code_of_one_tenant_does_not_work_in_another(
-    plain: Env, caller: Caller, acme_caller: Caller, mail: Mail
+    plain: Services, caller: Caller, acme_caller: Caller, mail: Mail
 ) -> None:
     confirmed_user(plain, caller, mail, "sam")
     confirmed_user(plain, acme_caller, mail, "sam2")
@@ -116,7 +116,7 @@ def test_a_code_of_one_tenant_does_not_work_in_another(
 
 
 def test_the_directory_does_not_see_another_tenants_ids(
-    plain: Env, caller: Caller, acme_caller: Caller, mail: Mail
+    plain: Services, caller: Caller, acme_caller: Caller, mail: Mail
 ) -> None:
     zoe = confirmed_user(plain, acme_caller, mail, "zoe")
     with pytest.raises(InvalidUser):
@@ -125,12 +125,12 @@ def test_the_directory_does_not_see_another_tenants_ids(
     assert directory.search(plain, caller, []).total == 0
 
 
-def test_an_unknown_tenant_suffix_stays_part_of_the_name(plain: Env, caller: Caller) -> None:
+def test_an_unknown_tenant_suffix_stays_part_of_the_name(plain: Services, caller: Caller) -> None:
     with pytest.raises((InvalidUser, RequestRefused), match="does not exist"):
         recovery.verify_user(plain, caller, "kim@nowhere.test", None)
 
 
-def test_a_tenant_from_an_export_is_created_or_brought_in_line(env: Env) -> None:
+def test_a_tenant_from_an_export_is_created_or_brought_in_line(env: Services) -> None:
     from recovery_soap.core.model import Question
     from recovery_soap.core.tenant_import import apply_tenant
 

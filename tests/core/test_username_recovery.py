@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.core import username_recovery
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import InvalidCaptcha, InvalidUser
 from recovery_soap.core.model import Caller, MessageKind
+from recovery_soap.core.services import Services
 from tests.core.conftest import (
     EMAIL,
     GIVEN,
@@ -23,18 +23,18 @@ ADDRESS = "lena@example.test"
 
 
 @pytest.fixture
-def lena(env: Env, caller: Caller, mail: Mail) -> str:
+def lena(env: Services, caller: Caller, mail: Mail) -> str:
     confirmed_user(env, caller, mail, "lena", answers=True)
     return "lena"
 
 
-def recovered(env: Env, caller: Caller, claims: list[tuple[str | None, str | None]]) -> object:
+def recovered(env: Services, caller: Caller, claims: list[tuple[str | None, str | None]]) -> object:
     plain = with_policy(env, captcha_checked=False)
     return username_recovery.verify_account(plain, caller, claims, None, None)
 
 
 def test_matching_claims_mail_the_username(
-    env: Env, caller: Caller, mail: Mail, lena: str, captcha_texts: CaptchaTexts
+    env: Services, caller: Caller, mail: Mail, lena: str, captcha_texts: CaptchaTexts
 ) -> None:
     result = username_recovery.verify_account(
         env, caller, [(EMAIL, ADDRESS)], solved(env, caller, captcha_texts), None
@@ -44,30 +44,30 @@ def test_matching_claims_mail_the_username(
     assert last.kind == MessageKind.ACCOUNT_ID_RECOVERY.value and "lena" in last.body
 
 
-def test_the_captcha_is_checked(env: Env, caller: Caller, lena: str) -> None:
+def test_the_captcha_is_checked(env: Services, caller: Caller, lena: str) -> None:
     with pytest.raises(InvalidCaptcha):
         username_recovery.verify_account(env, caller, [(EMAIL, ADDRESS)], None, None)
 
 
-def test_every_claim_must_match_the_same_user(env: Env, caller: Caller, lena: str) -> None:
+def test_every_claim_must_match_the_same_user(env: Services, caller: Caller, lena: str) -> None:
     with pytest.raises(InvalidUser):
         recovered(env, caller, [(EMAIL, ADDRESS), (GIVEN, "Someone else")])
     assert recovered(env, caller, [(EMAIL, ADDRESS), (GIVEN, "Core")]).verified  # type: ignore[attr-defined]
 
 
-def test_several_matches_find_nobody(env: Env, caller: Caller, mail: Mail, lena: str) -> None:
+def test_several_matches_find_nobody(env: Services, caller: Caller, mail: Mail, lena: str) -> None:
     confirmed_user(env, caller, mail, "lena2")
     with pytest.raises(InvalidUser):
         recovered(env, caller, [(GIVEN, "Core")])
 
 
-def test_challenge_answers_are_never_searchable(env: Env, caller: Caller, lena: str) -> None:
+def test_challenge_answers_are_never_searchable(env: Services, caller: Caller, lena: str) -> None:
     with pytest.raises(InvalidUser):
         recovered(env, caller, [(SET1, "City where you were born ?!Kandy")])
 
 
 def test_no_match_is_told_unless_existence_is_hidden(
-    env: Env, caller: Caller, mail: Mail, lena: str
+    env: Services, caller: Caller, mail: Mail, lena: str
 ) -> None:
     with pytest.raises(InvalidUser):
         recovered(env, caller, [(EMAIL, "nobody@example.test")])
@@ -81,7 +81,7 @@ def test_no_match_is_told_unless_existence_is_hidden(
 
 
 def test_external_sending_hands_the_name_back(
-    env: Env, caller: Caller, mail: Mail, lena: str
+    env: Services, caller: Caller, mail: Mail, lena: str
 ) -> None:
     external = with_policy(env, notifications_external=True, captcha_checked=False)
     before = len(mail.to(ADDRESS))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery_soap.core.legacy import (
+from recovery_soap.core.legacy_records import (
     ACCOUNT_LOCKED,
     LegacySecret,
     PlainSecret,

@@ -7,22 +7,22 @@ from typing import Any
 
 import pytest
 
-from recovery_soap.app import build_env, prepare_database
+from recovery_soap.app import build_services, prepare_database
 from recovery_soap.config import Settings
 from recovery_soap.core import admin
 from recovery_soap.core.credentials import check_password
-from recovery_soap.core.env import Env
-from recovery_soap.core.imports import CHANGED_MEANWHILE, Importer
-from recovery_soap.core.legacy import ImportRecord, LegacySecret, PlainSecret
+from recovery_soap.core.legacy_records import ImportRecord, LegacySecret, PlainSecret
 from recovery_soap.core.model import User
 from recovery_soap.core.passwords import is_wrapped_legacy, legacy_digest
+from recovery_soap.core.services import Services
+from recovery_soap.core.user_import import CHANGED_MEANWHILE, Importer
 from tests.conftest import unique
 
 
 @pytest.fixture
-def env(base_settings: Settings) -> Iterator[Env]:
+def env(base_settings: Settings) -> Iterator[Services]:
     engine = prepare_database(base_settings)
-    yield build_env(base_settings, engine)
+    yield build_services(base_settings, engine)
     engine.dispose()
 
 
@@ -33,7 +33,7 @@ def legacy(tenant: str, username: str, password: str, salt: str) -> ImportRecord
 
 
 def test_a_user_the_service_changes_during_the_import_is_left_alone(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tenant, name = f"{unique('race')}.test", unique("race")
     Importer(env).run([[legacy(tenant, name, "Old#Legacy1", "salt-1")]])
@@ -55,7 +55,7 @@ def test_a_user_the_service_changes_during_the_import_is_left_alone(
         assert admin.find_user(uow, tenant, name).password_hash == service_hash
 
 
-def test_duplicates_and_unusable_tenants_are_skipped_with_reasons(env: Env) -> None:
+def test_duplicates_and_unusable_tenants_are_skipped_with_reasons(env: Services) -> None:
     tenant, name = f"{unique('dup')}.test", unique("dup")
     report = Importer(env).run(
         [
@@ -75,7 +75,7 @@ def test_duplicates_and_unusable_tenants_are_skipped_with_reasons(env: Env) -> N
     }
 
 
-def test_progress_is_reported_after_every_batch(env: Env) -> None:
+def test_progress_is_reported_after_every_batch(env: Services) -> None:
     tenant = f"{unique('progress')}.test"
     seen: list[int] = []
     batches = [[legacy(tenant, unique("p"), "Pass#Word1", "s") for _ in range(3)] for _ in range(2)]
@@ -83,7 +83,7 @@ def test_progress_is_reported_after_every_batch(env: Env) -> None:
     assert seen == [3, 6]
 
 
-def test_check_password_upgrades_an_imported_password_with_the_unit_of_work(env: Env) -> None:
+def test_check_password_upgrades_an_imported_password_with_the_unit_of_work(env: Services) -> None:
     tenant, name = f"{unique('login')}.test", unique("login")
     Importer(env).run([[legacy(tenant, name, "Old#Legacy1", "salt-1")]])
 

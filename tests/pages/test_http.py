@@ -230,7 +230,7 @@ def test_a_soap_only_worker_never_imports_the_pages(database_url: str) -> None:
         "    b''.join(app(env, lambda s, h, e=None: out.append(s)))\n"
         "    return out[0]\n"
         "call('/healthz')\n"
-        "pages = ('babel', 'recovery_soap.pages.face')\n"
+        "pages = ('babel', 'recovery_soap.pages.edge')\n"
         "before = sorted(m for m in pages if m in sys.modules)\n"
         "status = call('/accountrecoveryendpoint/recoverpassword.do')\n"
         "after = sorted(m for m in pages if m in sys.modules)\n"
@@ -240,7 +240,7 @@ def test_a_soap_only_worker_never_imports_the_pages(database_url: str) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     before, after, status = json.loads(result.stdout.strip().splitlines()[-1])
-    assert before == [] and set(after) == {"babel", "recovery_soap.pages.face"}
+    assert before == [] and set(after) == {"babel", "recovery_soap.pages.edge"}
     assert status.startswith("200")
 
 

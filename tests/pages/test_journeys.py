@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from recovery_soap.core import admin, registration
 from recovery_soap.core.challenges import set_answers
 from recovery_soap.core.claims import EMAIL, GIVEN_NAME
-from recovery_soap.pages.fields import LAST_NAME
+from recovery_soap.pages.form_fields import LAST_NAME
 from tests.conftest import LiveServer, unique
 from tests.pages.browser import Person
 from tests.pages.support import (

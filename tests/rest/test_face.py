@@ -164,7 +164,7 @@ def test_a_soap_only_worker_never_imports_the_rest_libraries(database_url: str) 
         "    b''.join(app(env, lambda s, h, e=None: out.append(s)))\n"
         "    return out[0]\n"
         "call('/healthz')\n"
-        "rest = ('joserfc', 'pydantic', 'recovery_soap.rest.face')\n"
+        "rest = ('joserfc', 'pydantic', 'recovery_soap.rest.edge')\n"
         "before = sorted(m for m in rest if m in sys.modules)\n"
         "status = call('/oauth2/jwks')\n"
         "after = sorted(m for m in rest if m in sys.modules)\n"
@@ -175,7 +175,7 @@ def test_a_soap_only_worker_never_imports_the_rest_libraries(database_url: str) 
     )
     before, after, status = json.loads(result.stdout.strip().splitlines()[-1])
     assert before == []
-    assert {"joserfc", "recovery_soap.rest.face"} <= set(after) and status.startswith("200")
+    assert {"joserfc", "recovery_soap.rest.edge"} <= set(after) and status.startswith("200")
 
 
 def test_scim_paths_answer_404_json_while_scim_is_not_installed(
@@ -190,7 +190,7 @@ def test_scim_paths_answer_404_json_while_scim_is_not_installed(
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr("recovery_soap.rest.face.importlib.import_module", without_scim)
+    monkeypatch.setattr("recovery_soap.rest.edge.importlib.import_module", without_scim)
     rest_server.app.rest._scim = None
     for path in ("/scim2/Me", "/t/carbon.super/scim2/Users"):
         answer = requests.get(rest_server.url + path, timeout=30)

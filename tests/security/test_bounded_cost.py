@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from recovery_soap.soap.front import SOAP11, SOAP12
+from recovery_soap.soap.edge import SOAP11, SOAP12
 from scripts.request_memory import MULTI_REFERENCE, hostile_envelopes, multi_reference
 from tests.conftest import LiveServer
 from tests.served import served

@@ -14,7 +14,7 @@ from recovery_soap import observe
 from recovery_soap.core import admin, challenges
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Question
-from recovery_soap.soap.front import SOAP11, SOAP12
+from recovery_soap.soap.edge import SOAP11, SOAP12
 from tests.conftest import LiveServer, unique
 from tests.soap.accounts import new_tenant, service_account
 from tests.soap.flows import claims_for, register_confirmed

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from recovery_soap.soap.content_type import parse_content_type
-from recovery_soap.soap.front import SOAP11
+from recovery_soap.soap.edge import SOAP11
 from tests.conftest import LiveServer
 from tests.soap.test_http_edge import assert_client_fault
 from tests.support import envelope, post_envelope

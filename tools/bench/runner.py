@@ -96,11 +96,13 @@ class Bench:
     def create_account(self, database: Database) -> None:
         """The bootstrap account, made once before the workers start (each worker then resets
         it to the same secret, as RECOVERY_BOOTSTRAP_ACCOUNT asks, without racing to insert it)."""
-        from recovery_soap.app import apply_bootstrap_account, build_env
+        from recovery_soap.app import apply_bootstrap_account, build_services
         from recovery_soap.config import load_settings
 
         settings = load_settings(self.app_env(database.url))
-        apply_bootstrap_account(build_env(settings, database.engine), settings.bootstrap_account)
+        apply_bootstrap_account(
+            build_services(settings, database.engine), settings.bootstrap_account
+        )
 
     def serve(
         self, app: str, env: dict[str, str], name: str, workers: int, pythonpath: str | None

@@ -15,8 +15,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 from recovery_soap.rest.bearer import BearerVerifier, Principal
 from recovery_soap.rest.http import SCIM_MEDIA, json_body, json_response
 from recovery_soap.rest.scim import discovery
@@ -43,7 +43,7 @@ def _not_allowed(allowed: str) -> ScimFailure:
 class ScimEndpoint:
     """Answers every request under ``/scim2/`` (and ``/t/<tenant>/scim2/``)."""
 
-    def __init__(self, env: Env, verifier: BearerVerifier, settings: Settings) -> None:
+    def __init__(self, env: Services, verifier: BearerVerifier, settings: Settings) -> None:
         self.env = env
         self.verifier = verifier
         self.settings = settings

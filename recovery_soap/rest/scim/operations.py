@@ -22,9 +22,9 @@ from scim2_models import (
 from werkzeug.wrappers import Response
 
 from recovery_soap.core import directory
-from recovery_soap.core.env import Env
 from recovery_soap.core.model import Caller, Tenant
 from recovery_soap.core.profiles import Profile, ProfileChange
+from recovery_soap.core.services import Services
 from recovery_soap.rest.http import SCIM_MEDIA, json_response
 from recovery_soap.rest.scim import filters, mapping
 from recovery_soap.rest.scim.errors import ScimFailure
@@ -84,7 +84,7 @@ def _int(args: Mapping[str, str], name: str) -> int | None:
 
 
 class Operations:
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: Services) -> None:
         self.env = env
 
     # --- reading ------------------------------------------------------------------------------

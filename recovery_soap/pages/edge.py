@@ -12,10 +12,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from recovery_soap.config import Settings
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import RecoveryError, RequestRefused, Unavailable
 from recovery_soap.core.model import SUPER_TENANT, Caller, Tenant
 from recovery_soap.core.self_service import page_caller
+from recovery_soap.core.services import Services
 from recovery_soap.edge import client_address, scheme_of
 from recovery_soap.forwarded import TrustedProxies
 from recovery_soap.pages import csrf, password, signup, username
@@ -53,8 +53,8 @@ def locate(request: Request) -> tuple[str, bool, str]:
     return tenant or SUPER_TENANT, in_path, name
 
 
-class PagesFace:
-    def __init__(self, settings: Settings, env: Env) -> None:
+class PagesEdge:
+    def __init__(self, settings: Settings, env: Services) -> None:
         self.settings = settings
         self.env = env
         self.proxies = TrustedProxies.from_settings(settings)

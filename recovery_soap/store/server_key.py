@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from recovery_soap.core.secrets import new_secret
+from recovery_soap.core.code_secrets import new_secret
 from recovery_soap.store.models import ServerKeyRow
 
 KEY_NAME = "hmac"

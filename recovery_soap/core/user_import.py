@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from recovery_soap.core import admin
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import BadRequest
 from recovery_soap.core.guard import audit
 from recovery_soap.core.import_report import (
@@ -27,7 +26,7 @@ from recovery_soap.core.import_report import (
     UPDATED,
     ImportReport,
 )
-from recovery_soap.core.legacy import (
+from recovery_soap.core.legacy_records import (
     HashedSecret,
     ImportedAnswer,
     ImportRecord,
@@ -50,6 +49,7 @@ from recovery_soap.core.passwords import (
     normalise_answer,
 )
 from recovery_soap.core.ports import UnitOfWork
+from recovery_soap.core.services import Services
 
 #: Stands for a hash a dry run does not compute.
 NOT_COMPUTED = "(dry run)"
@@ -84,7 +84,7 @@ class Importer:
 
     def __init__(
         self,
-        env: Env,
+        env: Services,
         *,
         dry_run: bool = False,
         workers: int | None = None,

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Request, Response
 
 from recovery_soap import observe
 from recovery_soap.config import Settings
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
+from recovery_soap.core.services import Services
 from recovery_soap.core.statistics import EventCounts
 from recovery_soap.edge import BodyTooLarge, client_address, request_id_of, scheme_of
 from recovery_soap.forwarded import TrustedProxies
@@ -36,7 +36,7 @@ from recovery_soap.rest.http import (
     json_response,
     media_type,
 )
-from recovery_soap.rest.keys import KeyRing
+from recovery_soap.rest.signing_key_ring import KeyRing
 from recovery_soap.rest.subscriber import SUBSCRIBER_PATH, SubscriberApi
 from recovery_soap.rest.tokens import JwtVerifier, TokenEndpoint
 
@@ -49,11 +49,13 @@ ADDRESS_KEY = "recovery_soap.client_address"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-class RestFace:
+class RestEdge:
     """The WSGI callable for every REST path (built on the first REST request, with the key
     ring and the audit counts the composition root gives it)."""
 
-    def __init__(self, settings: Settings, env: Env, keys: KeyRing, counts: EventCounts) -> None:
+    def __init__(
+        self, settings: Settings, env: Services, keys: KeyRing, counts: EventCounts
+    ) -> None:
         self.settings = settings
         self.env = env
         self.proxies = TrustedProxies.from_settings(settings)

@@ -1,4 +1,5 @@
-"""The environment every use case runs in: the unit-of-work factory, clock, hashers and policy."""
+"""The services every use case runs with: the unit-of-work factory, clock, hashers, random source
+and policy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from recovery_soap.core import authorisation
+from recovery_soap.core.code_secrets import KeyedHasher, SystemRandom
 from recovery_soap.core.model import Caller, Limit, Permission, ServiceAccount
 from recovery_soap.core.passwords import PasswordPolicy, SlowHasher
 from recovery_soap.core.ports import (
@@ -18,7 +20,6 @@ from recovery_soap.core.ports import (
     RateLimiter,
     UnitOfWorkFactory,
 )
-from recovery_soap.core.secrets import KeyedHasher, SystemRandom
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,11 @@ class Unlimited:
 
 
 @dataclass(frozen=True)
-class Env:
+class Services:
+    """What a use case is given to run: the store (a unit of work per call), the clock, the
+    hashers, the renderers, the random source, the limits and the behaviour switches. Built once
+    by the composition root (``app.build_services``); every face passes the same object."""
+
     uow: UnitOfWorkFactory
     clock: Clock
     keyed: KeyedHasher

@@ -19,9 +19,9 @@ from typing import Any
 from spyne import const as spyne_const
 
 from recovery_soap.core import callers, sessions
-from recovery_soap.core.env import Env
 from recovery_soap.core.errors import Unavailable
 from recovery_soap.core.model import Caller
+from recovery_soap.core.services import Services
 from recovery_soap.edge import (
     BodyTooLarge,
     base_url,
@@ -101,7 +101,7 @@ def soap_fault(
 
 
 def _spyne_app(
-    env: Env,
+    env: Services,
     protocol: type,
     max_body: int,
     service: type = UserInformationRecoveryService,
@@ -129,7 +129,7 @@ class Admitted:
     address: str
 
 
-class SoapEndpoint:
+class SoapEdge:
     """Serves the service paths: SOAP POSTs to spyne (1.1 or 1.2 by Content-Type), GET ?wsdl."""
 
     service = SERVICE
@@ -138,7 +138,7 @@ class SoapEndpoint:
 
     def __init__(
         self,
-        env: Env,
+        env: Services,
         *,
         max_body: int,
         proxies: TrustedProxies = NO_PROXIES,
