@@ -135,9 +135,9 @@ def test_only_the_store_imports_sqlalchemy() -> None:
     assert outside == set()
 
 
-@pytest.mark.parametrize("face", ["rest", "pages", "cli"])
+@pytest.mark.parametrize("face", ["soap", "rest", "pages", "cli"])
 def test_faces_reach_the_store_only_through_the_composition_root(face: str) -> None:
-    """The REST faces, the pages and the command line are given their store objects
+    """The SOAP and REST faces, the pages and the command line are given their store objects
     (app.py, composition.py)."""
     sources = [p for p in SOURCES if p.relative_to(PACKAGE).parts[0] == face]
     assert sources, f"no sources found for {face}/"

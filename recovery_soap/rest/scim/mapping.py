@@ -223,13 +223,7 @@ def wanted(resource: Any) -> Wanted:
     for field_name, uri in _SIMPLE.items():
         value = getattr(resource, field_name)
         claims[uri] = str(value) if _assigned(value) else None
-    if resource.name is not None:
-        for field_name in _UNSUPPORTED_NAME:
-            if _assigned(getattr(resource.name, field_name)):
-                raise _invalid(f"The attribute name.{Name._scim_name(field_name)} is not supported")
-        for field_name, uri in _NAME.items():
-            value = getattr(resource.name, field_name)
-            claims[uri] = value if _assigned(value) else None
+    claims.update(_name_claims(resource.name))
     claims[_EMAIL] = _email(resource.emails or [])
     claims.update(_phones(resource.phone_numbers or []))
     ims = [im for im in resource.ims or [] if _assigned(im.value)]
@@ -237,19 +231,38 @@ def wanted(resource: Any) -> Wanted:
         raise _invalid("Only one IM address is kept")
     claims[_IM] = ims[0].value if ims else None
     claims.update(_address(resource.addresses or []))
-    enterprise = resource[EnterpriseUser]
-    if enterprise is not None:
-        if enterprise.manager is not None and _assigned(enterprise.manager.value):
-            raise _invalid(f"The attribute {ENTERPRISE}:manager is not supported")
-        for field_name, uri in _ENTERPRISE.items():
-            value = getattr(enterprise, field_name)
-            claims[uri] = value if _assigned(value) else None
+    claims.update(_enterprise_claims(resource[EnterpriseUser]))
     return Wanted(
         claims=claims,
         username=resource.user_name,
         password=resource.password,
         active=resource.active,
     )
+
+
+def _name_claims(name: Any) -> dict[str, str | None]:
+    """The claims of the ``name`` complex attribute (none when it is absent)."""
+    if name is None:
+        return {}
+    for field_name in _UNSUPPORTED_NAME:
+        if _assigned(getattr(name, field_name)):
+            raise _invalid(f"The attribute name.{Name._scim_name(field_name)} is not supported")
+    return {
+        uri: value if _assigned(value := getattr(name, field_name)) else None
+        for field_name, uri in _NAME.items()
+    }
+
+
+def _enterprise_claims(enterprise: Any) -> dict[str, str | None]:
+    """The claims of the enterprise extension (none when it is absent)."""
+    if enterprise is None:
+        return {}
+    if enterprise.manager is not None and _assigned(enterprise.manager.value):
+        raise _invalid(f"The attribute {ENTERPRISE}:manager is not supported")
+    return {
+        uri: value if _assigned(value := getattr(enterprise, field_name)) else None
+        for field_name, uri in _ENTERPRISE.items()
+    }
 
 
 def _type(entry: Any) -> str | None:
