@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuch
 
 from recovery_soap.config import SettingsError
 from recovery_soap.core.errors import Unavailable
+from recovery_soap.store import sqlite_writers
 
 #: A database as the rest of the product holds it (built here, used only through store/).
 Database = Engine
@@ -102,11 +103,19 @@ def _make_engine(url: str, **options: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        def is_writer(connection: Any) -> bool:
+            return not connection.get_execution_options().get(READONLY, False)
+
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # Registered first, so a writer has its turn before BEGIN IMMEDIATE asks SQLite.
+            sqlite_writers.install(engine, path, is_writer)
+
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             # Writers take the write lock up front (no deadlock on upgrade). Readers take none
             # and run in autocommit, each statement on its own snapshot, as on PostgreSQL.
-            if not connection.get_execution_options().get(READONLY, False):
+            if is_writer(connection):
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
