@@ -24,56 +24,60 @@ from sqlalchemy import Engine, event
 _HELD = "recovery_soap.writer_lock_held"
 
 
-class WriterQueue:
-    """The turn of this process's writers to one database file; safe across fork (a child opens
-    its own lock file and starts with the lock free).
+class Turn:
+    """One writer's turn: the lock file open and locked (when it could be), the threads' lock
+    held (when it could be). Given back from any thread."""
 
-    The wait is bounded: after ``patience`` seconds a writer goes on without its turn and SQLite's
-    own busy timeout decides, so a transaction left open never blocks the others for ever."""
+    def __init__(self, queue: WriterQueue, threads_lock: threading.Lock | None, fd: int) -> None:
+        self.queue, self.threads_lock, self.fd = queue, threads_lock, fd
+
+    def give_back(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing gives the file lock back
+            self.fd = -1
+        if self.threads_lock is not None:
+            self.threads_lock.release()
+            self.threads_lock = None
+
+
+class WriterQueue:
+    """The turn of this process's writers to one database file; safe across fork (a child starts
+    with a lock of its own, free).
+
+    Every wait is bounded: after ``patience`` seconds a writer goes on without its turn and
+    SQLite's own busy timeout decides, so a turn never given back cannot block the others."""
 
     def __init__(self, database_path: str, patience: float = 30.0) -> None:
         self.path = f"{database_path}-writers.lock"
         self.patience = patience
-        self._pid = -1
-        self._fd = -1
-        self._thread_lock = threading.RLock()
-        self._depth = 0
-        self._holding = False
+        self._pid = os.getpid()
+        self._threads = threading.Lock()
 
-    def _ready(self) -> None:
-        if self._pid != os.getpid():  # first use in this process, or a forked child
-            self._pid, self._thread_lock, self._depth = os.getpid(), threading.RLock(), 0
-            self._holding = False
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def take(self) -> Turn:
+        if self._pid != os.getpid():  # a forked child: the parent's lock state is not ours
+            self._pid, self._threads = os.getpid(), threading.Lock()
+        threads_lock = self._threads
+        if not threads_lock.acquire(timeout=self.patience):
+            return Turn(self, None, -1)
+        # The file is open only during a turn: no descriptor is kept per database.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        # Polled in steps of 20 µs to 1 ms: a writer's turn rarely lasts longer than that.
+        deadline, pause = time.monotonic() + self.patience, 0.00002
+        while not _locked(fd):
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return Turn(self, threads_lock, -1)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+        return Turn(self, threads_lock, fd)
 
-    def _try(self) -> bool:
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
-    def acquire(self) -> None:
-        self._ready()
-        self._thread_lock.acquire()
-        if self._depth == 0:
-            # Polled in steps of 20 µs to 1 ms: a writer's turn rarely lasts longer than that.
-            deadline, pause = time.monotonic() + self.patience, 0.00002
-            while not self._try():
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
-            else:
-                self._holding = True
-        self._depth += 1
-
-    def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._holding:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            self._holding = False
-        self._thread_lock.release()
+def _locked(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def install(engine: Engine, database_path: str, is_writer: Any) -> None:
@@ -82,14 +86,14 @@ def install(engine: Engine, database_path: str, is_writer: Any) -> None:
     queue = WriterQueue(database_path)
 
     def done(info: dict[str, Any]) -> None:
-        if info.pop(_HELD, False):
-            queue.release()
+        turn = info.pop(_HELD, None)
+        if turn is not None:
+            turn.give_back()
 
     @event.listens_for(engine, "begin")
     def _take_turn(connection: Any) -> None:
-        if is_writer(connection) and not connection.info.get(_HELD):
-            queue.acquire()
-            connection.info[_HELD] = True
+        if is_writer(connection) and _HELD not in connection.info:
+            connection.info[_HELD] = queue.take()
 
     @event.listens_for(engine, "commit")
     def _after_commit(connection: Any) -> None:

@@ -92,8 +92,7 @@ def test_a_turn_never_given_back_delays_a_writer_only_for_its_patience(tmp_path:
     fd = os.open(queue.path, os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another process that never lets go
     started = time.monotonic()
-    queue.acquire()
-    queue.release()
+    queue.take().give_back()
     assert 0.05 <= time.monotonic() - started < 5
     os.close(fd)
 
@@ -113,3 +112,18 @@ def test_a_forked_child_starts_with_the_turn_free(database) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert not turn_is_taken(lock_path)
+
+
+def test_a_turn_can_be_given_back_by_another_thread(tmp_path: Path) -> None:
+    """A connection may be returned to the pool by another thread (or the garbage collector)."""
+    queue = WriterQueue(str(tmp_path / "x.db"), patience=5)
+    taken: list = []
+    thread = threading.Thread(target=lambda: taken.append(queue.take()))
+    thread.start()
+    thread.join()
+    assert turn_is_taken(queue.path)
+    taken[0].give_back()
+    assert not turn_is_taken(queue.path)
+    started = time.monotonic()
+    queue.take().give_back()
+    assert time.monotonic() - started < 1
