@@ -200,23 +200,20 @@ class LegacyHashes:
 
     def passwords(self, after: int, limit: int) -> list[tuple[int, str]]:
         """(user id, bare hash) with ids above ``after``, in id order."""
-        rows = self._c.execute(
-            select(users_t.c.id, users_t.c.password_hash)
-            .where(users_t.c.id > after, users_t.c.password_hash.like(BARE_SCHEME + "%"))
-            .order_by(users_t.c.id)
-            .limit(limit)
-        )
-        return [(r.id, r.password_hash) for r in rows]
+        return self._bare(users_t.c.id, users_t.c.password_hash, after, limit)
 
     def answers(self, after: int, limit: int) -> list[tuple[int, str]]:
         """(answer row id, bare hash) with ids above ``after``, in id order."""
+        return self._bare(answers_t.c.id, answers_t.c.answer_hash, after, limit)
+
+    def _bare(self, key: Any, digest: Any, after: int, limit: int) -> list[tuple[int, str]]:
         rows = self._c.execute(
-            select(answers_t.c.id, answers_t.c.answer_hash)
-            .where(answers_t.c.id > after, answers_t.c.answer_hash.like(BARE_SCHEME + "%"))
-            .order_by(answers_t.c.id)
+            select(key, digest)
+            .where(key > after, digest.like(BARE_SCHEME + "%"))
+            .order_by(key)
             .limit(limit)
         )
-        return [(r.id, r.answer_hash) for r in rows]
+        return [(row[0], row[1]) for row in rows]
 
     def replace_passwords(self, pairs: Sequence[tuple[int, str, str]]) -> None:
         """(id, old, new): each replaced only while it is still ``old`` (a login may have
