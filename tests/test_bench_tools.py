@@ -12,7 +12,7 @@ from lxml import etree
 from sqlalchemy.dialects import postgresql, sqlite
 
 from recovery_soap.store.hot_statements import hot_statements
-from tools.bench import ceiling
+from tools.bench import ceiling, cpu
 from tools.bench.main import parse
 from tools.bench.tracing import count_trace
 
@@ -103,3 +103,80 @@ def test_the_hot_statements_compile_with_their_values(dialect) -> None:
     for statement, values in statements.values():
         compiled = statement.compile(dialect=dialect)
         assert set(compiled.construct_params(values)) >= set(values)
+
+
+# --- where the CPU went (tools/bench/cpu.py) ----------------------------------------------
+
+
+def _snapshot(me: int, reaped: float, **processes: tuple[str, int, float]) -> cpu.Snapshot:
+    return cpu.Snapshot(
+        {int(pid[1:]): cpu._Process(*fields) for pid, fields in processes.items()}, reaped, me
+    )
+
+
+def test_cpu_is_split_by_role() -> None:
+    before = _snapshot(
+        100,
+        1.0,
+        p200=("python", 1, 5.0),  # the measured gunicorn master
+        p201=("python", 200, 10.0),  # its worker
+        p300=("postgres", 1, 2.0),
+        p101=("python", 100, 1.0),  # a load process of the bench
+        p400=("beam.smp", 1, 7.0),
+        p500=("python", 100, 3.0),  # an idle server of the bench
+    )
+    after = _snapshot(
+        100,
+        1.5,  # wrk, reaped meanwhile
+        p200=("python", 1, 5.1),
+        p201=("python", 200, 12.0),
+        p202=("python", 200, 0.4),  # a worker started during the part
+        p300=("postgres", 1, 2.7),
+        p101=("python", 100, 1.25),
+        p102=("python", 101, 0.25),  # a grandchild of the bench
+        p400=("beam.smp", 1, 7.1),
+        p500=("python", 100, 3.2),
+    )
+    spent = cpu.spent(before, after, measured=[200, 201], idle=[500])
+    assert spent == pytest.approx({"service": 2.5, "database": 0.7, "load": 1.0, "other": 0.3})
+    assert cpu.per_request(spent, 1000) == pytest.approx(
+        {"service": 2.5, "database": 0.7, "load": 1.0, "other": 0.3}
+    )
+
+
+def test_a_busy_child_is_counted_as_load_and_a_measured_one_as_service() -> None:
+    import subprocess
+    import sys
+
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    served = spin + "\nprint('spun', flush=True)\ntime.sleep(30)"
+    before = cpu.snapshot()
+    with subprocess.Popen(
+        [sys.executable, "-c", served], stdout=subprocess.PIPE, text=True
+    ) as measured:
+        try:
+            subprocess.run([sys.executable, "-c", spin], check=True)  # a load process, reaped
+            assert measured.stdout is not None and measured.stdout.readline() == "spun\n"
+            spent = cpu.spent(before, cpu.snapshot(), measured=[measured.pid])
+        finally:
+            measured.kill()
+    assert spent["service"] >= 0.29
+    assert 0.29 <= spent["load"] < spent["service"] + 0.3  # the reaped one, and this process
+
+
+def test_the_report_gives_each_ratio_its_cpu_budget() -> None:
+    from tools.bench.report import Result, Run, cpu_lines
+
+    def result(name: str, rate: float, service: float, database: float) -> Result:
+        return Result(
+            name, "req/s", rate, 1, 1, 1, 1, 0, 100, 1, None,
+            cpu_ms={"service": service, "database": database, "load": 0.1, "other": 5.0},
+            cpu_busy=0.9,
+        )  # fmt: skip
+
+    run = Run(
+        {"db": "postgresql"}, [result("verify-user", 1, 1.2, 0.7), result("ceiling", 4, 0.4, 0)]
+    )
+    lines = cpu_lines(run)
+    assert "| verify-user | 1.200 | 0.700 | 0.100 | 5.000 | 90% |" in lines
+    assert any(line.startswith("- verify-user/ceiling by CPU budget: **0.25**") for line in lines)

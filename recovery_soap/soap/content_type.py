@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+from functools import lru_cache
 
 from recovery_soap.core.errors import RecoverySoapError
 
@@ -36,8 +37,13 @@ def _escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+@lru_cache(maxsize=256)
 def parse_content_type(header: str) -> ContentType:
-    """Media type (lower case) and charset (lower case, unquoted, or None)."""
+    """Media type (lower case) and charset (lower case, unquoted, or None).
+
+    Remembered per header text: callers send a handful of distinct headers, and the standard
+    library's parameter parser costs more than the rest of a plain request's recognition; an
+    ambiguous header raises every time (exceptions are not remembered)."""
     message = Message()
     message["Content-Type"] = header
     media_type = header.split(";")[0].strip().lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from recovery_soap.soap.content_type import parse_content_type
+from recovery_soap.soap.content_type import AmbiguousContentType, parse_content_type
 from recovery_soap.soap.edge import SOAP11
 from tests.conftest import LiveServer
 from tests.soap.test_http_edge import assert_client_fault
@@ -63,3 +63,13 @@ def test_the_short_path_reads_the_charset_as_the_front_does(live: LiveServer) ->
     assert parse_content_type("text/xml; charset=UTF-8; a=b").header() == (
         'text/xml; charset="utf-8"; a="b"'
     )
+
+
+def test_a_remembered_reading_refuses_an_ambiguous_header_every_time() -> None:
+    header = "text/xml; charset=utf-8; charset=iso-8859-1"
+    for _ in range(2):
+        with pytest.raises(AmbiguousContentType):
+            parse_content_type(header)
+    assert parse_content_type("text/xml; charset=UTF-8") is parse_content_type(
+        "text/xml; charset=UTF-8"
+    )  # one reading per header text

@@ -76,6 +76,9 @@ class HashPool:
         result["rss_mb"] = [p["rss"] for p in parts if p["rss"] is not None]
         return result
 
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.pool._pool]  # type: ignore[attr-defined]
+
     def close(self) -> None:
         self.pool.close()
         self.pool.join()

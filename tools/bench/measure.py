@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tools.bench import cpu
 from tools.bench.hashing import HashPool
 from tools.bench.load import percentile, run_builtin
 from tools.bench.report import Result
@@ -42,11 +43,32 @@ class Measurer:
         self.concurrency, self.workers, self.auth = concurrency, workers, auth
         self.hash_pool: HashPool | None = None
         self.workdir = Path(".")
+        self.servers: list[Gunicorn] = []  # every server of the run: the idle ones count as other
 
     def measure(
         self, scenario: str, server: Gunicorn | None, users: int, duration: float, run_id: str
     ) -> dict[str, Any]:
         """One bounded run of a scenario; the raw numbers (see aggregate())."""
+        if scenario == "hash":
+            assert self.hash_pool is not None
+            measured = self.hash_pool.pids()
+        else:
+            assert server is not None
+            measured = server.pids()
+        idle = [pid for other in self.servers if other is not server for pid in other.pids()]
+        before = cpu.snapshot()
+        data = self._run(scenario, server, users, duration, run_id)
+        data["cpu_s"] = cpu.spent(before, cpu.snapshot(), measured, idle)
+        if server is not None:
+            data["rss_mb"] = server.peak_rss_mb()
+            data["pss_mb"] = server.pss_mb()
+        data["load1"] = os.getloadavg()[0]
+        data["users"] = users
+        return data
+
+    def _run(
+        self, scenario: str, server: Gunicorn | None, users: int, duration: float, run_id: str
+    ) -> dict[str, Any]:
         if scenario == "hash":
             assert self.hash_pool is not None
             data = self.hash_pool.run(duration)
@@ -67,11 +89,6 @@ class Measurer:
                 self.workdir,
                 run_id,
             )
-        if server is not None:
-            data["rss_mb"] = server.peak_rss_mb()
-            data["pss_mb"] = server.pss_mb()
-        data["load1"] = os.getloadavg()[0]
-        data["users"] = users
         return data
 
     def describe(self, scenario: str, duration: float) -> str:
@@ -122,6 +139,15 @@ def aggregate(scenario: str, parts: list[dict[str, Any]]) -> Result:
         load1=round(max(p["load1"] for p in parts), 2),
         rounds=[round(p["rate"], 1) for p in parts],
         pss_mb=[round(x, 1) for x in pss],
+        cpu_ms=cpu.per_request(
+            {role: sum(p["cpu_s"][role] for p in parts if "cpu_s" in p) for role in cpu.ROLES},
+            requests,
+        ),
+        cpu_busy=round(
+            sum(sum(p["cpu_s"].values()) for p in parts if "cpu_s" in p)
+            / max(1e-9, seconds * (os.cpu_count() or 1)),
+            3,
+        ),
     )
 
 

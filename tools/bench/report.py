@@ -60,6 +60,9 @@ class Result:
     load1: float = 0.0
     rounds: list[float] = field(default_factory=list)
     pss_mb: list[float] = field(default_factory=list)
+    #: CPU milliseconds per request (flow, hash) by role, and the machine's busy share.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    cpu_busy: float = 0.0
 
 
 @dataclass
@@ -165,6 +168,44 @@ def rss_lines(run: Run) -> list[str]:
     ]
 
 
+def _cpu_total(r: Result) -> float:
+    """CPU per request of the roles doing the work (the rest of the machine left out)."""
+    return sum(ms for role, ms in r.cpu_ms.items() if role != "other")
+
+
+def cpu_lines(run: Run) -> list[str]:
+    """CPU per request by role, and for each ratio the value it would have if both scenarios
+    kept every core busy: the CPU budget says what a ratio can reach, busy what waits cost."""
+    rows = [r for r in run.results if r.cpu_ms]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "CPU per request by role (ms of CPU per call, flow or hash; from /proc, every process "
+        "of the machine; busy = share of all CPUs in use during the scenario):",
+        "",
+        "| scenario | measured processes | database | load generator | other | busy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        ms = r.cpu_ms
+        lines.append(
+            f"| {r.scenario} | {ms['service']:.3f} | {ms['database']:.3f} | {ms['load']:.3f} "
+            f"| {ms['other']:.3f} | {100 * r.cpu_busy:.0f}% |"
+        )
+    lines.append("")
+    for name, top, bottom in PAIRS:
+        a, b = run.result(top), run.result(bottom)
+        if a is None or b is None or not a.cpu_ms or not b.cpu_ms or not _cpu_total(a):
+            continue
+        lines.append(
+            f"- {name} by CPU budget: **{_cpu_total(b) / _cpu_total(a):.2f}** "
+            f"({_cpu_total(b):.3f} / {_cpu_total(a):.3f} ms; busy {100 * a.cpu_busy:.0f}% / "
+            f"{100 * b.cpu_busy:.0f}%)"
+        )
+    return lines
+
+
 def _spread(value: Any, bounds: list[int]) -> str:
     low, high = bounds
     shown = f"{value:g}"
@@ -223,6 +264,7 @@ def write(run: Run, out_dir: str) -> int:
     lines = [header(run), ""] + table(run)
     lines += ["", "Ratios (measured in this run; informational, never judged):"]
     lines += ratio_lines(run)
+    lines += cpu_lines(run)
     if run.notes:
         lines += [""] + [f"- {n}" for n in run.notes]
     lines += round_trip_lines(run)

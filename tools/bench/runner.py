@@ -117,6 +117,7 @@ class Bench:
             pythonpath=Path(pythonpath) if pythonpath else None,
         )
         self.servers.append(server)
+        self.meter.servers.append(server)
         return server
 
     def warm_up(self, server: Gunicorn, users: int) -> None:

@@ -162,6 +162,10 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not come up in {timeout:.0f} s:\n{self.tail()}")
 
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        return [self.process.pid, *self.worker_pids()]
+
     def worker_pids(self) -> list[int]:
         return children_of(self.process.pid)
 
