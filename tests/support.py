@@ -177,3 +177,13 @@ def post_envelope(
         sent.setdefault("SOAPAction", f'"{action}"')
     data = body.encode() if isinstance(body, str) else body
     return requests.post(base_url + path, data=data, headers=sent, auth=auth, timeout=30)
+
+
+# The claim dialect URIs and the default challenge questions of the seed, for every test layer.
+EMAIL = "http://wso2.org/claims/emailaddress"
+GIVEN = "http://wso2.org/claims/givenname"
+LAST = "http://wso2.org/claims/lastname"
+SET1 = "http://wso2.org/claims/challengeQuestion1"
+SET2 = "http://wso2.org/claims/challengeQuestion2"
+Q1 = "City where you were born ?"
+Q2 = "Favorite sport ?"

@@ -44,14 +44,8 @@ from recovery_soap.notify.templates import TemplateRenderer
 from recovery_soap.store.db import make_engine, opened
 from recovery_soap.store.outbox_queue import OutboxQueue, QueuedMessage
 from recovery_soap.store.sealing import sealer_for
+from tests.support import EMAIL, GIVEN, LAST, Q1, Q2, SET1, SET2  # noqa: F401 - re-exported
 
-EMAIL = "http://wso2.org/claims/emailaddress"
-GIVEN = "http://wso2.org/claims/givenname"
-LAST = "http://wso2.org/claims/lastname"
-SET1 = "http://wso2.org/claims/challengeQuestion1"
-SET2 = "http://wso2.org/claims/challengeQuestion2"
-Q1 = "City where you were born ?"
-Q2 = "Favorite sport ?"
 ANSWERS = {SET1: "Kandy", SET2: "Rugby"}
 PASSWORD = "Core#Start123"
 NEW_PASSWORD = "Core#Changed456"

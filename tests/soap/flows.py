@@ -7,14 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import LiveServer, unique
+from tests.support import EMAIL, GIVEN, LAST, Q1, Q2, SET1, SET2  # noqa: F401 - re-exported
 
-EMAIL = "http://wso2.org/claims/emailaddress"
-GIVEN = "http://wso2.org/claims/givenname"
-LAST = "http://wso2.org/claims/lastname"
-SET1 = "http://wso2.org/claims/challengeQuestion1"
-SET2 = "http://wso2.org/claims/challengeQuestion2"
-Q1 = "City where you were born ?"
-Q2 = "Favorite sport ?"
 PASSWORD = "Initial#Pass123"
 
 
